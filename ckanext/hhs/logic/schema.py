@@ -1,0 +1,10 @@
+"""Input schemas of the core actions."""
+from __future__ import annotations
+
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator
+
+
+@validator_args
+def divisions_seed(ignore_missing: Validator, boolean_validator: Validator) -> Schema:
+    return {"include_governance_board": [ignore_missing, boolean_validator]}

@@ -1,0 +1,203 @@
+"""Validators of the HHS schemas. Each error names what is expected, in plain language."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+
+from ckanext.hhs import config, vocab
+
+__all__ = [
+    "hhs_access_level",
+    "hhs_authoritative_source",
+    "hhs_bureau_codes",
+    "hhs_coding_systems",
+    "hhs_email",
+    "hhs_iso8601_interval",
+    "hhs_iso8601_periodicity",
+    "hhs_list_cap",
+    "hhs_program_codes",
+    "hhs_rights_unless_public",
+    "hhs_single_bureau_code",
+    "hhs_text_cap",
+]
+
+MAX_LIST_ITEMS = 200
+MAX_TEXT = 10_000
+
+_BUREAU = re.compile(r"^\d{3}:\d{2}$")
+_PROGRAM = re.compile(r"^\d{3}:\d{3}$")
+_EMAIL = re.compile(r"^(mailto:)?[^@\s]+@[^@\s]+\.[^@\s]+$")
+# ISO 8601 repeating duration (R/P1Y, R/PT1H) or "irregular", as POD's accrualPeriodicity allows.
+_PERIODICITY = re.compile(
+    r"^(irregular|R/P(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?"
+    r"(?:T(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?)$"
+)
+_DATE = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
+_DURATION = r"P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?"
+_INTERVAL = re.compile(rf"^(?:R\d*/)?(?:{_DATE}|{_DURATION})/(?:{_DATE}|{_DURATION})$")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value in (None, "", tk.missing):
+        return []
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            try:
+                value = json.loads(stripped)
+            except ValueError as e:
+                raise tk.Invalid(tk._("Expected a list of values")) from e
+        else:
+            return [v.strip() for v in stripped.split(",") if v.strip()]
+    if not isinstance(value, list):
+        raise tk.Invalid(tk._("Expected a list of values"))
+    return value
+
+
+def hhs_list_cap(value: Any) -> Any:
+    """Refuse oversized lists (keywords, codes, contacts) before they reach the database."""
+    if isinstance(value, list) and len(value) > MAX_LIST_ITEMS:
+        raise tk.Invalid(
+            tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(value))
+        )
+    return value
+
+
+def hhs_text_cap(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise tk.Invalid(tk._("At most {max} characters are allowed").format(max=MAX_TEXT))
+    return value
+
+
+def hhs_single_bureau_code(value: Any) -> Any:
+    if value in (None, "", tk.missing):
+        return value
+    _check_bureau(value)
+    return value
+
+
+def _check_bureau(code: Any) -> None:
+    if not isinstance(code, str) or not _BUREAU.match(code):
+        raise tk.Invalid(
+            tk._('Bureau code "{code}" is not of the form 009:38 (OMB agency:bureau)').format(code=code)
+        )
+    if code not in vocab.known_bureau_codes():
+        raise tk.Invalid(tk._('Bureau code "{code}" is not on the OMB bureau code list').format(code=code))
+
+
+def hhs_bureau_codes(value: Any) -> Any:
+    codes = _as_list(value)
+    for code in codes:
+        _check_bureau(code)
+    return hhs_list_cap(codes)
+
+
+def hhs_program_codes(value: Any) -> Any:
+    codes = _as_list(value)
+    for code in codes:
+        if not isinstance(code, str) or not _PROGRAM.match(code):
+            raise tk.Invalid(
+                tk._('Program code "{code}" is not of the form 009:000 (Federal Program Inventory)').format(
+                    code=code
+                )
+            )
+    return hhs_list_cap(codes)
+
+
+def hhs_coding_systems(value: Any) -> Any:
+    systems = _as_list(value)
+    allowed = vocab.coding_systems()
+    for system in systems:
+        if system not in allowed:
+            raise tk.Invalid(
+                tk._('Unknown coding system "{value}"; expected one of: {allowed}').format(
+                    value=system, allowed=", ".join(allowed)
+                )
+            )
+    return hhs_list_cap(systems)
+
+
+def hhs_access_level(value: Any) -> Any:
+    if value not in vocab.ACCESS_LEVELS:
+        raise tk.Invalid(
+            tk._('Access level must be one of: {allowed}').format(allowed=", ".join(vocab.ACCESS_LEVELS))
+        )
+    return value
+
+
+def hhs_rights_unless_public(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """POD `rights`: required when accessLevel is restricted public or non-public."""
+    level = data.get(key[:-1] + ("access_level",))
+    value = data.get(key)
+    if level and level != "public" and (value is tk.missing or not str(value or "").strip()):
+        errors[key].append(
+            tk._("Rights are required when the access level is not public: say why access is restricted")
+        )
+
+
+def hhs_email(value: Any) -> Any:
+    if value in (None, "", tk.missing):
+        return value
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+        raise tk.Invalid(tk._('"{value}" is not an email address').format(value=value))
+    return value.strip().removeprefix("mailto:")
+
+
+def hhs_iso8601_periodicity(value: Any) -> Any:
+    if value in (None, "", tk.missing):
+        return value
+    if not isinstance(value, str) or not _PERIODICITY.match(value.strip()):
+        raise tk.Invalid(
+            tk._('"{value}" is not an ISO 8601 repeating duration such as R/P1Y, R/P1M or irregular').format(
+                value=value
+            )
+        )
+    return value.strip()
+
+
+def hhs_iso8601_interval(value: Any) -> Any:
+    if value in (None, "", tk.missing):
+        return value
+    if not isinstance(value, str) or not _INTERVAL.match(value.strip()):
+        raise tk.Invalid(
+            tk._('"{value}" is not an ISO 8601 interval such as 2020-01-01/2024-12-31').format(value=value)
+        )
+    return value.strip()
+
+
+def hhs_authoritative_source(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """Only members of the Data Governance Board may mark a dataset as the authoritative source."""
+    value = tk.asbool(data.get(key)) if data.get(key) not in (None, "", tk.missing) else False
+    pkg_id = data.get(key[:-1] + ("id",))
+    previous = False
+    if pkg_id and pkg_id is not tk.missing:
+        pkg = context["model"].Package.get(pkg_id)
+        previous = bool(pkg and tk.asbool(pkg.extras.get("authoritative_source", False)))
+    data[key] = value
+    if value == previous or context.get("ignore_auth"):
+        return
+    user = context.get("user")
+    if not _is_board_member(context, user):
+        errors[key].append(
+            tk._("Only the Data Governance Board ({org}) may change the authoritative source flag").format(
+                org=config.governance_org()
+            )
+        )
+
+
+def _is_board_member(context: Context, user: str | None) -> bool:
+    from ckan import authz
+
+    if not user:
+        return False
+    if authz.is_sysadmin(user):
+        return True
+    return authz.has_user_permission_for_group_or_org(config.governance_org(), user, "update_dataset")

@@ -1,0 +1,57 @@
+"""The core `hhs` plugin: HHS schemas, vocabularies, validators, division seeding and the HHS look.
+
+Features (catalog, harvest, glossary, ...) are plugins of their own in sub-folders; what they share
+lives here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.common import CKANConfig
+
+from . import completeness
+
+
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.validators
+@tk.blanket.helpers
+@tk.blanket.cli
+@tk.blanket.config_declarations
+class HhsPlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IConfigurer
+    def update_config(self, config: CKANConfig):
+        tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "ckanext-hhs")
+
+    # IFacets
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        facets = {"organization": tk._("Divisions")}
+        facets.update(
+            {
+                "vocab_bureau_code": tk._("Bureau code"),
+                "access_level": tk._("Access level"),
+                "vocab_health_theme": tk._("Health theme"),
+                "vocab_coding_system": tk._("Coding system"),
+                "phi_classification": tk._("PHI classification"),
+                "res_format": tk._("Formats"),
+                "completeness_band": tk._("Metadata completeness"),
+            }
+        )
+        facets.update((k, v) for k, v in facets_dict.items() if k not in ("organization", "res_format"))
+        return facets
+
+    def organization_facets(
+        self, facets_dict: dict[str, Any], organization_type: str, package_type: str | None
+    ) -> dict[str, Any]:
+        return self.dataset_facets(facets_dict, package_type or "dataset")
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return completeness.index_fields(pkg_dict)
