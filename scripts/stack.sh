@@ -187,6 +187,7 @@ demo_config() {
     "ckan.site_id=hhs_demo" \
     "ckan.site_title=HHS Data Hub" \
     "ckan.storage_path=$VAR/storage" \
+    "ckan.views.default_views=" \
     "${opts[@]}" >/dev/null
   mkdir -p "$VAR/storage"
 }
@@ -239,8 +240,9 @@ cmd_demo() {
   start_daemon harvest-gather - "$CKAN" -c "$DEMO_INI" harvester gather-consumer
   start_daemon harvest-fetch - "$CKAN" -c "$DEMO_INI" harvester fetch-consumer
   say "Seeding demo content (log: $LOG/seed.log)"
-  ckan_demo hhs seed-demo 2>&1 | tee "$LOG/seed.log" | grep -v "^\s*$" | tail -n 15
-  [ "${PIPESTATUS[0]}" -eq 0 ] || fail "the demo seed failed; see $LOG/seed.log"
+  ckan_demo hhs seed-demo >"$LOG/seed.log" 2>&1 || { tail -n 30 "$LOG/seed.log" >&2; fail "the demo seed failed; see $LOG/seed.log"; }
+  # The seed's own lines, not CKAN's log lines (those stay in the log file).
+  grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [A-Z]+ |^\s*$' "$LOG/seed.log" | tail -n 30
   cat <<MSG
 
 The HHS Data Hub runs at http://127.0.0.1:$WEB_PORT

@@ -14,3 +14,15 @@ def governance_org() -> str:
 
 def demo_catalog() -> str:
     return tk.config["ckanext.hhs.demo.catalog"]
+
+
+def allowed_private_hosts() -> list[str]:
+    return tk.config["ckanext.hhs.allowed_private_hosts"]
+
+
+def fetch_timeout() -> int:
+    return tk.config["ckanext.hhs.fetch_timeout"]
+
+
+def max_fetch_bytes() -> int:
+    return tk.config["ckanext.hhs.max_fetch_bytes"]

@@ -9,6 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
 from . import config, vocab
+from .context import fresh
 
 _FIELDS = ("title", "acronym", "kind", "bureau_code", "parent_division", "website", "description")
 
@@ -44,16 +45,16 @@ def seed(context: Context, rows: list[dict[str, str]]) -> dict[str, list[str]]:
     for row in sorted(rows, key=lambda r: bool(r.get("parent_division"))):
         try:
             current = tk.get_action("organization_show")(
-                dict(context), {"id": row["name"], "include_datasets": False}
+                fresh(context), {"id": row["name"], "include_datasets": False}
             )
         except tk.ObjectNotFound:
-            tk.get_action("organization_create")(dict(context), dict(row))
+            tk.get_action("organization_create")(fresh(context), dict(row))
             result["created"].append(row["name"])
             continue
         if all((current.get(k) or "") == (row.get(k) or "") for k in _FIELDS):
             result["unchanged"].append(row["name"])
             continue
-        tk.get_action("organization_patch")(dict(context), {"id": current["id"], **_changes(row)})
+        tk.get_action("organization_patch")(fresh(context), {"id": current["id"], **_changes(row)})
         result["updated"].append(row["name"])
     return result
 

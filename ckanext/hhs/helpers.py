@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import ckan.plugins.toolkit as tk
+import ckan.model as model
 
 from . import completeness, vocab
 
@@ -64,8 +64,13 @@ def hhs_bureau_code_choices(field: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def hhs_division_choices(field: dict[str, Any]) -> list[dict[str, str]]:
-    orgs = tk.get_action("organization_list")({}, {"all_fields": True, "limit": 1000})
-    return [{"value": "", "label": ""}] + [{"value": o["name"], "label": o["title"]} for o in orgs]
+    # organization_list caps all_fields at 25 rows; divisions are more.
+    rows = (
+        model.Session.query(model.Group.name, model.Group.title)
+        .filter(model.Group.is_organization, model.Group.state == "active")
+        .order_by(model.Group.title)
+    )
+    return [{"value": "", "label": ""}] + [{"value": name, "label": title} for name, title in rows]
 
 
 def hhs_completeness(pkg_dict: dict[str, Any]) -> completeness.Score:

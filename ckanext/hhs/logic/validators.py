@@ -18,6 +18,7 @@ __all__ = [
     "hhs_email",
     "hhs_iso8601_interval",
     "hhs_iso8601_periodicity",
+    "hhs_keywords_required",
     "hhs_list_cap",
     "hhs_program_codes",
     "hhs_rights_unless_public",
@@ -201,3 +202,18 @@ def _is_board_member(context: Context, user: str | None) -> bool:
     if authz.is_sysadmin(user):
         return True
     return authz.has_user_permission_for_group_or_org(config.governance_org(), user, "update_dataset")
+
+
+def hhs_keywords_required(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """POD requires at least one keyword, given as tag_string (forms) or tags (API, imports)."""
+    value = data.get(key)
+    has_tag_string = value not in (None, "", tk.missing) and str(value).strip()
+    has_tags = any(k[0] == "tags" and data[k] for k in data if len(k) == 3 and k[2] == "name")
+    if not has_tag_string and not has_tags:
+        errors[key].append(tk._("At least one keyword is required"))
+        raise tk.StopOnError
+    if not has_tag_string:
+        data.pop(key, None)
+        raise tk.StopOnError

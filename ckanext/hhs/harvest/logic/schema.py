@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator
+
+
+@validator_args
+def catalog_import(
+    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, one_of: Validator
+) -> Schema:
+    return {
+        "source": [not_empty, unicode_safe],
+        "division": [not_empty, unicode_safe],
+        "withdraw": [ignore_missing, one_of(["delete", "keep"])],
+    }

@@ -1,0 +1,213 @@
+"""The one mapping between Project Open Data v1.1 records and HHS datasets.
+
+`to_dataset` is used by imports and the harvester, `to_pod` by the /data.json export, so a record
+imported and exported again comes back the same. POD keys the HHS schema has no field for are kept
+on the dataset (`source_*` fields, resource extras) and written back out.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from . import vocab
+
+# POD key -> HHS dataset field, for values copied as they are.
+_SCALARS = {
+    "title": "title",
+    "description": "notes",
+    "identifier": "identifier",
+    "accessLevel": "access_level",
+    "rights": "access_rights",
+    "modified": "modified",
+    "issued": "issued",
+    "accrualPeriodicity": "frequency",
+    "temporal": "temporal",
+    "spatial": "spatial",
+    "landingPage": "url",
+    "isPartOf": "is_part_of",
+    "systemOfRecords": "system_of_records",
+    "primaryITInvestmentUII": "primary_it_investment_uii",
+    "license": "license_id",
+}
+_LISTS = {
+    "bureauCode": "bureau_code",
+    "programCode": "program_code",
+    "theme": "theme",
+    "language": "language",
+    "references": "is_referenced_by",
+}
+# POD distribution key -> resource field; other keys are kept as resource extras `pod_<key>`.
+_DISTRIBUTION = {
+    "title": "name",
+    "description": "description",
+    "format": "format",
+    "mediaType": "mimetype",
+    "describedBy": "schema_url",
+    "conformsTo": "conforms_to",
+    "describedByType": "described_by_type",
+}
+_TAG_INVALID = re.compile(r"[^\w \-.]+")
+MAX_TAG = 100
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """A stable hash of a POD record's content, to tell changed records from unchanged ones."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def tag_name(keyword: str) -> str:
+    """CKAN tags allow letters, digits, space, - _ and .; POD keywords allow anything."""
+    name = _TAG_INVALID.sub(" ", keyword.replace("&", " and "))
+    return re.sub(r"\s+", " ", name).strip()[:MAX_TAG]
+
+
+def to_dataset(record: dict[str, Any]) -> dict[str, Any]:
+    """Map a POD v1.1 dataset record to an HHS dataset dict (without owner_org, id or name)."""
+    pkg: dict[str, Any] = {}
+    for key, field in _SCALARS.items():
+        if record.get(key) not in (None, ""):
+            pkg[field] = record[key]
+    for key, field in _LISTS.items():
+        if record.get(key):
+            pkg[field] = list(record[key])
+    if "dataQuality" in record:
+        pkg["data_quality"] = bool(record["dataQuality"])
+    if record.get("conformsTo"):
+        pkg["conforms_to"] = [record["conformsTo"]]
+    if record.get("describedBy"):
+        dictionary = {"url": record["describedBy"]}
+        if record.get("describedByType"):
+            dictionary["format"] = record["describedByType"]
+        pkg["data_dictionary"] = [dictionary]
+
+    contact = record.get("contactPoint") or {}
+    if contact:
+        pkg["contact"] = [
+            {"name": contact.get("fn", ""), "email": (contact.get("hasEmail") or "").removeprefix("mailto:")}
+        ]
+    publisher = record.get("publisher") or {}
+    if publisher.get("name"):
+        pkg["publisher"] = [{"name": publisher["name"]}]
+
+    keywords = [k for k in record.get("keyword") or [] if isinstance(k, str)]
+    tags = list(dict.fromkeys(t for t in (tag_name(k) for k in keywords) if len(t) >= 2))
+    pkg["tags"] = [{"name": t} for t in tags]
+    if tags != keywords:
+        pkg["source_keywords"] = keywords
+
+    pkg["resources"] = [_to_resource(d) for d in record.get("distribution") or [] if isinstance(d, dict)]
+    return pkg
+
+
+def _to_resource(dist: dict[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    if dist.get("downloadURL"):
+        res["url"] = dist["downloadURL"]
+        res["resource_kind"] = "file"
+        if dist.get("accessURL"):
+            res["access_url"] = dist["accessURL"]
+    elif dist.get("accessURL"):
+        res["url"] = dist["accessURL"]
+        res["access_url"] = dist["accessURL"]
+        res["resource_kind"] = "api"
+    for key, value in dist.items():
+        if key in ("downloadURL", "accessURL", "@type"):
+            continue
+        res[_DISTRIBUTION.get(key, f"pod_{key}")] = value
+    return res
+
+
+def to_pod(pkg: dict[str, Any], division_title: str | None = None) -> dict[str, Any]:
+    """Map an HHS dataset dict (package_show output) to a POD v1.1 dataset record."""
+    record: dict[str, Any] = {"@type": "dcat:Dataset"}
+    record["title"] = pkg.get("title") or pkg.get("name")
+    record["description"] = pkg.get("notes") or ""
+    tags = [t["name"] for t in pkg.get("tags") or []]
+    source_keywords = pkg.get("source_keywords") or []
+    unchanged = sorted(dict.fromkeys(t for t in map(tag_name, source_keywords) if len(t) >= 2)) == sorted(tags)
+    record["keyword"] = source_keywords if source_keywords and unchanged else tags
+    record["modified"] = pkg.get("modified") or (pkg.get("metadata_modified") or "")[:10]
+    publisher_name = ((pkg.get("publisher") or [{}])[0] or {}).get("name") or division_title
+    record["publisher"] = {"@type": "org:Organization", "name": publisher_name or ""}
+    contact = (pkg.get("contact") or [{}])[0] or {}
+    record["contactPoint"] = {
+        "@type": "vcard:Contact",
+        "fn": contact.get("name", ""),
+        "hasEmail": f"mailto:{contact['email']}" if contact.get("email") else "",
+    }
+    record["identifier"] = pkg.get("identifier") or pkg.get("id")
+    for key, field in _SCALARS.items():
+        if key not in record and pkg.get(field) not in (None, ""):
+            record[key] = pkg[field]
+    for key, field in _LISTS.items():
+        if pkg.get(field):
+            record[key] = list(pkg[field])
+    if pkg.get("data_quality") is not None and pkg.get("data_quality") != "":
+        record["dataQuality"] = bool(pkg["data_quality"])
+    if pkg.get("conforms_to"):
+        record["conformsTo"] = pkg["conforms_to"][0]
+    dictionary = (pkg.get("data_dictionary") or [{}])[0] or {}
+    if dictionary.get("url"):
+        record["describedBy"] = dictionary["url"]
+        if dictionary.get("format"):
+            record["describedByType"] = dictionary["format"]
+    distributions = [_to_distribution(r) for r in pkg.get("resources") or []]
+    if distributions:
+        record["distribution"] = distributions
+    return record
+
+
+def _to_distribution(res: dict[str, Any]) -> dict[str, Any]:
+    dist: dict[str, Any] = {"@type": "dcat:Distribution"}
+    url = res.get("url") or ""
+    if res.get("resource_kind") == "api" or (res.get("access_url") and res.get("access_url") == url):
+        dist["accessURL"] = url
+    elif url:
+        dist["downloadURL"] = url
+        if res.get("access_url"):
+            dist["accessURL"] = res["access_url"]
+    for key, field in _DISTRIBUTION.items():
+        if res.get(field) not in (None, ""):
+            dist[key] = res[field]
+    for field, value in res.items():
+        if field.startswith("pod_") and value not in (None, ""):
+            dist[field.removeprefix("pod_")] = value
+    return dist
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.Draft4Validator:
+    """The official POD v1.1 JSON Schema `name` (catalog.json, dataset.json, ...), refs resolved locally."""
+    folder = os.path.join(vocab.DATA, "pod-v1.1")
+    schemas = {}
+    for filename in os.listdir(folder):
+        with open(os.path.join(folder, filename), encoding="utf-8") as f:
+            schemas[filename] = json.load(f)
+    registry = Registry().with_resources(
+        (schema["id"].rstrip("#"), Resource.from_contents(schema, default_specification=DRAFT4))
+        for schema in schemas.values()
+    )
+    return jsonschema.Draft4Validator(schemas[name], registry=registry)
+
+
+def schema_errors(name: str, document: Any) -> list[tuple[str, str]]:
+    """(JSON path, message) for each way `document` fails the POD v1.1 schema `name`."""
+    errors = sorted(_validator(name).iter_errors(document), key=lambda e: [str(p) for p in e.path])
+    return [(_json_path(e.path), e.message) for e in errors]
+
+
+def _json_path(path: Iterable[Any]) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
