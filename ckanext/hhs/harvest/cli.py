@@ -21,12 +21,13 @@ __all__ = ["hhs"]
 @click.option("--division", required=True, help="Division (organization) name, e.g. cms")
 @click.option("--withdraw", type=click.Choice(["delete", "keep"]), default=None,
               help="What to do with datasets gone from the source (default: config)")
-def import_catalog(source: str, division: str, withdraw: str | None):
+@click.option("--force", is_flag=True, help="Update unchanged records too (after a schema change)")
+def import_catalog(source: str, division: str, withdraw: str | None, force: bool):
     """Import a POD v1.1 data.json (a FILE or an http(s) URL) into one division."""
-    _run_import(source, division, withdraw or config.withdraw())
+    _run_import(source, division, withdraw or config.withdraw(), force)
 
 
-def _run_import(source: str, division: str, withdraw: str) -> None:
+def _run_import(source: str, division: str, withdraw: str, force: bool = False) -> None:
     context = site_context()
     tk.check_access("hhs_catalog_import", context, {"source": source, "division": division})
     try:
@@ -34,7 +35,9 @@ def _run_import(source: str, division: str, withdraw: str) -> None:
     except importer.CatalogError as e:
         raise click.ClickException(str(e)) from e
     with click.progressbar(length=len(catalog["dataset"]), label=f"Importing into {division}") as bar:
-        report = importer.import_catalog(context, catalog, division, source, withdraw, progress=bar.update)
+        report = importer.import_catalog(
+            context, catalog, division, source, withdraw, progress=bar.update, force=force
+        )
     for failure in report.failed:
         click.secho(f"  {failure['identifier']}: {failure['path']}: {failure['message']}", fg="red", err=True)
     summary = report.summary()

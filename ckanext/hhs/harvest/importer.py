@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,11 @@ class Report:
         return {**dataclasses.asdict(self), "summary": self.summary()}
 
 
+def source_key(source: str) -> str:
+    """How a source is recorded on its datasets: the URL, or the absolute path of a file."""
+    return source if source.startswith(("http://", "https://")) else os.path.abspath(source)
+
+
 def load_catalog(source: str) -> dict[str, Any]:
     """Read a catalog from a path or an http(s) URL and check it is a POD v1.1 catalog."""
     if source.startswith(("http://", "https://")):
@@ -54,7 +60,7 @@ def load_catalog(source: str) -> dict[str, Any]:
             raise CatalogError(str(e)) from e
     else:
         try:
-            with open(source, "rb") as f:
+            with open(os.path.abspath(source), "rb") as f:
                 raw = f.read()
         except OSError as e:
             raise CatalogError(f"Cannot read {source}: {e.strerror}") from e
@@ -82,20 +88,23 @@ def record_errors(record: Any) -> list[tuple[str, str]]:
     return pod.schema_errors("dataset.json", record)[:10]
 
 
-def _existing(org_id: str, source: str) -> dict[str, dict[str, str]]:
-    """identifier -> {id, name, hash, withdrawn} of active datasets this source put in this division."""
+def _existing(org_id: str) -> dict[str, dict[str, Any]]:
+    """identifier -> {id, name, hash, source, withdrawn} of the division's active datasets.
+
+    A record is matched by identifier within its division, whatever source brought it, so two
+    sources (or a path and a URL of the same catalog) never double a dataset."""
     ident, src, digest, gone = (aliased(model.PackageExtra) for _ in range(4))
     rows = (
-        model.Session.query(model.Package.id, model.Package.name, ident.value, digest.value, gone.value)
+        model.Session.query(model.Package.id, model.Package.name, ident.value, digest.value, src.value, gone.value)
         .join(ident, (ident.package_id == model.Package.id) & (ident.key == "identifier"))
-        .join(src, (src.package_id == model.Package.id) & (src.key == "source_catalog") & (src.value == source))
+        .outerjoin(src, (src.package_id == model.Package.id) & (src.key == "source_catalog"))
         .outerjoin(digest, (digest.package_id == model.Package.id) & (digest.key == "source_hash"))
         .outerjoin(gone, (gone.package_id == model.Package.id) & (gone.key == "source_withdrawn"))
         .filter(model.Package.owner_org == org_id, model.Package.state == "active")
     )
     return {
-        identifier: {"id": pid, "name": name, "hash": h or "", "withdrawn": tk.asbool(w or False)}
-        for pid, name, identifier, h, w in rows
+        identifier: {"id": pid, "name": name, "hash": h or "", "source": s or "", "withdrawn": tk.asbool(w or False)}
+        for pid, name, identifier, h, s, w in rows
     }
 
 
@@ -116,10 +125,14 @@ def import_catalog(
     source: str,
     withdraw: str = "delete",
     progress: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> Report:
-    """Bring one division's datasets in step with `catalog`; `source` names it for next time."""
+    """Bring one division's datasets in step with `catalog`; `source` names it for next time.
+
+    `force` updates unchanged records too (after the schema or the mapping changed)."""
+    source = source_key(source)
     org = tk.get_action("organization_show")(fresh(context), {"id": division, "include_datasets": False})
-    existing = _existing(org["id"], source)
+    existing = _existing(org["id"])
     report = Report()
     seen: set[str] = set()
     taken: set[str] = set()
@@ -141,7 +154,7 @@ def import_catalog(
         seen.add(identifier)
         digest = pod.record_hash(record)
         current = existing.get(identifier)
-        if current and current["hash"] == digest and not current["withdrawn"]:
+        if current and current["hash"] == digest and not current["withdrawn"] and not force:
             report.unchanged.append(identifier)
             _tick(progress)
             continue
@@ -165,7 +178,8 @@ def import_catalog(
         _tick(progress)
 
     for identifier, current in existing.items():
-        if identifier in seen or current["withdrawn"]:
+        # Only what this source brought is withdrawn; datasets made by hand stay.
+        if identifier in seen or current["withdrawn"] or current["source"] != source:
             continue
         if withdraw == "delete":
             tk.get_action("package_delete")(fresh(context), {"id": current["id"]})

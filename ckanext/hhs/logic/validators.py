@@ -61,11 +61,23 @@ def _as_list(value: Any) -> list[Any]:
 
 def hhs_list_cap(value: Any) -> Any:
     """Refuse oversized lists (keywords, codes, contacts) before they reach the database."""
-    if isinstance(value, list) and len(value) > MAX_LIST_ITEMS:
+    items = value
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(items, list) and len(items) > MAX_LIST_ITEMS:
         raise tk.Invalid(
-            tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(value))
+            tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(items))
         )
     return value
+
+
+def _stored(values: list[Any]) -> str:
+    """Lists are stored as JSON text in package extras, as scheming stores them."""
+    hhs_list_cap(values)
+    return json.dumps(values)
 
 
 def hhs_text_cap(value: Any) -> Any:
@@ -94,7 +106,7 @@ def hhs_bureau_codes(value: Any) -> Any:
     codes = _as_list(value)
     for code in codes:
         _check_bureau(code)
-    return hhs_list_cap(codes)
+    return _stored(codes)
 
 
 def hhs_program_codes(value: Any) -> Any:
@@ -106,7 +118,7 @@ def hhs_program_codes(value: Any) -> Any:
                     code=code
                 )
             )
-    return hhs_list_cap(codes)
+    return _stored(codes)
 
 
 def hhs_coding_systems(value: Any) -> Any:
@@ -119,7 +131,7 @@ def hhs_coding_systems(value: Any) -> Any:
                     value=system, allowed=", ".join(allowed)
                 )
             )
-    return hhs_list_cap(systems)
+    return _stored(systems)
 
 
 def hhs_access_level(value: Any) -> Any:
