@@ -179,6 +179,8 @@ demo_config() {
              ckan.harvest.mq.type ckan.auth.user_create_organizations; do
     opts+=("$key=$(ini_get "$ROOT/test.ini" "$key")")
   done
+  # The demo also keeps CKAN's activity streams (tests leave them out: they need a real user per call).
+  opts[0]="ckan.plugins=activity ${opts[0]#ckan.plugins=}"
   "$CKAN" config-tool "$DEMO_INI" \
     "sqlalchemy.url=postgresql://$PG_ROLE:$PG_PASSWORD@127.0.0.1/ckan_demo" \
     "solr_url=http://127.0.0.1:$SOLR_PORT/solr/ckan" \

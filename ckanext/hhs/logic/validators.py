@@ -16,6 +16,8 @@ __all__ = [
     "hhs_bureau_codes",
     "hhs_coding_systems",
     "hhs_email",
+    "hhs_contact_required",
+    "hhs_iso8601_date",
     "hhs_iso8601_interval",
     "hhs_iso8601_periodicity",
     "hhs_keywords_required",
@@ -222,10 +224,38 @@ def hhs_keywords_required(
     """POD requires at least one keyword, given as tag_string (forms) or tags (API, imports)."""
     value = data.get(key)
     has_tag_string = value not in (None, "", tk.missing) and str(value).strip()
-    has_tags = any(k[0] == "tags" and data[k] for k in data if len(k) == 3 and k[2] == "name")
+    tag_count = sum(1 for k in data if len(k) == 3 and k[0] == "tags" and k[2] == "name" and data[k])
+    if has_tag_string:
+        tag_count = max(tag_count, len(str(value).split(",")))
+    if tag_count > MAX_LIST_ITEMS:
+        errors[key].append(
+            tk._("At most {max} keywords are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=tag_count)
+        )
+        raise tk.StopOnError
+    has_tags = tag_count > 0
     if not has_tag_string and not has_tags:
         errors[key].append(tk._("At least one keyword is required"))
         raise tk.StopOnError
     if not has_tag_string:
         data.pop(key, None)
         raise tk.StopOnError
+
+
+def hhs_iso8601_date(value: Any) -> Any:
+    if value in (None, "", tk.missing) or not isinstance(value, str):
+        return value
+    if not re.match(rf"^{_DATE}$", value.strip()):
+        raise tk.Invalid(
+            tk._('"{value}" is not an ISO 8601 date; write YYYY-MM-DD (or YYYY, YYYY-MM)').format(value=value)
+        )
+    return value.strip()
+
+
+def hhs_contact_required(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
+    """POD contactPoint: at least one contact with a name and an email.
+
+    Runs on access_level, which is always present: an empty repeating field leaves no key of its own."""
+    if not any(k[0] == "contact" and len(k) == 3 and k[2] == "email" and data[k] for k in data):
+        errors.setdefault(("contact",), []).append(tk._("At least one contact point with a name and email is required"))

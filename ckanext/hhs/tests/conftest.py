@@ -8,7 +8,6 @@ def clean_db(reset_db, migrate_db_for):
     """CKAN's clean_db plus the tables of the plugins that bring migrations (harvest)."""
     reset_db()
     migrate_db_for("harvest")
-    migrate_db_for("activity")
 
 
 @pytest.fixture

@@ -1,0 +1,155 @@
+"""Catalog import: nothing lost, nothing doubled, bad records reported, the POD round trip."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import pytest
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
+
+from ckanext.hhs import net, pod, vocab
+from ckanext.hhs.harvest import importer
+from ckanext.hhs.tests import factories
+
+CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
+
+
+@pytest.fixture
+def cms_catalog():
+    with open(CMS, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def division():
+    return factories.Division(name="cms", bureau_code="009:38")
+
+
+def _write(tmp_path, catalog, name="data.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(catalog))
+    return str(path)
+
+
+def _import(sysadmin_context, path, **kw):
+    return helpers.call_action("hhs_catalog_import", context=dict(sysadmin_context), source=path, division="cms", **kw)
+
+
+def _comparable(record):
+    """POD records compare by content; the order of keys and of list items that are sets does not matter."""
+    record = copy.deepcopy(record)
+    record["keyword"] = sorted(record.get("keyword", []))
+    return record
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestImport:
+    def test_cms_catalog_imports_whole_and_round_trips(self, sysadmin_context, division, cms_catalog):
+        report = _import(sysadmin_context, CMS)
+        assert report["summary"] == {"created": 139, "updated": 0, "unchanged": 0, "withdrawn": 0, "failed": 0}
+        assert helpers.call_action("package_search", fq="organization:cms")["count"] == 139
+
+        by_identifier = {r["identifier"]: r for r in cms_catalog["dataset"]}
+        search = helpers.call_action("package_search", fq="organization:cms", rows=1000)
+        for pkg in search["results"]:
+            exported = pod.to_pod(helpers.call_action("package_show", id=pkg["id"]))
+            assert _comparable(exported) == _comparable(by_identifier[pkg["identifier"]])
+            assert pod.schema_errors("dataset.json", exported) == []
+
+    def test_reimport_without_change_changes_nothing(self, sysadmin_context, division):
+        _import(sysadmin_context, CMS)
+        ids = {d["id"] for d in helpers.call_action("package_search", rows=1000)["results"]}
+        again = _import(sysadmin_context, CMS)
+        assert again["summary"] == {"created": 0, "updated": 0, "unchanged": 139, "withdrawn": 0, "failed": 0}
+        assert {d["id"] for d in helpers.call_action("package_search", rows=1000)["results"]} == ids
+
+    def test_changed_record_updates_in_place_and_removed_one_is_withdrawn(
+        self, tmp_path, sysadmin_context, division, cms_catalog
+    ):
+        cms_catalog["dataset"] = cms_catalog["dataset"][:3]
+        path = _write(tmp_path, cms_catalog)
+        _import(sysadmin_context, path)
+        first = cms_catalog["dataset"][0]
+        before = helpers.call_action("package_search", fq=f'identifier:"{first["identifier"]}"')["results"][0]
+
+        first["title"] = "A new title"
+        gone = cms_catalog["dataset"].pop()
+        _write(tmp_path, cms_catalog)
+        report = _import(sysadmin_context, path)
+        assert report["summary"] == {"created": 0, "updated": 1, "unchanged": 1, "withdrawn": 1, "failed": 0}
+        after = helpers.call_action("package_show", id=before["id"])
+        assert (after["name"], after["title"]) == (before["name"], "A new title")
+        assert helpers.call_action("package_search", fq=f'identifier:"{gone["identifier"]}"')["count"] == 0
+
+    def test_withdrawn_record_can_be_kept_marked(self, tmp_path, sysadmin_context, division, cms_catalog):
+        cms_catalog["dataset"] = cms_catalog["dataset"][:2]
+        path = _write(tmp_path, cms_catalog)
+        _import(sysadmin_context, path)
+        gone = cms_catalog["dataset"].pop()
+        _write(tmp_path, cms_catalog)
+        assert _import(sysadmin_context, path, withdraw="keep")["withdrawn"] == [gone["identifier"]]
+        kept = helpers.call_action("package_search", fq=f'identifier:"{gone["identifier"]}"')["results"][0]
+        assert kept["source_withdrawn"] is True
+        # A second run does not withdraw it again; its return updates it in place.
+        assert _import(sysadmin_context, path, withdraw="keep")["summary"]["withdrawn"] == 0
+        cms_catalog["dataset"].append(gone)
+        _write(tmp_path, cms_catalog)
+        assert _import(sysadmin_context, path)["updated"] == [gone["identifier"]]
+        assert helpers.call_action("package_show", id=kept["id"]).get("source_withdrawn") in (None, False)
+
+    def test_bad_and_duplicate_records_are_reported_and_the_rest_go_through(
+        self, tmp_path, sysadmin_context, division, cms_catalog
+    ):
+        records = cms_catalog["dataset"][:4]
+        bad_schema = copy.deepcopy(records[1])
+        del bad_schema["bureauCode"]
+        bad_hhs = copy.deepcopy(records[2])
+        bad_hhs["accrualPeriodicity"] = "R/P1Y"
+        bad_hhs["bureauCode"] = ["009:99"]
+        oversized = copy.deepcopy(records[3])
+        oversized["keyword"] = [f"keyword {n}" for n in range(5000)]
+        duplicate = copy.deepcopy(records[0])
+        cms_catalog["dataset"] = [records[0], bad_schema, bad_hhs, oversized, duplicate]
+        report = _import(sysadmin_context, _write(tmp_path, cms_catalog))
+
+        assert report["created"] == [records[0]["identifier"]]
+        failures = {(f["identifier"], f["path"]): f["message"] for f in report["failed"]}
+        assert "'bureauCode' is a required property" in failures[(records[1]["identifier"], "dataset[1]")]
+        assert "not on the OMB bureau code list" in failures[(records[2]["identifier"], "dataset[2].bureau_code")]
+        assert "At most 200 keywords" in failures[(records[3]["identifier"], "dataset[3].tag_string")]
+        assert "appears more than once" in failures[(records[0]["identifier"], "dataset[4].identifier")]
+        assert helpers.call_action("package_search")["count"] == 1
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            ("<html>not json</html>", "is not JSON"),
+            (json.dumps({"datasets": []}), "no 'dataset' array"),
+            (json.dumps({"dataset": [], "conformsTo": "https://example.com/other"}), "catalog schema"),
+        ],
+    )
+    def test_a_source_that_is_not_a_pod_catalog_fails_with_the_reason(
+        self, tmp_path, sysadmin_context, division, content, message
+    ):
+        path = tmp_path / "data.json"
+        path.write_text(content)
+        with pytest.raises(tk.ValidationError) as e:
+            _import(sysadmin_context, str(path))
+        assert message in e.value.error_dict["source"][0]
+
+
+class TestFetchSafety:
+    @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/data.json", "http://127.0.0.1:5000/x"])
+    def test_non_http_and_loopback_sources_are_refused(self, url):
+        with pytest.raises(net.FetchError):
+            net.check_url(url)
+
+    @pytest.mark.ckan_config("ckanext.hhs.allowed_private_hosts", "127.0.0.1")
+    @pytest.mark.usefixtures("with_plugins")
+    def test_an_allow_listed_host_is_fetched(self):
+        net.check_url("http://127.0.0.1:8983/solr/")
+        body = json.loads(net.fetch_bytes("http://127.0.0.1:8983/solr/ckan_test/select?q=*:*&rows=0"))
+        assert body["responseHeader"]["status"] == 0
