@@ -185,7 +185,7 @@ def _to_distribution(res: dict[str, Any]) -> dict[str, Any]:
     return dist
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(name: str) -> jsonschema.Draft4Validator:
     """The official POD v1.1 JSON Schema `name` (catalog.json, dataset.json, ...), refs resolved locally."""
     folder = os.path.join(vocab.DATA, "pod-v1.1")

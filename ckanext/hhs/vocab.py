@@ -94,7 +94,7 @@ class Bureau(NamedTuple):
     name: str
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hhs_bureaus() -> tuple[Bureau, ...]:
     """Organizational HHS bureaus of the 2025 OMB list (009:95 is a budget line and left out)."""
     with open(os.path.join(DATA, "hhs_bureau_codes_2025.csv"), encoding="utf-8", newline="") as f:
@@ -104,7 +104,7 @@ def hhs_bureaus() -> tuple[Bureau, ...]:
     return tuple(b for b in rows if b.code != "009:95")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def known_bureau_codes() -> frozenset[str]:
     """Every code POD validators know, plus the 2025 HHS rows (POD's list lacks ASPR's 009:76)."""
     with open(os.path.join(DATA, "omb_bureau_codes.csv"), encoding="utf-8", newline="") as f:

@@ -4,12 +4,10 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
-from ckan.tests import helpers
-
 from ckanext.dcat.processors import RDFParser
+from ckanext.dcat.profiles.euro_health_dcat_ap import HEALTHDCATAP
 from ckanext.hhs.rdf import HHS, POD
 from ckanext.hhs.tests import factories
-from ckanext.dcat.profiles.euro_health_dcat_ap import HEALTHDCATAP
 
 HEALTH = {
     "coding_system": ["ICD-10-CM", "LOINC"],

@@ -110,7 +110,9 @@ class TestDatasetSchema:
         org = factories.Division(users=[{"name": user["name"], "capacity": "editor"}])
         context = {"user": user["name"], "ignore_auth": False}
         with pytest.raises(tk.ValidationError) as e:
-            helpers.call_action("package_create", context=context, **_dataset(owner_org=org["id"], authoritative_source=True))
+            helpers.call_action(
+                "package_create", context=context, **_dataset(owner_org=org["id"], authoritative_source=True)
+            )
         assert "Data Governance Board" in str(e.value.error_dict["authoritative_source"])
 
         board = factories.Division(name="data-governance-board", users=[{"name": user["name"], "capacity": "editor"}])

@@ -11,7 +11,6 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
 from ckanext.hhs import net, pod, vocab
-from ckanext.hhs.harvest import importer
 from ckanext.hhs.tests import factories
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
