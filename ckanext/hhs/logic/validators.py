@@ -41,6 +41,7 @@ _PERIODICITY = re.compile(
 )
 _DATE = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
 _DURATION = r"P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?"
+_DATE_ONLY = re.compile(rf"^{_DATE}$")
 _INTERVAL = re.compile(rf"^(?:R\d*/)?(?:{_DATE}|{_DURATION})/(?:{_DATE}|{_DURATION})$")
 
 
@@ -59,6 +60,13 @@ def _as_list(value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise tk.Invalid(tk._("Expected a list of values"))
     return value
+
+
+def _matching(value: Any, pattern: re.Pattern[str], message: str) -> str:
+    """The stripped value if it matches pattern, else an error from message (with {value})."""
+    if not isinstance(value, str) or not pattern.match(value.strip()):
+        raise tk.Invalid(message.format(value=value))
+    return value.strip()
 
 
 def hhs_list_cap(value: Any) -> Any:
@@ -167,23 +175,15 @@ def hhs_email(value: Any) -> Any:
 def hhs_iso8601_periodicity(value: Any) -> Any:
     if value in (None, "", tk.missing):
         return value
-    if not isinstance(value, str) or not _PERIODICITY.match(value.strip()):
-        raise tk.Invalid(
-            tk._('"{value}" is not an ISO 8601 repeating duration such as R/P1Y, R/P1M or irregular').format(
-                value=value
-            )
-        )
-    return value.strip()
+    return _matching(
+        value, _PERIODICITY, tk._('"{value}" is not an ISO 8601 repeating duration such as R/P1Y, R/P1M or irregular')
+    )
 
 
 def hhs_iso8601_interval(value: Any) -> Any:
     if value in (None, "", tk.missing):
         return value
-    if not isinstance(value, str) or not _INTERVAL.match(value.strip()):
-        raise tk.Invalid(
-            tk._('"{value}" is not an ISO 8601 interval such as 2020-01-01/2024-12-31').format(value=value)
-        )
-    return value.strip()
+    return _matching(value, _INTERVAL, tk._('"{value}" is not an ISO 8601 interval such as 2020-01-01/2024-12-31'))
 
 
 def hhs_authoritative_source(
@@ -244,11 +244,7 @@ def hhs_keywords_required(
 def hhs_iso8601_date(value: Any) -> Any:
     if value in (None, "", tk.missing) or not isinstance(value, str):
         return value
-    if not re.match(rf"^{_DATE}$", value.strip()):
-        raise tk.Invalid(
-            tk._('"{value}" is not an ISO 8601 date; write YYYY-MM-DD (or YYYY, YYYY-MM)').format(value=value)
-        )
-    return value.strip()
+    return _matching(value, _DATE_ONLY, tk._('"{value}" is not an ISO 8601 date; write YYYY-MM-DD (or YYYY, YYYY-MM)'))
 
 
 def hhs_contact_required(
