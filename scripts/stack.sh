@@ -190,6 +190,7 @@ demo_config() {
     "ckan.site_title=HHS Data Hub" \
     "ckan.storage_path=$VAR/storage" \
     "ckan.views.default_views=" \
+    "ckanext.hhs.allowed_private_hosts=127.0.0.1" \
     "${opts[@]}" >/dev/null
   mkdir -p "$VAR/storage"
 }
@@ -241,6 +242,8 @@ cmd_demo() {
   start_daemon worker - "$CKAN" -c "$DEMO_INI" jobs worker
   start_daemon harvest-gather - "$CKAN" -c "$DEMO_INI" harvester gather-consumer
   start_daemon harvest-fetch - "$CKAN" -c "$DEMO_INI" harvester fetch-consumer
+  # ckanext-harvest's scheduler: starts due jobs and marks finished ones, once a minute.
+  start_daemon harvest-run - bash -c "while :; do '$CKAN' -c '$DEMO_INI' harvester run; sleep 60; done"
   say "Seeding demo content (log: $LOG/seed.log)"
   ckan_demo hhs seed-demo >"$LOG/seed.log" 2>&1 || { tail -n 30 "$LOG/seed.log" >&2; fail "the demo seed failed; see $LOG/seed.log"; }
   # The seed's own lines, not CKAN's log lines (those stay in the log file).
@@ -278,7 +281,7 @@ stop_pid() {
 
 cmd_stop() {
   local name
-  for name in harvest-fetch harvest-gather worker web solr; do stop_pid "$name"; done
+  for name in harvest-run harvest-fetch harvest-gather worker web solr; do stop_pid "$name"; done
   if pid_alive redis; then say "Stopping redis"; redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true; rm -f "$RUN/redis.pid"; fi
   if [ -f "$RUN/postgresql.started-by-us" ]; then
     say "Stopping PostgreSQL"
@@ -291,7 +294,7 @@ cmd_status() {
   local name
   pg_isready -q -h 127.0.0.1 2>/dev/null && echo "postgresql  up    127.0.0.1:5432" || echo "postgresql  down"
   [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && echo "redis       up    127.0.0.1:6379" || echo "redis       down"
-  for name in solr web worker harvest-gather harvest-fetch; do
+  for name in solr web worker harvest-gather harvest-fetch harvest-run; do
     if pid_alive "$name"; then printf '%-11s up    pid %s  log %s\n' "$name" "$(cat "$RUN/$name.pid")" "$LOG/$name.log"
     else printf '%-11s down\n' "$name"; fi
   done

@@ -118,6 +118,95 @@ def _unique_name(title: str, taken: set[str]) -> str:
     return name
 
 
+@dataclasses.dataclass
+class Step:
+    """What one source record asks of its division: create, update, unchanged or failed."""
+
+    kind: str
+    identifier: str
+    record: dict[str, Any] | None = None
+    current: dict[str, Any] | None = None
+    failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Plan:
+    steps: list[Step]
+    withdraw: dict[str, dict[str, Any]]  # identifier -> existing dataset gone from the source
+
+
+def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False) -> Plan:
+    """Compare `catalog` with the division's datasets, reading nothing but the database once.
+
+    `force` updates unchanged records too (after the schema or the mapping changed)."""
+    existing = _existing(org_id)
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for index, record in enumerate(catalog["dataset"]):
+        identifier = record.get("identifier") if isinstance(record, dict) else None
+        label = str(identifier or f"dataset[{index}]")
+        problems = record_errors(record)
+        if not problems and identifier in seen:
+            problems = [("$.identifier", f"identifier {identifier!r} appears more than once in the source; "
+                                         "only the first record was imported")]
+        if identifier:
+            seen.add(identifier)
+        if problems:
+            failures = [{"identifier": label, "path": f"dataset[{index}]{p[1:]}", "message": m} for p, m in problems]
+            steps.append(Step("failed", label, failures=failures))
+            continue
+        current = existing.get(identifier)
+        unchanged = current and current["hash"] == pod.record_hash(record) and not current["withdrawn"]
+        kind = "unchanged" if unchanged and not force else "update" if current else "create"
+        steps.append(Step(kind, identifier, record, current))
+    # Only what this source brought is withdrawn; datasets made by hand or by other sources stay.
+    gone = {
+        i: c for i, c in existing.items() if i not in seen and not c["withdrawn"] and c["source"] == source
+    }
+    return Plan(steps, gone)
+
+
+def apply(
+    context: Context, org_id: str, step: Step, source: str, taken: set[str] | None = None, new_id: str | None = None
+) -> tuple[str, str]:
+    """Create or update the dataset of one planned record; returns (``created`` or ``updated``, its id).
+
+    Raises RecordError naming each field the HHS schema refused; nothing is written then."""
+    assert step.record is not None
+    pkg = pod.to_dataset(step.record)
+    pkg.update(owner_org=org_id, source_catalog=source, source_hash=pod.record_hash(step.record))
+    ctx = {**fresh(context), "return_id_only": True}
+    try:
+        if step.current:
+            pkg.update(id=step.current["id"], name=step.current["name"])
+            return "updated", tk.get_action("package_update")(ctx, pkg)
+        pkg["name"] = _unique_name(pkg.get("title") or step.identifier, taken if taken is not None else set())
+        if new_id:
+            pkg["id"] = new_id
+        return "created", tk.get_action("package_create")(ctx, pkg)
+    except tk.ValidationError as e:
+        model.Session.rollback()
+        raise RecordError(
+            [{"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
+             for field, msgs in _flatten_errors(e.error_dict)]
+        ) from e
+
+
+def withdraw_dataset(context: Context, current: dict[str, Any], mode: str) -> None:
+    """Delete a dataset gone from its source, or keep it marked withdrawn."""
+    if mode == "delete":
+        tk.get_action("package_delete")(fresh(context), {"id": current["id"]})
+    else:
+        # An empty hash makes the record update in place if it comes back.
+        tk.get_action("package_patch")(fresh(context), {"id": current["id"], "source_withdrawn": True, "source_hash": ""})
+
+
+class RecordError(Exception):
+    def __init__(self, failures: list[dict[str, str]]):
+        super().__init__("; ".join(f"{f['path']}: {f['message']}" for f in failures))
+        self.failures = failures
+
+
 def import_catalog(
     context: Context,
     catalog: dict[str, Any],
@@ -127,67 +216,25 @@ def import_catalog(
     progress: Callable[[int], None] | None = None,
     force: bool = False,
 ) -> Report:
-    """Bring one division's datasets in step with `catalog`; `source` names it for next time.
-
-    `force` updates unchanged records too (after the schema or the mapping changed)."""
+    """Bring one division's datasets in step with `catalog`; `source` names it for next time."""
     source = source_key(source)
     org = tk.get_action("organization_show")(fresh(context), {"id": division, "include_datasets": False})
-    existing = _existing(org["id"])
+    todo = plan(catalog, org["id"], source, force)
     report = Report()
-    seen: set[str] = set()
     taken: set[str] = set()
-    for index, record in enumerate(catalog["dataset"]):
-        identifier = record.get("identifier") if isinstance(record, dict) else None
-        label = str(identifier or f"dataset[{index}]")
-        problems = record_errors(record)
-        if not problems and identifier in seen:
-            problems = [("$.identifier", f"identifier {identifier!r} appears more than once in the source; "
-                                         "only the first record was imported")]
-        if problems:
-            report.failed.extend(
-                {"identifier": label, "path": f"dataset[{index}]{p[1:]}", "message": m} for p, m in problems
-            )
-            if identifier:
-                seen.add(identifier)
-            _tick(progress)
-            continue
-        seen.add(identifier)
-        digest = pod.record_hash(record)
-        current = existing.get(identifier)
-        if current and current["hash"] == digest and not current["withdrawn"] and not force:
-            report.unchanged.append(identifier)
-            _tick(progress)
-            continue
-        pkg = pod.to_dataset(record)
-        pkg.update(owner_org=org["id"], source_catalog=source, source_hash=digest)
-        try:
-            if current:
-                pkg.update(id=current["id"], name=current["name"])
-                tk.get_action("package_update")(fresh(context), pkg)
-                report.updated.append(identifier)
-            else:
-                pkg["name"] = _unique_name(pkg.get("title") or identifier, taken)
-                tk.get_action("package_create")(fresh(context), pkg)
-                report.created.append(identifier)
-        except tk.ValidationError as e:
-            model.Session.rollback()
-            report.failed.extend(
-                {"identifier": label, "path": f"dataset[{index}].{field}", "message": "; ".join(map(str, msgs))}
-                for field, msgs in _flatten_errors(e.error_dict)
-            )
-        _tick(progress)
-
-    for identifier, current in existing.items():
-        # Only what this source brought is withdrawn; datasets made by hand stay.
-        if identifier in seen or current["withdrawn"] or current["source"] != source:
-            continue
-        if withdraw == "delete":
-            tk.get_action("package_delete")(fresh(context), {"id": current["id"]})
+    for index, step in enumerate(todo.steps):
+        if step.kind == "failed":
+            report.failed.extend(step.failures)
+        elif step.kind == "unchanged":
+            report.unchanged.append(step.identifier)
         else:
-            # Kept, marked; an empty hash makes the record update in place if it comes back.
-            tk.get_action("package_patch")(
-                fresh(context), {"id": current["id"], "source_withdrawn": True, "source_hash": ""}
-            )
+            try:
+                getattr(report, apply(context, org["id"], step, source, taken)[0]).append(step.identifier)
+            except RecordError as e:
+                report.failed.extend({**f, "path": f"dataset[{index}].{f['path']}"} for f in e.failures)
+        _tick(progress)
+    for identifier, current in todo.withdraw.items():
+        withdraw_dataset(context, current, withdraw)
         report.withdrawn.append(identifier)
     return report
 

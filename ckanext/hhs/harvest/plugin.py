@@ -1,13 +1,47 @@
-"""`hhs_harvest`: bring division catalogs (POD data.json) into the HHS catalog."""
+"""`hhs_harvest`: bring division catalogs into the HHS catalog.
+
+The plugin is the `hhs_datajson` harvester for ckanext-harvest (POD v1.1 data.json sources), and it
+hooks into ckanext-dcat's `dcat_rdf_harvester` for DCAT RDF sources: the same fetch safety rules, and
+the harvested datasets marked with their source like data.json ones. The RDF is mapped to the HHS
+schema by the `dcat_us_3` and `hhs` RDF profiles.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+
+from ckanext.dcat.interfaces import IDCATRDFHarvester
+from ckanext.hhs import net
+
+from . import importer
+from .harvester import DataJsonHarvester
 
 
 @tk.blanket.actions
 @tk.blanket.auth_functions
 @tk.blanket.cli
 @tk.blanket.config_declarations
-class HhsHarvestPlugin(p.SingletonPlugin):
-    pass
+class HhsHarvestPlugin(DataJsonHarvester):
+    p.implements(IDCATRDFHarvester, inherit=True)
+
+    # IDCATRDFHarvester
+
+    def before_download(self, url: str, harvest_job: Any) -> tuple[str | None, list[str]]:
+        try:
+            net.check_url(url)
+        except net.FetchError as e:
+            return None, [str(e)]
+        return url, []
+
+    def before_create(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+        self._mark_source(harvest_object, dataset_dict)
+
+    def before_update(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+        self._mark_source(harvest_object, dataset_dict)
+
+    @staticmethod
+    def _mark_source(harvest_object: Any, dataset_dict: dict[str, Any]) -> None:
+        dataset_dict["source_catalog"] = importer.source_key(harvest_object.source.url)
+        dataset_dict.setdefault("identifier", harvest_object.guid)

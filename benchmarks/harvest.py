@@ -1,0 +1,162 @@
+"""Harvest benchmark: CMS's data.json scaled to N datasets, served on 127.0.0.1, harvested by the
+`hhs_datajson` harvester through ckanext-harvest's real queues (a gather consumer and two fetch
+consumers on Redis, as the demo runs them).
+
+    .venv/bin/python benchmarks/harvest.py [--datasets 10000] [--fetch-consumers 2]
+
+It uses the test database and Solr core (ckan_test), which the test suite resets anyway, and
+reports datasets per second for a first harvest, a no-change re-harvest and a 10% changed
+re-harvest, with the re-harvests as ratios of the first one measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import http.server
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
+CMS = os.path.join(ROOT, "ckanext", "hhs", "data", "demo", "cms-data.json")
+
+
+def scaled_catalog(n: int) -> dict:
+    """CMS's catalog repeated to n records, each with its own identifier and title."""
+    with open(CMS, encoding="utf-8") as f:
+        cms = json.load(f)
+    records = []
+    for i in range(n):
+        record = copy.deepcopy(cms["dataset"][i % len(cms["dataset"])])
+        copy_no = i // len(cms["dataset"])
+        if copy_no:
+            record["identifier"] = f"{record['identifier']}-copy-{copy_no}"
+            record["title"] = f"{record['title']} (copy {copy_no})"
+        records.append(record)
+    return {**cms, "dataset": records}
+
+
+class Served:
+    body = b"{}"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(Served.body)))
+        self.end_headers()
+        self.wfile.write(Served.body)
+
+    def log_message(self, *args):
+        pass
+
+
+# As the demo portal runs: Solr makes changes visible by its own soft commit each second
+# (solr/conf/solrconfig.xml), so CKAN need not commit after every dataset; no default resource views.
+PORTAL_SETTINGS = ["ckan.search.solr_commit=false", "ckan.views.default_views="]
+
+
+def bench_ini() -> str:
+    path = os.path.join(ROOT, "var", "bench.ini")
+    subprocess.run(["cp", os.path.join(ROOT, "test.ini"), path], check=True)
+    subprocess.run(
+        [CKAN, "config-tool", path, "ckanext.hhs.allowed_private_hosts=127.0.0.1", *PORTAL_SETTINGS,
+         f"ckan.storage_path={ROOT}/var/test-storage"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--fetch-consumers", type=int, default=2)
+    args = parser.parse_args()
+
+    subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), "services"], check=True, stdout=subprocess.DEVNULL)
+    ini = bench_ini()
+    ckan = [CKAN, "-c", ini]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    print(f"Resetting the test database and index; seeding divisions ({args.datasets} datasets to harvest)")
+    subprocess.run([*ckan, "db", "clean", "--yes"], check=True, **quiet)
+    subprocess.run([*ckan, "db", "init"], check=True, **quiet)
+    subprocess.run([*ckan, "search-index", "clear"], check=True, **quiet)
+    subprocess.run([*ckan, "hhs", "seed-divisions"], check=True, **quiet)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/data.json"
+    catalog = scaled_catalog(args.datasets)
+    Served.body = json.dumps(catalog).encode()
+
+    # The benchmark talks to CKAN in process, like `ckan shell`.
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    app = make_app(load_config(ini))
+    logging.disable(logging.INFO)  # CKAN's debug log would drown the report
+    with app._wsgi_app.test_request_context():
+        run_benchmark(ckan, url, catalog, args)
+
+
+def run_benchmark(ckan: list[str], url: str, catalog: dict, args: argparse.Namespace) -> None:
+    import ckan.model as model
+    import ckan.plugins.toolkit as tk
+
+    context = lambda: {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}  # noqa: E731
+    source = tk.get_action("harvest_source_create")(
+        context(), {"name": "bench", "title": "Benchmark", "url": url, "source_type": "hhs_datajson", "owner_org": "cms"}
+    )
+    log = open(os.path.join(ROOT, "var", "log", "bench-harvest.log"), "w")
+    workers = [subprocess.Popen([*ckan, "harvester", "gather-consumer"], stdout=log, stderr=log)]
+    workers += [
+        subprocess.Popen([*ckan, "harvester", "fetch-consumer"], stdout=log, stderr=log)
+        for _ in range(args.fetch_consumers)
+    ]
+    try:
+        time.sleep(3)
+        results = []
+        for label, change in (
+            ("first harvest", None),
+            ("no-change re-harvest", None),
+            ("10% changed re-harvest", 0.10),
+        ):
+            if change:
+                for record in catalog["dataset"][:: int(1 / change)]:
+                    record["description"] += " (revised)"
+                Served.body = json.dumps(catalog).encode()
+            seconds, stats = harvest_once(tk, model, context, source["id"])
+            rate = len(catalog["dataset"]) / seconds
+            results.append((label, seconds, rate, stats))
+            print(f"{label:24} {seconds:8.1f} s  {rate:8.1f} datasets/s  {stats}", flush=True)
+        count = tk.get_action("package_search")(context(), {"fq": "organization:cms +dataset_type:dataset", "rows": 0})["count"]
+        first = results[0][1]
+        print(f"\n{len(catalog['dataset'])} records, {count} datasets in the division after all runs")
+        for label, seconds, _rate, _stats in results[1:]:
+            print(f"{label}: {first / seconds:.1f}x faster than the first harvest")
+    finally:
+        for w in workers:
+            w.terminate()
+        log.close()
+
+
+def harvest_once(tk, model, context, source_id: str) -> tuple[float, dict]:
+    started = time.monotonic()
+    job = tk.get_action("harvest_job_create")(context(), {"source_id": source_id, "run": True})
+    while True:
+        time.sleep(1)
+        tk.get_action("harvest_jobs_run")(context(), {"source_id": source_id})
+        model.Session.remove()
+        shown = tk.get_action("harvest_job_show")(context(), {"id": job["id"]})
+        if shown["status"] == "Finished":
+            return time.monotonic() - started, shown["stats"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
