@@ -8,6 +8,7 @@ It uses the test database and Solr core (ckan_test), which the test suite resets
 reports datasets per second for a first harvest, a no-change re-harvest and a 10% changed
 re-harvest, with the re-harvests as ratios of the first one measured in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,9 +67,16 @@ def bench_ini() -> str:
     path = os.path.join(ROOT, "var", "bench.ini")
     subprocess.run(["cp", os.path.join(ROOT, "test.ini"), path], check=True)
     subprocess.run(
-        [CKAN, "config-tool", path, "ckanext.hhs.allowed_private_hosts=127.0.0.1", *PORTAL_SETTINGS,
-         f"ckan.storage_path={ROOT}/var/test-storage"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            CKAN,
+            "config-tool",
+            path,
+            "ckanext.hhs.allowed_private_hosts=127.0.0.1",
+            *PORTAL_SETTINGS,
+            f"ckan.storage_path={ROOT}/var/test-storage",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return path
 
@@ -111,9 +119,10 @@ def run_benchmark(ckan: list[str], url: str, catalog: dict, args: argparse.Names
 
     context = lambda: {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}  # noqa: E731
     source = tk.get_action("harvest_source_create")(
-        context(), {"name": "bench", "title": "Benchmark", "url": url, "source_type": "hhs_datajson", "owner_org": "cms"}
+        context(),
+        {"name": "bench", "title": "Benchmark", "url": url, "source_type": "hhs_datajson", "owner_org": "cms"},
     )
-    log = open(os.path.join(ROOT, "var", "log", "bench-harvest.log"), "w")
+    log = open(os.path.join(ROOT, "var", "log", "bench-harvest.log"), "w")  # noqa: SIM115 (closed below)
     workers = [subprocess.Popen([*ckan, "harvester", "gather-consumer"], stdout=log, stderr=log)]
     workers += [
         subprocess.Popen([*ckan, "harvester", "fetch-consumer"], stdout=log, stderr=log)
@@ -135,7 +144,9 @@ def run_benchmark(ckan: list[str], url: str, catalog: dict, args: argparse.Names
             rate = len(catalog["dataset"]) / seconds
             results.append((label, seconds, rate, stats))
             print(f"{label:24} {seconds:8.1f} s  {rate:8.1f} datasets/s  {stats}", flush=True)
-        count = tk.get_action("package_search")(context(), {"fq": "organization:cms +dataset_type:dataset", "rows": 0})["count"]
+        count = tk.get_action("package_search")(context(), {"fq": "organization:cms +dataset_type:dataset", "rows": 0})[
+            "count"
+        ]
         first = results[0][1]
         print(f"\n{len(catalog['dataset'])} records, {count} datasets in the division after all runs")
         for label, seconds, _rate, _stats in results[1:]:

@@ -1,4 +1,5 @@
 """`ckan hhs ...`: the command group every ckanext-hhs plugin adds its commands to."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 Defined once here; the search index (IPackageController), the dataset page and the governance
 reports all use `score()`.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Typed getters for every ckanext-hhs option; defaults live in config_declaration.yaml."""
+
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk

@@ -1,4 +1,5 @@
 """Contexts for actions that call other actions in a loop."""
+
 from __future__ import annotations
 
 from ckan.types import Context

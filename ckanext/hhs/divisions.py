@@ -1,4 +1,5 @@
 """The HHS divisions list (data/divisions.csv) and its seeding as CKAN organizations."""
+
 from __future__ import annotations
 
 import csv
@@ -44,9 +45,7 @@ def seed(context: Context, rows: list[dict[str, str]]) -> dict[str, list[str]]:
     # Parents first, so a staff division's "part of" names an existing organization.
     for row in sorted(rows, key=lambda r: bool(r.get("parent_division"))):
         try:
-            current = tk.get_action("organization_show")(
-                fresh(context), {"id": row["name"], "include_datasets": False}
-            )
+            current = tk.get_action("organization_show")(fresh(context), {"id": row["name"], "include_datasets": False})
         except tk.ObjectNotFound:
             tk.get_action("organization_create")(fresh(context), dict(row))
             result["created"].append(row["name"])

@@ -1,4 +1,5 @@
 """Template helpers of the core plugin; the `*_choices` ones feed scheming's `choices_helper`."""
+
 from __future__ import annotations
 
 from typing import Any

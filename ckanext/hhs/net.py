@@ -3,6 +3,7 @@
 Only http(s); hosts that resolve to private, loopback or link-local addresses are refused unless
 allow-listed in `ckanext.hhs.allowed_private_hosts`; a timeout and a size cap always apply.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -44,7 +45,10 @@ def fetch_bytes(url: str) -> bytes:
     limit = config.max_fetch_bytes()
     try:
         with requests.get(
-            url, timeout=config.fetch_timeout(), stream=True, allow_redirects=False,
+            url,
+            timeout=config.fetch_timeout(),
+            stream=True,
+            allow_redirects=False,
             headers={"User-Agent": "ckanext-hhs catalog harvester"},
         ) as response:
             if response.is_redirect:

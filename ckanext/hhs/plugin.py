@@ -3,6 +3,7 @@
 Features (catalog, harvest, glossary, ...) are plugins of their own in sub-folders; what they share
 lives here.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@
 imported and exported again comes back the same. POD keys the HHS schema has no field for are kept
 on the dataset (`source_*` fields, resource extras) and written back out.
 """
+
 from __future__ import annotations
 
 import functools

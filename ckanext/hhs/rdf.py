@@ -5,6 +5,7 @@ HealthDCAT-AP and DPV terms ckanext-dcat's own health profile uses, POD's bureau
 access level, and the HHS governance fields. It parses the same triples back, so a dataset
 serialised and parsed again keeps its values.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 The scheming schemas use them through `choices_helper`s (helpers.py) and the validators check
 values against them (logic/validators.py), so a form, the API and an import agree.
 """
+
 from __future__ import annotations
 
 import csv
@@ -98,9 +99,7 @@ class Bureau(NamedTuple):
 def hhs_bureaus() -> tuple[Bureau, ...]:
     """Organizational HHS bureaus of the 2025 OMB list (009:95 is a budget line and left out)."""
     with open(os.path.join(DATA, "hhs_bureau_codes_2025.csv"), encoding="utf-8", newline="") as f:
-        rows = [
-            Bureau(f"{r['agency_code']}:{r['bureau_code']}", r["bureau_name"]) for r in csv.DictReader(f)
-        ]
+        rows = [Bureau(f"{r['agency_code']}:{r['bureau_code']}", r["bureau_name"]) for r in csv.DictReader(f)]
     return tuple(b for b in rows if b.code != "009:95")
 
 

@@ -1,4 +1,5 @@
 """`ckan hhs import-catalog` and the demo's catalog seed."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,12 @@ __all__ = ["hhs"]
 @hhs.command("import-catalog")
 @click.argument("source")
 @click.option("--division", required=True, help="Division (organization) name, e.g. cms")
-@click.option("--withdraw", type=click.Choice(["delete", "keep"]), default=None,
-              help="What to do with datasets gone from the source (default: config)")
+@click.option(
+    "--withdraw",
+    type=click.Choice(["delete", "keep"]),
+    default=None,
+    help="What to do with datasets gone from the source (default: config)",
+)
 @click.option("--force", is_flag=True, help="Update unchanged records too (after a schema change)")
 def import_catalog(source: str, division: str, withdraw: str | None, force: bool):
     """Import a POD v1.1 data.json (a FILE or an http(s) URL) into one division."""
@@ -35,9 +40,7 @@ def _run_import(source: str, division: str, withdraw: str, force: bool = False) 
     except importer.CatalogError as e:
         raise click.ClickException(str(e)) from e
     with click.progressbar(length=len(catalog["dataset"]), label=f"Importing into {division}") as bar:
-        report = importer.import_catalog(
-            context, catalog, division, source, withdraw, progress=bar.update, force=force
-        )
+        report = importer.import_catalog(context, catalog, division, source, withdraw, progress=bar.update, force=force)
     for failure in report.failed:
         click.secho(f"  {failure['identifier']}: {failure['path']}: {failure['message']}", fg="red", err=True)
     summary = report.summary()

@@ -1,4 +1,5 @@
 """Typed getters for the harvest feature's options (declared in config_declaration.yaml)."""
+
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk

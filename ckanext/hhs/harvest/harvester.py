@@ -7,9 +7,10 @@ to the fetch queue. Unchanged and invalid records are finished in gather ("not m
 "errored" with their errors), so a re-harvest without change costs one catalog read and a
 database query, and the job report still counts every record.
 """
+
 from __future__ import annotations
 
-import datetime
+import datetime as dt
 import json
 import logging
 import uuid
@@ -18,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError, HarvestObjectExtra
@@ -64,7 +64,7 @@ class DataJsonHarvester(HarvesterBase):
         except importer.CatalogError as e:
             return self._gather_failed(harvest_job, str(e))
         todo = importer.plan(catalog, org_id, importer.source_key(source.url))
-        now = datetime.datetime.utcnow()
+        now = dt.datetime.utcnow()
         queued: list[HarvestObject] = []
         for step in todo.steps:
             obj = HarvestObject(guid=step.identifier, job=harvest_job, source=source, gathered=now)
@@ -73,9 +73,7 @@ class DataJsonHarvester(HarvesterBase):
                 obj.content = None
                 model.Session.add(obj)
                 for failure in step.failures:
-                    model.Session.add(
-                        HarvestObjectError(object=obj, stage="Validation", message=_message(failure))
-                    )
+                    model.Session.add(HarvestObjectError(object=obj, stage="Validation", message=_message(failure)))
             elif step.kind == "unchanged":
                 obj.state, obj.report_status = "COMPLETE", "not modified"
                 obj.package_id = step.current["id"]
@@ -87,8 +85,7 @@ class DataJsonHarvester(HarvesterBase):
                 obj.extras = [HarvestObjectExtra(key="step", value=step.kind)]
                 queued.append(obj)
         for identifier, current in todo.withdraw.items():
-            obj = HarvestObject(guid=identifier, job=harvest_job, source=source, gathered=now,
-                                package_id=current["id"])
+            obj = HarvestObject(guid=identifier, job=harvest_job, source=source, gathered=now, package_id=current["id"])
             obj.extras = [HarvestObjectExtra(key="step", value="withdraw")]
             queued.append(obj)
         model.Session.add_all(queued)
@@ -130,13 +127,13 @@ class DataJsonHarvester(HarvesterBase):
     def _gather_failed(self, harvest_job: Any, message: str) -> None:
         HarvestGatherError(message=message, job=harvest_job).save()
         log.error("Harvest of %s failed: %s", harvest_job.source.url, message)
-        return None
 
 
 def _make_current(harvest_object: Any, package_id: str, current: bool) -> None:
     """ckanext-harvest links a dataset to the one current object that last wrote it."""
     model.Session.query(HarvestObject).filter(
-        HarvestObject.package_id == package_id, HarvestObject.current == True  # noqa: E712
+        HarvestObject.package_id == package_id,
+        HarvestObject.current == True,  # noqa: E712
     ).update({"current": False}, synchronize_session=False)
     harvest_object.package_id = package_id
     harvest_object.current = current

@@ -6,6 +6,7 @@ not doubled. A record that fails the POD schema or the HHS schema is reported wi
 path and message, and the others still go through. Used by `ckan hhs import-catalog` and the
 `hhs_datajson` harvester.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -147,8 +148,13 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
         label = str(identifier or f"dataset[{index}]")
         problems = record_errors(record)
         if not problems and identifier in seen:
-            problems = [("$.identifier", f"identifier {identifier!r} appears more than once in the source; "
-                                         "only the first record was imported")]
+            problems = [
+                (
+                    "$.identifier",
+                    f"identifier {identifier!r} appears more than once in the source; "
+                    "only the first record was imported",
+                )
+            ]
         if identifier:
             seen.add(identifier)
         if problems:
@@ -160,9 +166,7 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
         kind = "unchanged" if unchanged and not force else "update" if current else "create"
         steps.append(Step(kind, identifier, record, current))
     # Only what this source brought is withdrawn; datasets made by hand or by other sources stay.
-    gone = {
-        i: c for i, c in existing.items() if i not in seen and not c["withdrawn"] and c["source"] == source
-    }
+    gone = {i: c for i, c in existing.items() if i not in seen and not c["withdrawn"] and c["source"] == source}
     return Plan(steps, gone)
 
 
@@ -187,8 +191,10 @@ def apply(
     except tk.ValidationError as e:
         model.Session.rollback()
         raise RecordError(
-            [{"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
-             for field, msgs in _flatten_errors(e.error_dict)]
+            [
+                {"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
+                for field, msgs in _flatten_errors(e.error_dict)
+            ]
         ) from e
 
 
@@ -198,7 +204,9 @@ def withdraw_dataset(context: Context, current: dict[str, Any], mode: str) -> No
         tk.get_action("package_delete")(fresh(context), {"id": current["id"]})
     else:
         # An empty hash makes the record update in place if it comes back.
-        tk.get_action("package_patch")(fresh(context), {"id": current["id"], "source_withdrawn": True, "source_hash": ""})
+        tk.get_action("package_patch")(
+            fresh(context), {"id": current["id"], "source_withdrawn": True, "source_hash": ""}
+        )
 
 
 class RecordError(Exception):

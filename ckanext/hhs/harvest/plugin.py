@@ -5,6 +5,7 @@ hooks into ckanext-dcat's `dcat_rdf_harvester` for DCAT RDF sources: the same fe
 the harvested datasets marked with their source like data.json ones. The RDF is mapped to the HHS
 schema by the `dcat_us_3` and `hhs` RDF profiles.
 """
+
 from __future__ import annotations
 
 from typing import Any

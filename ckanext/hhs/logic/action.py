@@ -1,4 +1,5 @@
 """Actions of the core plugin."""
+
 from __future__ import annotations
 
 from typing import Any

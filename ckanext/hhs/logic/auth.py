@@ -1,4 +1,5 @@
 """Auth functions of the core actions, one per action."""
+
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk

@@ -1,4 +1,5 @@
 """Input schemas of the core actions."""
+
 from __future__ import annotations
 
 from ckan.logic.schema import validator_args

@@ -1,4 +1,5 @@
 """Validators of the HHS schemas. Each error names what is expected, in plain language."""
+
 from __future__ import annotations
 
 import json
@@ -78,9 +79,7 @@ def hhs_list_cap(value: Any) -> Any:
         except ValueError:
             return value
     if isinstance(items, list) and len(items) > MAX_LIST_ITEMS:
-        raise tk.Invalid(
-            tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(items))
-        )
+        raise tk.Invalid(tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(items)))
     return value
 
 
@@ -105,9 +104,7 @@ def hhs_single_bureau_code(value: Any) -> Any:
 
 def _check_bureau(code: Any) -> None:
     if not isinstance(code, str) or not _BUREAU.match(code):
-        raise tk.Invalid(
-            tk._('Bureau code "{code}" is not of the form 009:38 (OMB agency:bureau)').format(code=code)
-        )
+        raise tk.Invalid(tk._('Bureau code "{code}" is not of the form 009:38 (OMB agency:bureau)').format(code=code))
     if code not in vocab.known_bureau_codes():
         raise tk.Invalid(tk._('Bureau code "{code}" is not on the OMB bureau code list').format(code=code))
 
@@ -124,9 +121,7 @@ def hhs_program_codes(value: Any) -> Any:
     for code in codes:
         if not isinstance(code, str) or not _PROGRAM.match(code):
             raise tk.Invalid(
-                tk._('Program code "{code}" is not of the form 009:000 (Federal Program Inventory)').format(
-                    code=code
-                )
+                tk._('Program code "{code}" is not of the form 009:000 (Federal Program Inventory)').format(code=code)
             )
     return _stored(codes)
 
@@ -146,9 +141,7 @@ def hhs_coding_systems(value: Any) -> Any:
 
 def hhs_access_level(value: Any) -> Any:
     if value not in vocab.ACCESS_LEVELS:
-        raise tk.Invalid(
-            tk._('Access level must be one of: {allowed}').format(allowed=", ".join(vocab.ACCESS_LEVELS))
-        )
+        raise tk.Invalid(tk._("Access level must be one of: {allowed}").format(allowed=", ".join(vocab.ACCESS_LEVELS)))
     return value
 
 
@@ -218,9 +211,7 @@ def _is_board_member(context: Context, user: str | None) -> bool:
     return authz.has_user_permission_for_group_or_org(config.governance_org(), user, "update_dataset")
 
 
-def hhs_keywords_required(
-    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
-) -> None:
+def hhs_keywords_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
     """POD requires at least one keyword, given as tag_string (forms) or tags (API, imports)."""
     value = data.get(key)
     has_tag_string = value not in (None, "", tk.missing) and str(value).strip()
@@ -228,9 +219,7 @@ def hhs_keywords_required(
     if has_tag_string:
         tag_count = max(tag_count, len(str(value).split(",")))
     if tag_count > MAX_LIST_ITEMS:
-        errors[key].append(
-            tk._("At most {max} keywords are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=tag_count)
-        )
+        errors[key].append(tk._("At most {max} keywords are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=tag_count))
         raise tk.StopOnError
     has_tags = tag_count > 0
     if not has_tag_string and not has_tags:
@@ -247,9 +236,7 @@ def hhs_iso8601_date(value: Any) -> Any:
     return _matching(value, _DATE_ONLY, tk._('"{value}" is not an ISO 8601 date; write YYYY-MM-DD (or YYYY, YYYY-MM)'))
 
 
-def hhs_contact_required(
-    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
-) -> None:
+def hhs_contact_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
     """POD contactPoint: at least one contact with a name and an email.
 
     Runs on access_level, which is always present: an empty repeating field leaves no key of its own."""

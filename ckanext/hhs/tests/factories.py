@@ -1,4 +1,5 @@
 """Factories for HHS objects, on top of ckan.tests.factories."""
+
 from __future__ import annotations
 
 import factory

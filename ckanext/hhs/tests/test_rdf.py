@@ -1,4 +1,5 @@
 """DCAT-US 3 output carries the HHS health fields, and parses back to the same values."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The HHS dataset and division schemas, their validators, and division seeding."""
+
 from __future__ import annotations
 
 import pytest
@@ -127,13 +128,22 @@ class TestDatasetSchema:
         rich = helpers.call_action(
             "package_create",
             **_dataset(
-                name="rich", license_id="cc-zero", modified="2024-01-01", frequency="R/P1Y",
-                temporal="2020/2024", spatial="United States", theme=["Medicare"],
+                name="rich",
+                license_id="cc-zero",
+                modified="2024-01-01",
+                frequency="R/P1Y",
+                temporal="2020/2024",
+                spatial="United States",
+                theme=["Medicare"],
                 data_dictionary=[{"url": "https://data.cms.gov/dictionary"}],
-                health_theme=["health-care-cost"], coding_system=["ICD-10-CM"],
-                population_coverage=["Medicare beneficiaries"], phi_classification="none",
-                legal_basis=["privacy-act"], data_steward=[{"name": "Jane", "email": "j@cms.hhs.gov"}],
-                publisher=[{"name": "CMS"}], resources=[{"url": "https://data.cms.gov/x.csv", "format": "CSV"}],
+                health_theme=["health-care-cost"],
+                coding_system=["ICD-10-CM"],
+                population_coverage=["Medicare beneficiaries"],
+                phi_classification="none",
+                legal_basis=["privacy-act"],
+                data_steward=[{"name": "Jane", "email": "j@cms.hhs.gov"}],
+                publisher=[{"name": "CMS"}],
+                resources=[{"url": "https://data.cms.gov/x.csv", "format": "CSV"}],
             ),
         )
         assert completeness.score(rich).percent == 100
@@ -153,9 +163,12 @@ class TestDivisions:
         first = helpers.call_action("hhs_divisions_seed", context=dict(sysadmin_context))
         expected = {row["name"] for row in divisions.load()} | {"data-governance-board"}
         assert set(first["created"]) == expected
-        codes = {o["name"]: o["bureau_code"] for o in (
-            helpers.call_action("organization_show", id=name) for name in ("cms", "aspr", "atsdr", "arpa-h", "ocr")
-        )}
+        codes = {
+            o["name"]: o["bureau_code"]
+            for o in (
+                helpers.call_action("organization_show", id=name) for name in ("cms", "aspr", "atsdr", "arpa-h", "ocr")
+            )
+        }
         assert codes == {"cms": "009:38", "aspr": "009:76", "atsdr": "009:20", "arpa-h": "009:25", "ocr": "009:90"}
         assert helpers.call_action("organization_show", id="ocr")["parent_division"] == "os"
 

@@ -1,4 +1,5 @@
 """Smoke tests: the plugin loads with the CKAN extensions it builds on, and the real services work."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Pages: the dataset form follows the HHS schema; dataset pages show completeness; facets render."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,17 @@ class TestPages:
         user = ckan_factories.SysadminWithToken()
         factories.Division(name="cms")
         page = app.get("/dataset/new", headers={"Authorization": user["token"]}).get_data(as_text=True)
-        for field in ("bureau_code", "program_code", "access_level", "coding_system", "phi_classification",
-                      "health_theme", "legal_basis", "sensitivity", "data_steward"):
+        for field in (
+            "bureau_code",
+            "program_code",
+            "access_level",
+            "coding_system",
+            "phi_classification",
+            "health_theme",
+            "legal_basis",
+            "sensitivity",
+            "data_steward",
+        ):
             assert f'name="{field}' in page or f'id="field-{field}' in page, field
         assert "009:76 Administration for Strategic Preparedness and Response" in page
         assert "LOINC (laboratory tests and observations)" in page

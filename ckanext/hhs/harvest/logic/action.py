@@ -1,4 +1,5 @@
 """Actions of the harvest feature."""
+
 from __future__ import annotations
 
 from typing import Any

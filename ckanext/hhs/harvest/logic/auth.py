@@ -1,4 +1,5 @@
 """Auth functions of the harvest feature."""
+
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk

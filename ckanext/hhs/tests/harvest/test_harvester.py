@@ -1,4 +1,5 @@
 """The hhs_datajson and DCAT RDF harvesters on ckanext-harvest, against sources served over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ def division():
 
 def _source(url, division, source_type="hhs_datajson", **kw):
     return helpers.call_action(
-        "harvest_source_create", name="cms-catalog", title="CMS catalog", url=url,
-        source_type=source_type, owner_org=division["id"] if division else None, **kw
+        "harvest_source_create",
+        name="cms-catalog",
+        title="CMS catalog",
+        url=url,
+        source_type=source_type,
+        owner_org=division["id"] if division else None,
+        **kw,
     )
 
 
@@ -53,7 +59,9 @@ def _harvest(source):
 
 
 def _datasets():
-    return {d["identifier"]: d for d in helpers.call_action("package_search", fq="organization:cms", rows=100)["results"]}
+    return {
+        d["identifier"]: d for d in helpers.call_action("package_search", fq="organization:cms", rows=100)["results"]
+    }
 
 
 def test_first_harvest_through_the_redis_queues_creates_one_dataset_per_record(catalog_server, division, catalog):
@@ -110,8 +118,8 @@ def test_change_removal_and_corruption_show_on_the_next_run(catalog_server, divi
 
     assert job["stats"] == {"added": 0, "updated": 1, "not modified": 2, "errored": 1, "deleted": 1}
     after = _datasets()
-    revised = after[changed["identifier"]]
-    assert (revised["id"], revised["name"]) == (before[changed["identifier"]]["id"], before[changed["identifier"]]["name"])
+    revised, original = after[changed["identifier"]], before[changed["identifier"]]
+    assert (revised["id"], revised["name"]) == (original["id"], original["name"])
     assert revised["title"] == "Medicare claims, revised"
     assert gone["identifier"] not in after
     assert after[corrupt["identifier"]]["title"] == before[corrupt["identifier"]]["title"]  # left as it was
@@ -169,9 +177,13 @@ def test_source_configuration_is_checked():
 
 
 def test_dcat_rdf_source_is_mapped_to_the_hhs_schema(app, catalog_server, division):
-    health = {"coding_system": ["ICD-10-CM", "LOINC"], "phi_classification": "limited-data-set",
-              "number_of_records": 1000, "access_level": "restricted public",
-              "access_rights": "Available under a data use agreement."}
+    health = {
+        "coding_system": ["ICD-10-CM", "LOINC"],
+        "phi_classification": "limited-data-set",
+        "number_of_records": 1000,
+        "access_level": "restricted public",
+        "access_rights": "Available under a data use agreement.",
+    }
     cdc = factories.Division(name="cdc", bureau_code="009:20")
     origin = factories.HhsDataset(owner_org=cdc["id"], bureau_code=["009:20"], **health)
     turtle = app.get(f"/dataset/{origin['name']}.ttl").get_data(as_text=True)

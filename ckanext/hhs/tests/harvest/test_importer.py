@@ -1,4 +1,5 @@
 """Catalog import: nothing lost, nothing doubled, bad records reported, the POD round trip."""
+
 from __future__ import annotations
 
 import copy
