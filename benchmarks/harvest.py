@@ -4,7 +4,7 @@ consumers on Redis, as the demo runs them).
 
     .venv/bin/python benchmarks/harvest.py [--datasets 10000] [--fetch-consumers 2]
 
-It uses the test database and Solr core (ckan_test), which the test suite resets anyway, and
+It uses a database, Solr core and Redis database of its own (ckan_bench, db 2), which it resets, and
 reports datasets per second for a first harvest, a no-change re-harvest and a 10% changed
 re-harvest, with the re-harvests as ratios of the first one measured in the same run.
 """
@@ -61,6 +61,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 # As the demo portal runs: Solr makes changes visible by its own soft commit each second
 # (solr/conf/solrconfig.xml), so CKAN need not commit after every dataset; no default resource views.
 PORTAL_SETTINGS = ["ckan.search.solr_commit=false", "ckan.views.default_views="]
+BENCH_SERVICES = [
+    "sqlalchemy.url=postgresql://ckan_default:pass@127.0.0.1/ckan_bench",
+    "solr_url=http://127.0.0.1:8983/solr/ckan_bench",
+    "ckan.redis.url=redis://127.0.0.1:6379/2",
+    "ckan.site_id=hhs_bench",
+]
 
 
 def bench_ini() -> str:
@@ -73,6 +79,7 @@ def bench_ini() -> str:
             path,
             "ckanext.hhs.allowed_private_hosts=127.0.0.1",
             *PORTAL_SETTINGS,
+            *BENCH_SERVICES,
             f"ckan.storage_path={ROOT}/var/test-storage",
         ],
         check=True,
@@ -91,7 +98,7 @@ def main() -> None:
     ini = bench_ini()
     ckan = [CKAN, "-c", ini]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    print(f"Resetting the test database and index; seeding divisions ({args.datasets} datasets to harvest)")
+    print(f"Resetting the benchmark database and index; seeding divisions ({args.datasets} datasets to harvest)")
     subprocess.run([*ckan, "db", "clean", "--yes"], check=True, **quiet)
     subprocess.run([*ckan, "db", "init"], check=True, **quiet)
     subprocess.run([*ckan, "search-index", "clear"], check=True, **quiet)

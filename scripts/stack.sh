@@ -20,6 +20,7 @@ VENV=$ROOT/.venv
 CKAN=$VENV/bin/ckan
 DEMO_INI=$ROOT/demo.ini
 SOLR_PORT=8983
+SOLR_CORES="ckan ckan_test ckan_bench"
 WEB_PORT=5000
 PG_VERSION=15
 PG_ROLE=ckan_default
@@ -116,7 +117,7 @@ start_postgres() {
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_ROLE'" | grep -q 1 \
     || psql_admin -qc "CREATE ROLE $PG_ROLE LOGIN PASSWORD '$PG_PASSWORD'"
   local db
-  for db in ckan_demo ckan_test; do
+  for db in ckan_demo ckan_test ckan_bench; do
     psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
       || psql_admin -qc "CREATE DATABASE $db OWNER $PG_ROLE ENCODING 'utf-8' TEMPLATE template0"
   done
@@ -133,7 +134,7 @@ start_redis() {
   wait_for redis "$LOG/redis.log" 20 sh -c '[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]'
 }
 
-# Lays out the Solr home: solr.xml, and cores ckan (demo) and ckan_test built from the schema.xml
+# Lays out the Solr home: solr.xml, and cores ckan (demo), ckan_test and ckan_bench (benchmarks/) built from the schema.xml
 # of the installed CKAN and our solrconfig.xml. Index data stays between runs.
 solr_home() {
   local home=$VAR/solr core schema
@@ -141,7 +142,7 @@ solr_home() {
   [ -f "$schema" ] || fail "the installed CKAN has no $schema"
   mkdir -p "$home"
   cp "$ROOT/solr/conf/solr.xml" "$home/solr.xml"
-  for core in ckan ckan_test; do
+  for core in $SOLR_CORES; do
     mkdir -p "$home/$core/conf"
     cp "$schema" "$home/$core/conf/schema.xml"
     cp "$ROOT/solr/conf/solrconfig.xml" "$home/$core/conf/solrconfig.xml"
@@ -150,8 +151,15 @@ solr_home() {
   done
 }
 
+solr_cores_up() {
+  local core
+  for core in $SOLR_CORES; do http_ok "http://127.0.0.1:$SOLR_PORT/solr/$core/select?q=*:*&rows=0" || return 1; done
+}
+
 start_solr() {
-  http_ok "http://127.0.0.1:$SOLR_PORT/solr/ckan_test/select?q=*:*&rows=0" && return 0
+  solr_cores_up && return 0
+  # A Solr of ours started before a core was added: restart it with the full Solr home.
+  pid_alive solr && stop_pid solr
   command -v java >/dev/null || fail "Java is missing; Solr needs Java 17 (run: scripts/stack.sh install)"
   port_busy "$SOLR_PORT" && fail "port $SOLR_PORT is taken by a program that is not our Solr"
   say "Starting Solr 9.10.1 on 127.0.0.1:$SOLR_PORT (log: $LOG/solr.log)"
@@ -161,8 +169,7 @@ start_solr() {
     -cp "$ROOT/solr/target/classes:$ROOT/solr/target/lib/*" gov.hhs.solr.SolrLauncher "$VAR/solr" "$SOLR_PORT" \
     >"$LOG/solr.log" 2>&1 &
   echo $! >"$RUN/solr.pid"
-  wait_for solr "$LOG/solr.log" 120 http_ok "http://127.0.0.1:$SOLR_PORT/solr/ckan_test/select?q=*:*&rows=0"
-  http_ok "http://127.0.0.1:$SOLR_PORT/solr/ckan/select?q=*:*&rows=0" || fail "Solr core ckan did not load; see $LOG/solr.log"
+  wait_for solr "$LOG/solr.log" 120 solr_cores_up
 }
 
 cmd_services() { cmd_install; start_postgres; start_redis; start_solr; }

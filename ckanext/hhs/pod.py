@@ -56,6 +56,8 @@ _DISTRIBUTION = {
     "conformsTo": "conforms_to",
     "describedByType": "described_by_type",
 }
+# Raise when to_pod's output changes: catalog ETags include it, so clients fetch again.
+MAPPING_VERSION = "1"
 _TAG_INVALID = re.compile(r"[^\w \-.]+")
 MAX_TAG = 100
 
@@ -203,8 +205,16 @@ def _validator(name: str) -> jsonschema.Draft4Validator:
 
 def schema_errors(name: str, document: Any) -> list[tuple[str, str]]:
     """(JSON path, message) for each way `document` fails the POD v1.1 schema `name`."""
-    errors = sorted(_validator(name).iter_errors(document), key=lambda e: [str(p) for p in e.path])
-    return [(_json_path(e.path), e.message) for e in errors]
+    errors = [_deepest(e) for e in _validator(name).iter_errors(document)]
+    errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
+    return [(_json_path(e.absolute_path), e.message) for e in errors]
+
+
+def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For "not valid under any of the given schemas" (POD's anyOf), the error that says what is wrong."""
+    while error.context:
+        error = max(error.context, key=lambda e: len(e.absolute_path))
+    return error
 
 
 def _json_path(path: Iterable[Any]) -> str:

@@ -28,6 +28,11 @@ from . import config, importer
 log = logging.getLogger(__name__)
 
 NAME = "hhs_datajson"
+# Objects sent to the fetch queue. Not ckanext-harvest's "WAITING": `harvester run` re-sends every
+# WAITING object it does not see in the Redis list, which includes the ones gather is still pushing
+# and the ones a consumer has just popped, so big jobs got each object several times and, once the
+# job had finished, the late copies turned imported objects into errors.
+QUEUED = "QUEUED"
 
 
 class DataJsonHarvester(HarvesterBase):
@@ -88,6 +93,8 @@ class DataJsonHarvester(HarvesterBase):
             obj = HarvestObject(guid=identifier, job=harvest_job, source=source, gathered=now, package_id=current["id"])
             obj.extras = [HarvestObjectExtra(key="step", value="withdraw")]
             queued.append(obj)
+        for obj in queued:
+            obj.state = QUEUED
         model.Session.add_all(queued)
         model.Session.commit()
         return [obj.id for obj in queued]

@@ -17,6 +17,7 @@ __all__ = [
     "hhs_bureau_codes",
     "hhs_coding_systems",
     "hhs_email",
+    "hhs_glossary_terms",
     "hhs_contact_required",
     "hhs_iso8601_date",
     "hhs_iso8601_interval",
@@ -242,3 +243,23 @@ def hhs_contact_required(key: FlattenKey, data: FlattenDataDict, errors: Flatten
     Runs on access_level, which is always present: an empty repeating field leaves no key of its own."""
     if not any(k[0] == "contact" and len(k) == 3 and k[2] == "email" and data[k] for k in data):
         errors.setdefault(("contact",), []).append(tk._("At least one contact point with a name and email is required"))
+
+
+def hhs_glossary_terms(value: Any, context: Context) -> Any:
+    """Datasets link approved glossary terms only (when the glossary plugin is on)."""
+    try:
+        show = tk.get_action("hhs_glossary_term_show")
+    except KeyError:
+        return value
+    for slug in _as_list(value):
+        try:
+            term = show({"ignore_auth": True}, {"id": slug})
+        except tk.ObjectNotFound as e:
+            raise tk.Invalid(tk._('"{term}" is not a glossary term').format(term=slug)) from e
+        if term["status"] != "approved":
+            raise tk.Invalid(
+                tk._('Glossary term "{term}" is {status}; only approved terms can be linked').format(
+                    term=slug, status=term["status"].replace("_", " ")
+                )
+            )
+    return value

@@ -1,0 +1,77 @@
+"""The HHS catalog as Project Open Data v1.1 `data.json`, streamed in constant memory.
+
+Datasets are read from the search index in pages of BATCH (keyset paging on the dataset id, so a
+change during the read neither skips nor repeats a record), mapped by the shared POD mapping
+(`ckanext.hhs.pod.to_pod`) and written out as they are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Context
+
+from ckanext.hhs import pod
+
+BATCH = 500
+CATALOG_HEAD = {
+    "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+    "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+    "@type": "dcat:Catalog",
+    "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json",
+}
+# What a public listing may hold (POD): public and restricted-public records, not withdrawn ones.
+PUBLIC = '+access_level:("public" OR "restricted public")'
+LISTED = "+dataset_type:dataset -source_withdrawn:true"
+
+
+def scope(division_id: str | None = None, inventory: bool = False) -> str:
+    """The Solr filter of one listing: the public catalog, or the internal inventory; one division or all."""
+    parts = [LISTED] if inventory else [LISTED, PUBLIC]
+    if division_id:
+        parts.append(f'+owner_org:"{division_id}"')
+    return " ".join(parts)
+
+
+def _search(fq: str, inventory: bool, **params: Any) -> dict[str, Any]:
+    # The inventory lists non-public datasets of every division: the caller checked the permission,
+    # and the search runs as the site user so it sees them all. The public listing searches as an
+    # anonymous user, whoever asks.
+    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"] if inventory else ""
+    context: Context = {"user": user, "ignore_auth": True}
+    return tk.get_action("package_search")(context, {"fq": fq, "include_private": inventory, **params})
+
+
+def stamp(fq: str, inventory: bool = False) -> tuple[str, str | None]:
+    """(ETag, last modified) of a listing: they change whenever a listed dataset is added, changed or removed."""
+    newest = _search(fq, inventory, rows=1, sort="metadata_modified desc", fl="id,metadata_modified")
+    modified = newest["results"][0]["metadata_modified"] if newest["results"] else None
+    tag = hashlib.sha256(f"{pod.MAPPING_VERSION}|{fq}|{newest['count']}|{modified}".encode()).hexdigest()[:32]
+    return tag, modified
+
+
+def records(fq: str, inventory: bool = False) -> Iterator[dict[str, Any]]:
+    """Every listed dataset as a POD record, a page at a time."""
+    last = ""
+    while True:
+        page_fq = f'{fq} +id:{{"{last}" TO *]' if last else fq
+        page = _search(page_fq, inventory, rows=BATCH, sort="id asc")["results"]
+        for pkg in page:
+            yield pod.to_pod(pkg, (pkg.get("organization") or {}).get("title"))
+        if len(page) < BATCH:
+            return
+        last = page[-1]["id"]
+
+
+def stream(datasets: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The catalog document in pieces: the head, then each record as it comes."""
+    yield json.dumps(CATALOG_HEAD)[:-1] + ', "dataset": ['
+    separator = ""
+    for record in datasets:
+        yield separator + json.dumps(record, ensure_ascii=False)
+        separator = ","
+    yield "]}"

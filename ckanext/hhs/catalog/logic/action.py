@@ -1,0 +1,47 @@
+"""Actions of the catalog feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ckanext.hhs import pod
+
+from .. import export
+
+
+@tk.side_effect_free
+def hhs_catalog_validate(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Check every record of a data.json listing against the official POD v1.1 dataset schema.
+
+    :param division: limit to one division (organization name or id) (optional)
+    :type division: string
+    :param inventory: check the internal inventory (non-public datasets too) instead of the public
+        catalog; needs the inventory permission (optional, default false)
+    :type inventory: bool
+    :returns: ``checked`` (count) and ``failures``: one per failing dataset, with ``identifier``,
+        ``name`` and ``errors`` (``path``, ``message``)
+    :rtype: dict
+    """
+    tk.check_access("hhs_catalog_validate", context, data_dict)
+    inventory = tk.asbool(data_dict.get("inventory", False))
+    division_id = None
+    if data_dict.get("division"):
+        division_id = tk.get_action("organization_show")(
+            {"user": context.get("user")}, {"id": data_dict["division"], "include_datasets": False}
+        )["id"]
+    checked, failures = 0, []
+    for record in export.records(export.scope(division_id, inventory), inventory):
+        checked += 1
+        errors = pod.schema_errors("dataset.json", record)
+        if errors:
+            failures.append(
+                {
+                    "identifier": record.get("identifier"),
+                    "title": record.get("title"),
+                    "errors": [{"path": p, "message": m} for p, m in errors],
+                }
+            )
+    return {"checked": checked, "failures": failures}

@@ -1,0 +1,88 @@
+"""`ckan hhs glossary import|export` and the demo's starter glossary."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.hhs.cli import hhs, site_context
+
+from . import csv_io, skos
+
+__all__ = ["hhs"]
+
+SEED = os.path.join(os.path.dirname(__file__), "data", "hhs-glossary.csv")
+
+
+@hhs.group()
+def glossary():
+    """The glossary of common data terms."""
+
+
+def _rows(path: str) -> list[dict]:
+    with open(path, encoding="utf-8-sig") as f:
+        text = f.read()
+    ext = path.rsplit(".", 1)[-1].lower()
+    try:
+        if ext in skos.FORMATS:
+            return skos.rows(text, ext)
+        return csv_io.read(text)
+    except Exception as e:  # noqa: BLE001 (rdflib and csv raise many kinds; all mean a bad file)
+        raise click.ClickException(f"{path}: {e}") from e
+
+
+def _import(path: str, atomic: bool) -> None:
+    rows = _rows(path)
+    with click.progressbar(length=len(rows), label=f"Importing {len(rows)} terms") as bar:
+        report = tk.get_action("hhs_glossary_import")(
+            site_context(), {"rows": rows, "atomic": atomic, "progress": bar.update}
+        )
+    for failure in report["failed"]:
+        problems = "; ".join(f"{field}: {', '.join(map(str, msgs))}" for field, msgs in failure["errors"].items())
+        click.secho(f"  row {failure['row']} ({failure['term']}): {problems}", fg="red", err=True)
+    note = "" if report["applied"] else " (nothing applied: --atomic)"
+    click.echo(
+        f"{len(report['created'])} created, {len(report['updated'])} updated, {len(report['failed'])} failed{note}"
+    )
+    if report["failed"]:
+        sys.exit(1)
+
+
+@glossary.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--atomic", is_flag=True, help="Apply every row or none")
+def import_(path: str, atomic: bool):
+    """Import terms from a CSV file (see ckanext/hhs/glossary/csv_io.py) or SKOS (.ttl, .jsonld)."""
+    _import(path, atomic)
+
+
+@glossary.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "ttl", "jsonld"]), default="csv")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+def export(fmt: str, output):
+    """Export every term (CSV) or the approved and deprecated ones (SKOS)."""
+    context = site_context()
+    listed = tk.get_action("hhs_glossary_term_list")(context, {"limit": 1000})
+    slugs, offset = [t["slug"] for t in listed["results"]], 1000
+    while offset < listed["count"]:
+        slugs += [
+            t["slug"]
+            for t in tk.get_action("hhs_glossary_term_list")(context, {"limit": 1000, "offset": offset})["results"]
+        ]
+        offset += 1000
+    terms = [tk.get_action("hhs_glossary_term_show")(context, {"id": s}) for s in slugs]
+    if fmt == "csv":
+        output.writelines(csv_io.write(terms))
+    else:
+        public = [t for t in terms if t["status"] in ("approved", "deprecated")]
+        output.write(skos.graph(public).serialize(format=skos.FORMATS[fmt][0]))
+
+
+@hhs.command("seed-demo-glossary")
+def seed_demo_glossary():
+    """Load the starter glossary of common HHS health data terms (each with its public source)."""
+    _import(SEED, atomic=True)

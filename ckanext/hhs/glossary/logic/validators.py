@@ -1,0 +1,70 @@
+"""Validators of glossary input: each error names the value that is wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.hhs.logic.validators import MAX_LIST_ITEMS, hhs_text_cap
+
+from .. import model as gm
+
+__all__ = [
+    "hhs_glossary_http_url",
+    "hhs_glossary_relation_type",
+    "hhs_glossary_slug",
+    "hhs_glossary_string_list",
+]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+def hhs_glossary_slug(value: Any) -> Any:
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise tk.Invalid(tk._("{value!r}: use 1-100 lower-case letters, digits, - or _").format(value=value))
+    return value
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError as e:
+                raise tk.Invalid(tk._("Expected a JSON list")) from e
+        else:
+            value = [v.strip() for v in value.split(",") if v.strip()] if value else []
+    if not isinstance(value, list):
+        raise tk.Invalid(tk._("Expected a list"))
+    if len(value) > MAX_LIST_ITEMS:
+        raise tk.Invalid(tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(value)))
+    return value
+
+
+def hhs_glossary_string_list(value: Any) -> list[str]:
+    items = _items(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise tk.Invalid(tk._("{item!r} is not text").format(item=item))
+        hhs_text_cap(item)
+    return list(dict.fromkeys(i.strip() for i in items if i.strip()))
+
+
+def hhs_glossary_http_url(value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise tk.Invalid(tk._("{url!r} is not an http(s) URL").format(url=value))
+    return value
+
+
+def hhs_glossary_relation_type(value: Any) -> Any:
+    if value not in gm.RELATION_TYPES:
+        raise tk.Invalid(
+            tk._("{type!r} is not a relation type; use one of {types}").format(
+                type=value, types=", ".join(gm.RELATION_TYPES)
+            )
+        )
+    return value

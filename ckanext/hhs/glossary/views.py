@@ -1,0 +1,248 @@
+"""Glossary pages: browse and search, term pages, propose and edit forms, history, the board's
+review queue, SKOS and CSV downloads, and the autocomplete used by the dataset form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask
+
+import ckan.lib.navl.dictization_functions as dict_fns
+import ckan.plugins.toolkit as tk
+from ckan.logic import clean_dict, parse_params, tuplize_dict
+
+from . import csv_io, skos
+from .logic import schema
+
+glossary = flask.Blueprint("hhs_glossary", __name__)
+PAGE = 50
+FORM_LISTS = ("synonyms", "owners", "sensitivity")
+
+
+def _context() -> dict[str, Any]:
+    user = tk.current_user
+    return {"user": user.name if user and user.is_authenticated else ""}
+
+
+def _call(action: str, data: dict[str, Any]) -> Any:
+    try:
+        return tk.get_action(action)(_context(), data)
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Glossary term not found"))
+    except tk.NotAuthorized as e:
+        return tk.abort(403, str(e))
+
+
+@glossary.route("/glossary")
+def index() -> str:
+    args = tk.request.args
+    page = max(tk.asint(args.get("page", 1) or 1), 1)
+    filters = {k: args[k] for k in ("q", "status", "steward", "letter") if args.get(k)}
+    found = _call("hhs_glossary_term_list", {**filters, "limit": PAGE, "offset": (page - 1) * PAGE})
+    tree = None
+    if args.get("view") == "hierarchy":
+        tree = _call(
+            "hhs_glossary_term_list", {"limit": 1000, **({"status": filters["status"]} if "status" in filters else {})}
+        )
+    return tk.render(
+        "hhs_glossary/index.html",
+        {
+            "found": found,
+            "filters": filters,
+            "page": page,
+            "pages": -(-found["count"] // PAGE),
+            "letters": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            "tree": _tree(tree["results"]) if tree else None,
+        },
+    )
+
+
+def _tree(terms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_parent: dict[str | None, list[dict[str, Any]]] = {}
+    for t in terms:
+        by_parent.setdefault((t["parent"] or {}).get("slug"), []).append(t)
+    slugs = {t["slug"] for t in terms}
+
+    def children(slug: str | None) -> list[dict[str, Any]]:
+        return [{**t, "children": children(t["slug"])} for t in by_parent.get(slug, [])]
+
+    roots = [t for t in terms if not t["parent"] or t["parent"]["slug"] not in slugs]
+    return [{**t, "children": children(t["slug"])} for t in roots]
+
+
+@glossary.route("/glossary/<slug>")
+def read(slug: str) -> str:
+    term = _call("hhs_glossary_term_show", {"id": slug})
+    datasets = _call("hhs_glossary_term_datasets", {"id": slug, "limit": 20})
+    revisions = _call("hhs_glossary_revision_list", {"id": slug})
+    return tk.render("hhs_glossary/read.html", {"term": term, "datasets": datasets, "revisions": revisions})
+
+
+@glossary.route("/glossary/<slug>/history")
+def history(slug: str) -> str:
+    term = _call("hhs_glossary_term_show", {"id": slug})
+    revisions = _call("hhs_glossary_revision_list", {"id": slug})
+    compared = None
+    if tk.request.args.get("a") and tk.request.args.get("b"):
+        try:
+            compared = tk.get_action("hhs_glossary_revision_compare")(
+                _context(), {"id": slug, "a": tk.request.args["a"], "b": tk.request.args["b"]}
+            )
+        except tk.ValidationError as e:
+            tk.h.flash_error("; ".join(str(m) for msgs in e.error_dict.values() for m in msgs))
+    return tk.render("hhs_glossary/history.html", {"term": term, "revisions": revisions, "compared": compared})
+
+
+def _form_data() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    data = clean_dict(dict_fns.unflatten(tuplize_dict(parse_params(tk.request.form))))
+    data.pop("_ckan_phase", None)
+    errors: dict[str, list[str]] = {}
+    for key in ("related", "references", "exact_matches"):
+        if key in data:
+            try:
+                data[key] = json.loads(data[key]) if data[key].strip() else []
+            except ValueError as e:
+                errors[key] = [tk._("Not valid JSON: {error}").format(error=e)]
+    for key in FORM_LISTS:
+        if key in data:
+            data[key] = [v.strip() for v in data[key].replace("\n", ",").split(",") if v.strip()]
+    return data, errors
+
+
+def _form(slug: str | None) -> Any:
+    if not tk.current_user or not tk.current_user.is_authenticated:
+        return tk.h.redirect_to("user.login", came_from=tk.request.path)
+    term = _call("hhs_glossary_term_show", {"id": slug}) if slug else None
+    data, errors = {}, {}
+    if tk.request.method == "POST":
+        data, errors = _form_data()
+        try:
+            if errors:  # report the other fields' errors too, without saving anything
+                rest = {k: v for k, v in data.items() if k not in errors}
+                _, others = tk.navl_validate(rest, schema.term_update() if slug else schema.term_create(), _context())
+                raise tk.ValidationError({**others, **errors})
+            if slug:
+                result = tk.get_action("hhs_glossary_term_update")(_context(), {**data, "id": slug})
+                if result.get("pending_revision"):
+                    tk.h.flash_notice(tk._("Your change waits for the Data Governance Board's review."))
+            else:
+                result = tk.get_action("hhs_glossary_term_create")(_context(), data)
+                if result["similar"]:
+                    tk.h.flash_notice(
+                        tk._("Similar terms exist: {terms}. Check it is not a duplicate before you propose it.").format(
+                            terms=", ".join(s["label"] for s in result["similar"])
+                        )
+                    )
+            return tk.h.redirect_to("hhs_glossary.read", slug=result["slug"])
+        except tk.ValidationError as e:
+            errors = e.error_dict
+        except tk.NotAuthorized as e:
+            return tk.abort(403, str(e))
+    elif term:
+        data = {
+            **term,
+            "parent": (term["parent"] or {}).get("slug", ""),
+            "steward": (term["steward"] or {}).get("name", ""),
+            "related": [{"term": r["slug"], "type": r["type"]} for r in term["related"]],
+        }
+    for key in ("related", "references", "exact_matches"):
+        if not isinstance(data.get(key, ""), str):
+            data[key] = json.dumps(data[key]) if data[key] else ""
+    for key in FORM_LISTS:
+        if isinstance(data.get(key), list):
+            data[key] = ", ".join(data[key])
+    similar = []
+    if not slug and tk.request.method == "POST" and data.get("label"):
+        similar = tk.get_action("hhs_glossary_term_similar")(
+            _context(), {"label": data["label"], "definition": data.get("definition", "")}
+        )
+    return tk.render(
+        "hhs_glossary/form.html",
+        {
+            "term": term,
+            "data": data,
+            "errors": errors,
+            "similar": similar,
+            "error_summary": {k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in errors.items()},
+        },
+    )
+
+
+@glossary.route("/glossary/new", methods=["GET", "POST"])
+def new() -> Any:
+    return _form(None)
+
+
+@glossary.route("/glossary/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str) -> Any:
+    return _form(slug)
+
+
+@glossary.route("/glossary/<slug>/<any(propose, approve, reject, deprecate):step>", methods=["POST"])
+def lifecycle(slug: str, step: str) -> Any:
+    form = tk.request.form
+    data = {"id": slug, **{k: form[k] for k in ("message", "revision", "replaced_by") if form.get(k)}}
+    try:
+        tk.get_action(f"hhs_glossary_term_{step}")(_context(), data)
+        tk.h.flash_success(tk._("Done: {step}.").format(step=step))
+    except tk.ValidationError as e:
+        tk.h.flash_error("; ".join(f"{k}: {m}" for k, msgs in e.error_dict.items() for m in msgs))
+    except tk.NotAuthorized as e:
+        return tk.abort(403, str(e))
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Glossary term not found"))
+    came_from = form.get("came_from") or ""
+    local = came_from.startswith("/") and not came_from.startswith("//")  # never redirect off the site
+    return tk.h.redirect_to(came_from if local else tk.h.url_for("hhs_glossary.read", slug=slug))
+
+
+@glossary.route("/glossary/review")
+def review() -> str:
+    queue = _call("hhs_glossary_review_queue", {})
+    return tk.render("hhs_glossary/review.html", {"queue": queue})
+
+
+def _approved_terms() -> list[dict[str, Any]]:
+    terms = []
+    for status in ("approved", "deprecated"):
+        offset = 0
+        while True:
+            page = tk.get_action("hhs_glossary_term_list")(
+                _context(), {"status": status, "limit": 1000, "offset": offset}
+            )
+            terms += [tk.get_action("hhs_glossary_term_show")(_context(), {"id": t["slug"]}) for t in page["results"]]
+            offset += 1000
+            if offset >= page["count"]:
+                break
+    return terms
+
+
+@glossary.route("/glossary.<any(ttl, jsonld):fmt>")
+def scheme(fmt: str) -> flask.Response:
+    rdf_format, mimetype = skos.FORMATS[fmt]
+    return flask.Response(skos.graph(_approved_terms()).serialize(format=rdf_format), mimetype=mimetype)
+
+
+@glossary.route("/glossary/<slug>.<any(ttl, jsonld):fmt>")
+def concept(slug: str, fmt: str) -> flask.Response:
+    rdf_format, mimetype = skos.FORMATS[fmt]
+    term = _call("hhs_glossary_term_show", {"id": slug})
+    return flask.Response(skos.graph([term]).serialize(format=rdf_format), mimetype=mimetype)
+
+
+@glossary.route("/glossary.csv")
+def csv_download() -> flask.Response:
+    return flask.Response(
+        csv_io.write(_approved_terms()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=hhs-glossary.csv"},
+    )
+
+
+@glossary.route("/api/2/util/hhs_glossary/autocomplete")
+def autocomplete() -> flask.Response:
+    typed = tk.request.args.get("incomplete", "")
+    found = tk.get_action("hhs_glossary_term_autocomplete")(_context(), {"q": typed}) if typed.strip() else []
+    # The shape CKAN's autocomplete JavaScript module reads (as /api/2/util/tag/autocomplete answers).
+    return flask.jsonify({"ResultSet": {"Result": [{"Name": t["slug"], "Label": t["label"]} for t in found]}})

@@ -1,0 +1,141 @@
+"""/data.json, the per-division listings, the inventory and per-division DCAT."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import DCAT, DCTERMS, RDF
+
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs import pod, vocab
+from ckanext.hhs.catalog import export
+from ckanext.hhs.tests import factories
+
+CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+
+@pytest.fixture
+def divisions():
+    return factories.Division(name="cms", title="Centers for Medicare & Medicaid Services"), factories.Division(
+        name="cdc", bureau_code="009:20"
+    )
+
+
+@pytest.fixture
+def listed(divisions):
+    """One dataset of each kind a listing must tell apart."""
+    cms, cdc = divisions
+    return {
+        "public": factories.HhsDataset(owner_org=cms["id"], title="Public claims"),
+        "restricted": factories.HhsDataset(
+            owner_org=cms["id"], access_level="restricted public", access_rights="Under a DUA."
+        ),
+        "non_public": factories.HhsDataset(
+            owner_org=cms["id"], access_level="non-public", access_rights="Internal only."
+        ),
+        "private": factories.HhsDataset(owner_org=cms["id"], private=True),
+        "cdc": factories.HhsDataset(owner_org=cdc["id"], bureau_code=["009:20"]),
+        "withdrawn": factories.HhsDataset(owner_org=cms["id"], source_withdrawn=True),
+    }
+
+
+def _identifiers(response):
+    return {d["identifier"] for d in json.loads(response.get_data(as_text=True))["dataset"]}
+
+
+def _ids(listed, *keys):
+    return {listed[k].get("identifier") or listed[k]["id"] for k in keys}
+
+
+def test_public_catalog_is_valid_pod_and_lists_only_what_the_public_may_see(app, listed):
+    response = app.get("/data.json")
+    assert response.status_code == 200
+    assert response.is_streamed
+    catalog = json.loads(response.get_data(as_text=True))
+    assert pod.schema_errors("catalog.json", catalog) == []
+    assert catalog["conformsTo"] == "https://project-open-data.cio.gov/v1.1/schema"
+    assert _identifiers(response) == _ids(listed, "public", "restricted", "cdc")
+
+
+def test_division_catalog_lists_that_division_only(app, listed):
+    assert _identifiers(app.get("/organization/cdc/data.json")) == _ids(listed, "cdc")
+    assert _identifiers(app.get("/organization/cms/data.json")) == _ids(listed, "public", "restricted")
+    assert app.get("/organization/nowhere/data.json").status_code == 404
+
+
+def test_inventory_needs_a_division_member(app, listed, divisions):
+    assert app.get("/inventory/data.json").status_code == 403
+    outsider = ckan_factories.User()
+    assert app.get("/inventory/data.json", headers=_auth(outsider)).status_code == 403
+
+    member = ckan_factories.User()
+    helpers.call_action("organization_member_create", id="cdc", username=member["name"], role="member")
+    response = app.get("/inventory/data.json", headers=_auth(member))
+    assert response.status_code == 200
+    assert pod.schema_errors("catalog.json", json.loads(response.get_data(as_text=True))) == []
+    # Staff of one division find the non-public and private data of another.
+    assert _identifiers(response) == _ids(listed, "public", "restricted", "non_public", "private", "cdc")
+    assert "private" in response.headers["Cache-Control"]
+
+
+def _auth(user):
+    token = helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")
+    return {"Authorization": token["token"]}
+
+
+def test_conditional_requests_get_304_until_something_changes(app, listed):
+    first = app.get("/data.json")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert app.get("/data.json", headers={"If-None-Match": etag}).status_code == 304
+    assert app.get("/data.json", headers={"If-Modified-Since": modified}).status_code == 304
+
+    helpers.call_action("package_patch", id=listed["public"]["id"], title="Public claims, revised")
+    changed = app.get("/data.json", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    # Making a dataset private takes it out: the listing changes for anonymous readers.
+    helpers.call_action("package_patch", id=listed["cdc"]["id"], private=True)
+    assert app.get("/data.json", headers={"If-None-Match": changed.headers["ETag"]}).status_code == 200
+
+
+def test_records_are_read_in_pages_and_streamed(app, divisions, monkeypatch):
+    monkeypatch.setattr(export, "BATCH", 2)  # several pages from five datasets
+    made = {factories.HhsDataset(owner_org=divisions[0]["id"])["id"] for _ in range(5)}
+    response = app.get("/data.json")
+    chunks = list(response.response)
+    assert len(chunks) == 7  # head, five records, tail: written as they are read
+    assert {d["identifier"] for d in json.loads("".join(c.decode() for c in chunks))["dataset"]} == made
+
+
+def test_imported_cms_catalog_exports_valid_and_validate_catalog_agrees(app, divisions, sysadmin_context):
+    helpers.call_action("hhs_catalog_import", context=dict(sysadmin_context), source=CMS, division="cms")
+    catalog = json.loads(app.get("/organization/cms/data.json").get_data(as_text=True))
+    assert len(catalog["dataset"]) == 139
+    assert pod.schema_errors("catalog.json", catalog) == []
+    report = helpers.call_action("hhs_catalog_validate", context=dict(sysadmin_context), division="cms")
+    assert report == {"checked": 139, "failures": []}
+
+
+def test_validate_catalog_names_a_bad_record_and_the_listing_still_serves_it(app, divisions, sysadmin_context):
+    # CKAN keeps a resource's media type as free text; POD requires a type/subtype.
+    resource = {"url": "https://data.cms.gov/x.csv", "format": "CSV", "mimetype": "comma separated"}
+    factories.HhsDataset(owner_org=divisions[0]["id"], identifier="cms-bad", resources=[resource])
+    report = helpers.call_action("hhs_catalog_validate", context=dict(sysadmin_context))
+    [failure] = report["failures"]
+    assert failure["identifier"] == "cms-bad"
+    assert [e["path"] for e in failure["errors"]] == ["$.distribution[0].mediaType"]
+    assert _identifiers(app.get("/data.json")) == {"cms-bad"}
+
+
+def test_division_dcat_catalog_lists_that_division(app, listed):
+    response = app.get("/organization/cdc/catalog.ttl")
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    titles = {str(graph.value(s, DCTERMS.title)) for s in graph.subjects(RDF.type, DCAT.Dataset)}
+    assert titles == {listed["cdc"]["title"]}

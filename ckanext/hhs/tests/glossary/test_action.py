@@ -1,0 +1,293 @@
+"""Glossary actions: lifecycle, permissions, revisions, links to datasets, duplicates, import/export."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import SKOS, Graph, URIRef
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.glossary import csv_io, skos
+from ckanext.hhs.glossary.cli import SEED
+from ckanext.hhs.tests import factories
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+BENEFICIARY = {
+    "label": "Medicare beneficiary",
+    "definition": "A person who has health insurance coverage through the Medicare program.",
+    "explanation": "Someone who gets Medicare.",
+    "synonyms": ["Medicare enrollee"],
+    "references": [{"name": "CMS glossary", "url": "https://www.cms.gov/glossary"}],
+    "exact_matches": [{"system": "SNOMED CT", "code": "116154003"}],
+}
+
+
+@pytest.fixture
+def people():
+    """A proposer, two board reviewers and an outsider."""
+    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
+    users = {k: ckan_factories.User(name=k) for k in ("proposer", "reviewer", "reviewer2", "outsider")}
+    for name in ("reviewer", "reviewer2"):
+        helpers.call_action("organization_member_create", id=board["id"], username=name, role="editor")
+    return users
+
+
+def _sysadmin():
+    return {"user": ckan_factories.Sysadmin()["name"]}
+
+
+def act(action, user, **data):
+    return helpers.call_action(action, context={"user": user, "ignore_auth": False}, **data)
+
+
+def approved(slug="medicare-beneficiary", **fields):
+    act("hhs_glossary_term_create", "proposer", **{**BENEFICIARY, **fields, "slug": slug})
+    act("hhs_glossary_term_propose", "proposer", id=slug)
+    return act("hhs_glossary_term_approve", "reviewer", id=slug, message="Agreed by the board")
+
+
+class TestLifecycle:
+    def test_propose_review_approve_deprecate(self, people):
+        term = act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
+        assert (term["slug"], term["status"], term["proposed_by"]) == ("medicare-beneficiary", "draft", "proposer")
+        assert act("hhs_glossary_term_propose", "proposer", id=term["slug"])["status"] == "in_review"
+        queue = act("hhs_glossary_review_queue", "reviewer")
+        assert [t["slug"] for t in queue["terms"]] == ["medicare-beneficiary"]
+        done = act("hhs_glossary_term_approve", "reviewer", id=term["slug"], message="ok")
+        assert (done["status"], done["review_note"]) == ("approved", "ok")
+
+        act("hhs_glossary_term_create", "proposer", label="Beneficiary", definition="One who benefits.")
+        act("hhs_glossary_term_propose", "proposer", id="beneficiary")
+        act("hhs_glossary_term_approve", "reviewer2", id="beneficiary")
+        old = act("hhs_glossary_term_deprecate", "reviewer", id="beneficiary", replaced_by="medicare-beneficiary")
+        assert old["status"] == "deprecated"
+        assert old["replaced_by"]["slug"] == "medicare-beneficiary"
+        actions = [r["action"] for r in act("hhs_glossary_revision_list", "proposer", id="beneficiary")]
+        assert actions == ["deprecate", "approve", "propose", "create"]
+
+    def test_reject_needs_a_reason_and_sends_back(self, people):
+        act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
+        act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
+        with pytest.raises(tk.ValidationError) as e:
+            act("hhs_glossary_term_reject", "reviewer", id="medicare-beneficiary")
+        assert "message" in e.value.error_dict
+        rejected = act(
+            "hhs_glossary_term_reject", "reviewer", id="medicare-beneficiary", message="Duplicate of Enrollee"
+        )
+        assert rejected["status"] == "rejected"
+        assert act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")["status"] == "in_review"
+
+    def test_wrong_transition_names_term_and_status(self, people):
+        act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
+        with pytest.raises(tk.ValidationError) as e:
+            act("hhs_glossary_term_approve", "reviewer", id="medicare-beneficiary")
+        assert e.value.error_dict["status"] == ['Term "medicare-beneficiary" is draft; it must be in review to approve']
+
+
+class TestPermissions:
+    def test_only_other_board_reviewers_approve(self, people):
+        term = act("hhs_glossary_term_create", "reviewer", **BENEFICIARY)
+        act("hhs_glossary_term_propose", "reviewer", id=term["slug"])
+        with pytest.raises(tk.NotAuthorized, match="your own proposal"):
+            act("hhs_glossary_term_approve", "reviewer", id=term["slug"])
+        with pytest.raises(tk.NotAuthorized, match="Data Governance Board"):
+            act("hhs_glossary_term_approve", "outsider", id=term["slug"])
+        with pytest.raises(tk.NotAuthorized):
+            act("hhs_glossary_review_queue", "outsider")
+        assert act("hhs_glossary_term_approve", "reviewer2", id=term["slug"])["status"] == "approved"
+
+    def test_anonymous_users_read_approved_terms_only(self, people):
+        approved()
+        act("hhs_glossary_term_create", "proposer", label="Encounter", definition="A visit.")
+        anonymous = {"user": "", "ignore_auth": False}
+        listed = helpers.call_action("hhs_glossary_term_list", context=anonymous)
+        assert [t["slug"] for t in listed["results"]] == ["medicare-beneficiary"]
+        with pytest.raises(tk.NotAuthorized):
+            helpers.call_action("hhs_glossary_term_show", context=anonymous, id="encounter")
+        with pytest.raises(tk.NotAuthorized):
+            helpers.call_action("hhs_glossary_term_create", context=anonymous, **BENEFICIARY)
+        assert act("hhs_glossary_term_list", "outsider")["count"] == 2
+
+    def test_outsider_change_to_approved_term_waits_for_the_board(self, people):
+        approved()
+        result = act(
+            "hhs_glossary_term_update",
+            "outsider",
+            id="medicare-beneficiary",
+            definition="A person enrolled in Medicare Part A or Part B.",
+            message="Say which parts",
+        )
+        assert result["pending_revision"] == 4
+        assert result["definition"] == BENEFICIARY["definition"]  # not applied yet
+        queue = act("hhs_glossary_review_queue", "reviewer")
+        assert queue["changes"][0]["changes"]["definition"]["b"].startswith("A person enrolled")
+        applied = act("hhs_glossary_term_approve", "reviewer", id="medicare-beneficiary", revision=4)
+        assert applied["definition"] == "A person enrolled in Medicare Part A or Part B."
+        compared = act("hhs_glossary_revision_compare", "outsider", id="medicare-beneficiary", a=3, b=5)
+        assert set(compared["changes"]) == {"definition"}
+
+
+class TestBadInput:
+    def test_duplicate_slug(self, people):
+        act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
+        with pytest.raises(tk.ValidationError) as e:
+            act("hhs_glossary_term_create", "outsider", **BENEFICIARY)
+        assert e.value.error_dict["slug"] == ['A term named "medicare-beneficiary" already exists']
+
+    def test_hierarchy_cycle_is_refused_and_nothing_is_written(self, people):
+        act("hhs_glossary_term_create", "proposer", label="Provider", definition="Gives care.")
+        act("hhs_glossary_term_create", "proposer", label="Physician", definition="A doctor.", parent="provider")
+        with pytest.raises(tk.ValidationError) as e:
+            act("hhs_glossary_term_update", "proposer", id="provider", parent="physician", label="Care provider")
+        assert "provider → physician → provider" in e.value.error_dict["parent"][0]
+        assert act("hhs_glossary_term_show", "proposer", id="provider")["label"] == "Provider"
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("related", [{"term": "nowhere"}], '"nowhere" is not a glossary term'),
+            ("related", [{"term": "x", "type": "cousin"}], "'cousin' is not a relation type"),
+            ("references", [{"name": "x", "url": "javascript:alert(1)"}], "is not an http(s) URL"),
+            ("exact_matches", [{"system": "LOINC"}], "'code': ['Missing value']"),
+            ("slug", "Not A Slug", "lower-case letters"),
+        ],
+    )
+    def test_field_errors_name_the_field(self, people, field, value, message):
+        with pytest.raises(tk.ValidationError) as e:
+            act("hhs_glossary_term_create", "proposer", **{**BENEFICIARY, field: value})
+        assert message in str(e.value.error_dict[field])
+
+    def test_dataset_links_approved_terms_only(self, people):
+        approved()
+        act("hhs_glossary_term_create", "proposer", label="Encounter", definition="A visit.")
+        with pytest.raises(tk.ValidationError) as e:
+            factories.HhsDataset(glossary_terms=["medicare-beneficiary", "encounter"])
+        assert 'Glossary term "encounter" is draft; only approved terms can be linked' in str(e.value.error_dict)
+        with pytest.raises(tk.ValidationError, match="is not a glossary term"):
+            factories.HhsDataset(glossary_terms=["no-such-term"])
+
+
+class TestLinkedData:
+    def test_term_finds_datasets_the_viewer_may_see(self, people):
+        approved()
+        cms = factories.Division(name="cms")
+        public = factories.HhsDataset(owner_org=cms["id"], glossary_terms=["medicare-beneficiary"])
+        private = factories.HhsDataset(owner_org=cms["id"], glossary_terms=["medicare-beneficiary"], private=True)
+        factories.HhsDataset(owner_org=cms["id"])
+        helpers.call_action("organization_member_create", id=cms["id"], username="proposer", role="member")
+
+        seen = act("hhs_glossary_term_datasets", "outsider", id="medicare-beneficiary")
+        assert [d["id"] for d in seen["results"]] == [public["id"]]
+        seen = act("hhs_glossary_term_datasets", "proposer", id="medicare-beneficiary")
+        assert {d["id"] for d in seen["results"]} == {public["id"], private["id"]}
+        found = helpers.call_action(
+            "package_search", fq='glossary_term:"medicare-beneficiary"', **{"facet.field": ["vocab_glossary_terms"]}
+        )
+        assert [d["id"] for d in found["results"]] == [public["id"]]
+        assert found["search_facets"]["vocab_glossary_terms"]["items"][0]["count"] == 1
+
+
+class TestSearchAndDuplicates:
+    def test_autocomplete_matches_word_starts_of_approved_terms(self, people):
+        approved()
+        act("hhs_glossary_term_create", "proposer", label="Medicaid beneficiary", definition="Enrolled in Medicaid.")
+        found = act("hhs_glossary_term_autocomplete", "outsider", q="enrol")
+        assert [t["slug"] for t in found] == ["medicare-beneficiary"]  # by its synonym; the draft is left out
+        assert [t["slug"] for t in act("hhs_glossary_term_autocomplete", "outsider", q="Medi")] == [
+            "medicare-beneficiary"
+        ]
+
+    def test_proposal_lists_likely_duplicates(self, people):
+        approved()
+        by_name = act(
+            "hhs_glossary_term_create",
+            "outsider",
+            label="Medicare Beneficiaries",
+            definition="Anyone entitled to benefits.",
+        )
+        assert by_name["similar"][0]["slug"] == "medicare-beneficiary"
+        by_synonym = act("hhs_glossary_term_similar", "outsider", label="medicare enrollee")
+        assert by_synonym[0]["reason"] == "same name"
+        by_definition = act(
+            "hhs_glossary_term_similar",
+            "outsider",
+            label="Enrolled person",
+            definition="A person with health insurance coverage through Medicare.",
+        )
+        assert by_definition[0]["slug"] == "medicare-beneficiary"
+        assert act("hhs_glossary_term_similar", "outsider", label="Laboratory test") == []
+
+
+class TestImportExport:
+    def test_csv_import_applies_valid_rows_and_reports_the_rest(self, people):
+        text = "\n".join(
+            [
+                "parent,name,displayName,description,synonyms,relatedTerms,references,tags,status",
+                "provider,physician,Physician,A licensed doctor.,doctor,nurse|related,,,approved",
+                ",provider,Provider,Gives care.,,,CMS glossary|https://www.cms.gov/glossary,,approved",
+                ",nurse,Nurse,A licensed nurse.,,,,,approved",
+                "nowhere,orphan,Orphan,Has an unknown parent.,,,,,approved",
+                ",bad,Bad,Wrong status.,,,,,published",
+                "loop-b,loop-a,A,x,,,,,approved",
+                "loop-a,loop-b,B,x,,,,,approved",
+            ]
+        )
+        report = helpers.call_action("hhs_glossary_import", context=_sysadmin(), rows=csv_io.read(text))
+        assert sorted(report["created"]) == ["nurse", "physician", "provider"]
+        failures = {f["term"]: (f["row"], sorted(f["errors"])) for f in report["failed"]}
+        assert failures == {
+            "orphan": (5, ["parent"]),
+            "bad": (6, ["status"]),
+            "loop-a": (7, ["parent"]),
+            "loop-b": (8, ["parent"]),
+        }
+        physician = helpers.call_action("hhs_glossary_term_show", id="physician")
+        assert physician["parent"]["slug"] == "provider"
+        assert physician["related"][0]["slug"] == "nurse"
+
+    def test_atomic_import_applies_nothing_when_a_row_fails(self, people):
+        rows = csv_io.read("name,displayName,description\nok,OK,Fine.\nbad name,Bad,x\n")
+        report = helpers.call_action("hhs_glossary_import", context=_sysadmin(), rows=rows, atomic=True)
+        assert report["applied"] is False
+        assert report["failed"][0]["term"] == "bad name"
+        assert helpers.call_action("hhs_glossary_term_list")["count"] == 0
+
+    def test_skos_export_is_valid_rdf_and_imports_back(self, people, app):
+        approved()
+        act(
+            "hhs_glossary_term_create",
+            "proposer",
+            label="Part A enrollee",
+            definition="Enrolled in Part A.",
+            parent="medicare-beneficiary",
+        )
+        act("hhs_glossary_term_propose", "proposer", id="part-a-enrollee")
+        act("hhs_glossary_term_approve", "reviewer", id="part-a-enrollee")
+        turtle = app.get("/glossary.ttl").get_data(as_text=True)
+        graph = Graph().parse(data=turtle, format="turtle")
+        concept = skos.term_uri("medicare-beneficiary")
+        assert str(graph.value(concept, SKOS.prefLabel)) == "Medicare beneficiary"
+        assert str(graph.value(concept, SKOS.altLabel)) == "Medicare enrollee"
+        assert (concept, SKOS.exactMatch, URIRef("http://snomed.info/id/116154003")) in graph
+        assert (skos.term_uri("part-a-enrollee"), SKOS.broader, concept) in graph
+        jsonld = app.get("/glossary/medicare-beneficiary.jsonld").get_data(as_text=True)
+        assert len(Graph().parse(data=jsonld, format="json-ld")) > 5
+
+        rows = skos.rows(turtle, "ttl")
+        assert {r["name"]: r["parent"] for r in rows} == {
+            "medicare-beneficiary": "",
+            "part-a-enrollee": "medicare-beneficiary",
+        }
+
+    def test_starter_glossary_has_sixty_sourced_terms(self):
+        helpers.call_action("hhs_divisions_seed", context=_sysadmin())  # the stewards
+        with open(SEED, encoding="utf-8") as f:
+            rows = csv_io.read(f.read())
+        assert len(rows) >= 60
+        assert all(r["references"] and r["references"][0].get("url", "").startswith("https://") for r in rows)
+        helpers.call_action("hhs_glossary_import", context=_sysadmin(), rows=rows, atomic=True)
+        listed = helpers.call_action("hhs_glossary_term_list", status="approved", limit=1000)
+        assert listed["count"] == len(rows)

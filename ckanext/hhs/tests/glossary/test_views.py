@@ -1,0 +1,108 @@
+"""Glossary pages: browse, term page, propose form (CSRF), review queue, dataset search by term."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.tests import factories
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+
+def _auth(user):
+    token = helpers.call_action("api_token_create", context={"user": user}, user=user, name="t")
+    return {"Authorization": token["token"]}
+
+
+@pytest.fixture
+def board():
+    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
+    for name in ("proposer", "reviewer"):
+        ckan_factories.User(name=name)
+    helpers.call_action("organization_member_create", id=board["id"], username="reviewer", role="editor")
+    return board
+
+
+def test_propose_on_the_form_then_approve_in_the_review_queue(app, board):
+    form = app.get("/glossary/new", headers=_auth("proposer"))
+    assert form.status_code == 200
+    assert 'name="label"' in form.get_data(as_text=True)
+
+    response = app.post(
+        "/glossary/new",
+        headers=_auth("proposer"),
+        follow_redirects=False,
+        data={
+            "label": "Encounter <b>visit</b>",
+            "definition": "A contact between a patient and a provider.",
+            "synonyms": "visit, contact",
+            "references": '[{"name": "USCDI", "url": "https://www.healthit.gov/"}]',
+        },
+    )
+    assert response.status_code == 302
+    term = helpers.call_action("hhs_glossary_term_show", id="encounter-b-visit-b")
+    assert term["synonyms"] == ["visit", "contact"]
+
+    page = app.get("/glossary/encounter-b-visit-b", headers=_auth("proposer")).get_data(as_text=True)
+    assert "Encounter &lt;b&gt;visit&lt;/b&gt;" in page  # escaped
+    app.post("/glossary/encounter-b-visit-b/propose", headers=_auth("proposer"), data={})
+    queue = app.get("/glossary/review", headers=_auth("reviewer")).get_data(as_text=True)
+    assert "encounter-b-visit-b/approve" in queue
+    assert app.get("/glossary/review", headers=_auth("proposer")).status_code == 403
+    app.post("/glossary/encounter-b-visit-b/approve", headers=_auth("reviewer"), data={"message": "ok"})
+    assert helpers.call_action("hhs_glossary_term_show", id="encounter-b-visit-b")["status"] == "approved"
+
+
+def test_form_errors_name_the_field(app, board):
+    response = app.post(
+        "/glossary/new", headers=_auth("proposer"), data={"label": "X", "definition": "", "related": "not json"}
+    )
+    body = response.get_data(as_text=True)
+    assert "definition: Missing value" in body
+    assert "Not valid JSON" in body
+
+
+def test_forms_carry_the_csrf_token(app, board):
+    helpers.call_action(
+        "hhs_glossary_import",
+        context={"user": ckan_factories.Sysadmin()["name"]},
+        rows=[{"name": "npi", "displayName": "NPI", "description": "A provider's number.", "status": "in_review"}],
+    )
+    for url, user in (("/glossary/new", "proposer"), ("/glossary/npi", "reviewer"), ("/glossary/review", "reviewer")):
+        page = app.get(url, headers=_auth(user)).get_data(as_text=True)
+        forms = re.findall(r'<form method="post".*?</form>', page, flags=re.S)
+        assert forms, url
+        assert all('name="_csrf_token"' in f for f in forms), url
+
+
+def test_browse_and_find_datasets_by_term(app, board):
+    helpers.call_action(
+        "hhs_glossary_import",
+        context={"user": ckan_factories.Sysadmin()["name"]},
+        rows=[
+            {
+                "name": "npi",
+                "displayName": "National Provider Identifier",
+                "description": "A provider's number.",
+                "status": "approved",
+            },
+            {"name": "claim", "displayName": "Claim", "description": "A request for payment.", "status": "approved"},
+        ],
+    )
+    dataset = factories.HhsDataset(title="Provider directory", glossary_terms=["npi"])
+    factories.HhsDataset(title="Unrelated")
+    index = app.get("/glossary?letter=N").get_data(as_text=True)
+    assert "National Provider Identifier" in index and "Claim" not in index
+    term_page = app.get("/glossary/npi").get_data(as_text=True)
+    assert "Provider directory" in term_page
+    search = app.get("/dataset/?glossary_term=npi").get_data(as_text=True)
+    assert "Provider directory" in search and "Unrelated" not in search
+    assert app.get("/api/2/util/hhs_glossary/autocomplete?incomplete=nati").json == {
+        "ResultSet": {"Result": [{"Name": "npi", "Label": "National Provider Identifier"}]}
+    }
+    assert dataset["glossary_terms"] == ["npi"]
