@@ -18,8 +18,8 @@ NAME_THRESHOLD = 0.7
 DEFINITION_THRESHOLD = 0.5
 
 
+def normalise(text: str) -> str:
     """Lower case, no accents or punctuation, single spaces: 'Beneficiary, Medicare' -> 'beneficiary medicare'."""
-    """Lower case, accents and punctuation removed, spaces collapsed: 'Beneficiary, Medicare' -> 'beneficiary medicare'."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
