@@ -12,6 +12,7 @@ re-harvest, with the re-harvests as ratios of the first one measured in the same
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import http.server
 import json
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
@@ -66,7 +68,30 @@ BENCH_SERVICES = [
     "solr_url=http://127.0.0.1:8983/solr/ckan_bench",
     "ckan.redis.url=redis://127.0.0.1:6379/2",
     "ckan.site_id=hhs_bench",
+    # CMS records average 29 distributions: 20,000 of them make a catalog over the 200 MB default cap.
+    "ckanext.hhs.max_fetch_bytes=1073741824",
 ]
+
+
+@contextlib.contextmanager
+def web(ini: str, port: int):
+    """A CKAN web process (`ckan run`) on 127.0.0.1:port for the benchmarks that read pages."""
+    process = subprocess.Popen(
+        [CKAN, "-c", ini, "run", "--host", "127.0.0.1", "--port", str(port), "--disable-reloader"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def bench_ini() -> str:
@@ -151,6 +176,8 @@ def run_benchmark(ckan: list[str], url: str, catalog: dict, args: argparse.Names
             rate = len(catalog["dataset"]) / seconds
             results.append((label, seconds, rate, stats))
             print(f"{label:24} {seconds:8.1f} s  {rate:8.1f} datasets/s  {stats}", flush=True)
+            if stats["errored"]:
+                sys.exit(f"The {label} reported errors; see var/log/bench-harvest.log")
         count = tk.get_action("package_search")(context(), {"fq": "organization:cms +dataset_type:dataset", "rows": 0})[
             "count"
         ]

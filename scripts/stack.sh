@@ -25,7 +25,7 @@ WEB_PORT=5000
 PG_VERSION=15
 PG_ROLE=ckan_default
 PG_PASSWORD=pass
-APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 curl openjdk-17-jre-headless maven)
+APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 curl openjdk-17-jre-headless maven chromium)
 
 export PIP_CACHE_DIR=$ROOT/.cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1
 mkdir -p "$LOG" "$RUN"
@@ -198,6 +198,7 @@ demo_config() {
     "ckan.storage_path=$VAR/storage" \
     "ckan.views.default_views=" \
     "ckanext.hhs.allowed_private_hosts=127.0.0.1" \
+    "ckan.search.solr_commit=false" \
     "${opts[@]}" >/dev/null
   mkdir -p "$VAR/storage"
 }

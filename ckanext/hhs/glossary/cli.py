@@ -46,7 +46,8 @@ def _import(path: str, atomic: bool) -> None:
         click.secho(f"  row {failure['row']} ({failure['term']}): {problems}", fg="red", err=True)
     note = "" if report["applied"] else " (nothing applied: --atomic)"
     click.echo(
-        f"{len(report['created'])} created, {len(report['updated'])} updated, {len(report['failed'])} failed{note}"
+        f"{len(report['created'])} created, {len(report['updated'])} updated, {len(report['unchanged'])} unchanged, "
+        f"{len(report['failed'])} failed{note}"
     )
     if report["failed"]:
         sys.exit(1)

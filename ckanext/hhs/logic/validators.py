@@ -47,7 +47,7 @@ _DATE_ONLY = re.compile(rf"^{_DATE}$")
 _INTERVAL = re.compile(rf"^(?:R\d*/)?(?:{_DATE}|{_DURATION})/(?:{_DATE}|{_DURATION})$")
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value in (None, "", tk.missing):
         return []
     if isinstance(value, str):
@@ -111,14 +111,14 @@ def _check_bureau(code: Any) -> None:
 
 
 def hhs_bureau_codes(value: Any) -> Any:
-    codes = _as_list(value)
+    codes = as_list(value)
     for code in codes:
         _check_bureau(code)
     return _stored(codes)
 
 
 def hhs_program_codes(value: Any) -> Any:
-    codes = _as_list(value)
+    codes = as_list(value)
     for code in codes:
         if not isinstance(code, str) or not _PROGRAM.match(code):
             raise tk.Invalid(
@@ -128,7 +128,7 @@ def hhs_program_codes(value: Any) -> Any:
 
 
 def hhs_coding_systems(value: Any) -> Any:
-    systems = _as_list(value)
+    systems = as_list(value)
     allowed = vocab.coding_systems()
     for system in systems:
         if system not in allowed:
@@ -251,7 +251,7 @@ def hhs_glossary_terms(value: Any, context: Context) -> Any:
         show = tk.get_action("hhs_glossary_term_show")
     except KeyError:
         return value
-    for slug in _as_list(value):
+    for slug in as_list(value):
         try:
             term = show({"ignore_auth": True}, {"id": slug})
         except tk.ObjectNotFound as e:

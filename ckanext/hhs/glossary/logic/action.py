@@ -471,14 +471,14 @@ def hhs_glossary_import(context: Context, data_dict: DataDict) -> dict[str, Any]
     :param rows: list of row dicts
     :param atomic: apply all rows or none (optional, default false)
     :param progress: (Python callers only) called with 1 after each row
-    :returns: ``created``, ``updated`` (slugs) and ``failed`` (``row``, ``term``, ``errors``)
+    :returns: ``created``, ``updated``, ``unchanged`` (slugs) and ``failed`` (``row``, ``term``, ``errors``)
     """
     tk.check_access("hhs_glossary_import", context, data_dict)
     user = _user(context)
     rows = data_dict.get("rows")
     if not isinstance(rows, list):
         raise tk.ValidationError({"rows": [tk._("Expected a list of rows")]})
-    report: dict[str, list[Any]] = {"created": [], "updated": [], "failed": []}
+    report: dict[str, list[Any]] = {"created": [], "updated": [], "unchanged": [], "failed": []}
     done: list[tuple[int, dict[str, Any], gm.Term]] = []
     progress = data_dict.get("progress") if callable(data_dict.get("progress")) else None
     for number, row in _parents_first(rows, report):
@@ -486,24 +486,30 @@ def hhs_glossary_import(context: Context, data_dict: DataDict) -> dict[str, Any]
             progress(1)
         savepoint = model.Session.begin_nested()
         try:
-            term, created = _import_row(row, user)
+            term, outcome = _import_row(row, user)
             savepoint.commit()
         except tk.ValidationError as e:
             savepoint.rollback()
             report["failed"].append({"row": number, "term": row.get("name"), "errors": e.error_dict})
             continue
-        report["created" if created else "updated"].append(term.slug)
+        report[outcome].append(term.slug)
         done.append((number, row, term))
     # Related terms may point forward in the file: linked once every row is in.
     for number, row, term in done:
-        if not row.get("relatedTerms"):
-            continue
         savepoint = model.Session.begin_nested()
         try:
-            related, errors = tk.navl_validate({"related": row["relatedTerms"]}, schema.term_related(), context)
+            related, errors = tk.navl_validate(
+                {"related": row.get("relatedTerms") or []}, schema.term_related(), context
+            )
             if errors:
                 raise tk.ValidationError(errors)
+            related.setdefault("related", [])
+            before = gm.snapshot(term)
             _apply_links(term, related)
+            if gm.snapshot(term) != before and term.slug in report["unchanged"]:
+                report["unchanged"].remove(term.slug)
+                report["updated"].append(term.slug)
+                _revise(term, user, "import", "imported")
             savepoint.commit()
         except tk.ValidationError as e:
             savepoint.rollback()
@@ -516,7 +522,7 @@ def hhs_glossary_import(context: Context, data_dict: DataDict) -> dict[str, Any]
             )
     if report["failed"] and tk.asbool(data_dict.get("atomic")):
         model.Session.rollback()
-        return {"created": [], "updated": [], "failed": report["failed"], "applied": False}
+        return {"created": [], "updated": [], "unchanged": [], "failed": report["failed"], "applied": False}
     model.Session.commit()
     return {**report, "applied": True}
 
@@ -569,7 +575,7 @@ def _loop(pending: dict[str, tuple[int, dict[str, Any]]], start: str) -> str:
     return " → ".join([*chain, name or ""])
 
 
-def _import_row(row: dict[str, Any], user: model.User) -> tuple[gm.Term, bool]:
+def _import_row(row: dict[str, Any], user: model.User) -> tuple[gm.Term, str]:
     data = {
         "slug": row["name"],
         "label": row.get("displayName") or row["name"],
@@ -593,19 +599,22 @@ def _import_row(row: dict[str, Any], user: model.User) -> tuple[gm.Term, bool]:
     if errors:
         raise tk.ValidationError(errors)
     term = gm.Term.by_slug_or_id(data["slug"])
-    created = term is None
-    if created:
+    before = gm.snapshot(term) if term else None
+    if term is None:
         term = gm.Term(proposed_by=user.id)
         model.Session.add(term)
-    data.setdefault("steward", "")
-    data.setdefault("parent", "")
+    # A row gives the whole term: what it leaves empty is emptied.
+    for field in (*gm.LIST_FIELDS, "explanation", "example", "abbreviation", "steward", "parent"):
+        data.setdefault(field, [] if field in gm.LIST_FIELDS else "")
     _apply(term, data)
     term.status = status
     model.Session.flush()
     _apply_links(term, {"parent": data["parent"]})
-    _revise(term, user, "import", "imported")
+    outcome = "created" if before is None else "unchanged" if gm.snapshot(term) == before else "updated"
+    if outcome != "unchanged":
+        _revise(term, user, "import", "imported")
     model.Session.flush()
-    return term, created
+    return term, outcome
 
 
 # ---------------------------------------------------------------- helpers

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.hhs.logic.validators import MAX_LIST_ITEMS, hhs_text_cap
+from ckanext.hhs.logic.validators import as_list, hhs_list_cap, hhs_text_cap
 
 from .. import model as gm
 
@@ -28,25 +27,9 @@ def hhs_glossary_slug(value: Any) -> Any:
     return value
 
 
-def _items(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("["):
-            try:
-                value = json.loads(value)
-            except ValueError as e:
-                raise tk.Invalid(tk._("Expected a JSON list")) from e
-        else:
-            value = [v.strip() for v in value.split(",") if v.strip()] if value else []
-    if not isinstance(value, list):
-        raise tk.Invalid(tk._("Expected a list"))
-    if len(value) > MAX_LIST_ITEMS:
-        raise tk.Invalid(tk._("At most {max} values are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=len(value)))
-    return value
-
-
 def hhs_glossary_string_list(value: Any) -> list[str]:
-    items = _items(value)
+    items = as_list(value)
+    hhs_list_cap(items)
     for item in items:
         if not isinstance(item, str):
             raise tk.Invalid(tk._("{item!r} is not text").format(item=item))

@@ -139,3 +139,11 @@ def test_division_dcat_catalog_lists_that_division(app, listed):
     graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     titles = {str(graph.value(s, DCTERMS.title)) for s in graph.subjects(RDF.type, DCAT.Dataset)}
     assert titles == {listed["cdc"]["title"]}
+
+
+def test_dataset_pages_carry_schema_org_json_ld(app, listed):
+    page = app.get(f"/dataset/{listed['public']['name']}").get_data(as_text=True)
+    block = page.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    graph = json.loads(block)
+    nodes = graph.get("@graph", [graph])
+    assert any(n.get("@type") == "schema:Dataset" and n.get("schema:name") == "Public claims" for n in nodes)

@@ -291,3 +291,6 @@ class TestImportExport:
         helpers.call_action("hhs_glossary_import", context=_sysadmin(), rows=rows, atomic=True)
         listed = helpers.call_action("hhs_glossary_term_list", status="approved", limit=1000)
         assert listed["count"] == len(rows)
+        again = helpers.call_action("hhs_glossary_import", context=_sysadmin(), rows=rows, atomic=True)
+        assert (len(again["unchanged"]), again["created"], again["updated"]) == (len(rows), [], [])
+        assert len(helpers.call_action("hhs_glossary_revision_list", id="beneficiary")) == 1

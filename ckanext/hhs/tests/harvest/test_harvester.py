@@ -8,6 +8,7 @@ import os
 import pytest
 
 import ckan.plugins.toolkit as tk
+from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.harvest import queue
@@ -201,3 +202,18 @@ def test_dcat_rdf_source_is_mapped_to_the_hhs_schema(app, catalog_server, divisi
     assert harvested["source_catalog"] == url
     assert harvested["bureau_code"] == ["009:20"]
     assert harvested["organization"]["name"] == "cms"
+
+
+def test_job_report_page_shows_counts_record_errors_and_history(app, catalog_server, division, catalog):
+    del catalog["dataset"][0]["title"]
+    source = _source(catalog_server.serve("/data.json", json.dumps(catalog)), division)
+    job, _ = _harvest(source)
+    _harvest(source)
+    admin = ckan_factories.Sysadmin()
+    token = helpers.call_action("api_token_create", context={"user": admin["name"]}, user=admin["name"], name="t")
+    headers = {"Authorization": token["token"]}
+    page = app.get(f"/harvest/{source['name']}/job/{job['id']}", headers=headers).get_data(as_text=True)
+    assert catalog["dataset"][0]["identifier"] in page
+    assert "&#39;title&#39; is a required property" in page or "'title' is a required property" in page
+    history = app.get(f"/harvest/{source['name']}/job", headers=headers).get_data(as_text=True)
+    assert history.count(f"/harvest/{source['name']}/job/") >= 2  # both runs listed

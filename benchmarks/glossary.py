@@ -1,0 +1,121 @@
+"""Glossary benchmark: 10,000 terms; autocomplete and term page latency on loopback.
+
+    .venv/bin/python benchmarks/glossary.py [--terms 10000] [--requests 300]
+
+Loads synthetic terms (the starter glossary's terms with numbered variants, in a hierarchy) into the
+benchmark database (ckan_bench) through `hhs_glossary_import`, starts a web process (`ckan run`) and
+times requests one after another: the glossary autocomplete against CKAN's own tag autocomplete as the
+baseline, then term pages. Reports p50 and p95 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+from harvest import CKAN, bench_ini, web  # noqa: E402
+
+PORT = 5056
+SEED = os.path.join(ROOT, "ckanext", "hhs", "glossary", "data", "hhs-glossary.csv")
+WORDS = [
+    "regional",
+    "annual",
+    "pediatric",
+    "adjusted",
+    "provisional",
+    "county",
+    "monthly",
+    "federal",
+    "state",
+    "clinical",
+]
+
+
+def synthetic(n: int) -> str:
+    with open(SEED, encoding="utf-8") as f:
+        base = list(csv.DictReader(f))
+    rows = []
+    for i in range(n):
+        row = dict(base[i % len(base)])
+        copy_no = i // len(base)
+        if copy_no:
+            word = WORDS[copy_no % len(WORDS)]
+            row["name"] = f"{row['name']}-{copy_no}"
+            row["displayName"] = f"{row['displayName']} ({word} {copy_no})"
+            row["parent"] = f"{row['parent']}-{copy_no}" if row["parent"] else ""
+            row["relatedTerms"] = ";".join(
+                f"{r.split('|')[0]}-{copy_no}|{r.split('|')[1]}" if "|" in r else f"{r}-{copy_no}"
+                for r in row["relatedTerms"].split(";")
+                if r
+            )
+        rows.append(row)
+    path = os.path.join(ROOT, "var", "bench-glossary.csv")
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(base[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def timed(url: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as response:
+        response.read()
+        assert response.status == 200, url
+    return (time.perf_counter() - started) * 1000
+
+
+def report(label: str, samples: list[float]) -> float:
+    p95 = statistics.quantiles(samples, n=20)[18]
+    print(f"{label:44} p50 {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms   (n={len(samples)})", flush=True)
+    return p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--terms", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    ini = bench_ini()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([CKAN, "-c", ini, "db", "upgrade", "-p", "hhs_glossary"], check=True, **quiet)
+    subprocess.run([CKAN, "-c", ini, "hhs", "seed-divisions"], check=True, **quiet)
+    started = time.monotonic()
+    subprocess.run([CKAN, "-c", ini, "hhs", "glossary", "import", synthetic(args.terms)], check=True, **quiet)
+    print(f"{args.terms} terms imported in {time.monotonic() - started:.0f} s", flush=True)
+
+    base = f"http://127.0.0.1:{PORT}"
+    with web(ini, PORT):
+        rng = random.Random(7)
+        prefixes = ["med", "bene", "enc", "prov", "rac", "clai", "lab", "dia", "npi", "hc", "im", "pa"]
+        for p in prefixes:  # warm both endpoints
+            timed(f"{base}/api/2/util/hhs_glossary/autocomplete?incomplete={p}")
+            timed(f"{base}/api/2/util/tag/autocomplete?incomplete={p}")
+        ours = [
+            timed(f"{base}/api/2/util/hhs_glossary/autocomplete?incomplete={rng.choice(prefixes)}")
+            for _ in range(args.requests)
+        ]
+        tags = [
+            timed(f"{base}/api/2/util/tag/autocomplete?incomplete={rng.choice(prefixes)}") for _ in range(args.requests)
+        ]
+        with open(os.path.join(ROOT, "var", "bench-glossary.csv"), encoding="utf-8") as f:
+            slugs = [r["name"] for r in csv.DictReader(f)]
+        pages = [timed(f"{base}/glossary/{rng.choice(slugs)}") for _ in range(max(args.requests // 3, 50))]
+    p95 = report("glossary autocomplete", ours)
+    report("baseline: CKAN tag autocomplete", tags)
+    report("term page", pages)
+    print(f"\nautocomplete p95 {p95:.1f} ms (target <= 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
