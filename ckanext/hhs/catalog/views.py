@@ -11,7 +11,7 @@ import flask
 import sqlalchemy.exc
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.search.common import SearchError
+from ckan.lib.search.common import SearchError, SolrConnectionError
 
 from . import export
 
@@ -42,7 +42,7 @@ def _datajson(fq: str, inventory: bool) -> flask.Response:
         if tag in flask.request.if_none_match or _not_modified_since(modified):
             return _headers(flask.Response(status=304), tag, modified, inventory)
         first = list(itertools.islice(records, 1))
-    except (SearchError, sqlalchemy.exc.OperationalError) as e:
+    except (SearchError, SolrConnectionError, sqlalchemy.exc.OperationalError) as e:
         log.exception("Catalog listing failed")
         return flask.Response(
             f"The catalog is unavailable: the search index or the database did not answer ({type(e).__name__}). "

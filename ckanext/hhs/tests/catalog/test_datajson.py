@@ -147,3 +147,21 @@ def test_dataset_pages_carry_schema_org_json_ld(app, listed):
     graph = json.loads(block)
     nodes = graph.get("@graph", [graph])
     assert any(n.get("@type") == "schema:Dataset" and n.get("schema:name") == "Public claims" for n in nodes)
+
+
+@pytest.fixture
+def solr_down():
+    """Point CKAN at an address where no Solr answers (a closed port), then back."""
+    from ckan.lib.search.common import SolrSettings
+
+    url, user, password = SolrSettings.get()
+    SolrSettings.init("http://127.0.0.1:9/solr/ckan_test", user, password)
+    yield
+    SolrSettings.init(url, user, password)
+
+
+def test_search_index_down_gives_503_not_half_a_document(app, listed, solr_down):
+    response = app.get("/data.json")
+    assert response.status_code == 503
+    assert "The catalog is unavailable" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "30"
