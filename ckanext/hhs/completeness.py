@@ -85,6 +85,10 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         values = validated.get(field)
         if values:
             pkg_dict[f"vocab_{field}"] = values if isinstance(values, list) else [values]
+    # A dataset is found by a term that one of its columns holds, as by a term it links itself.
+    column_terms = [m["term"] for r in validated.get("resources") or [] for m in r.get("column_terms") or []]
+    if column_terms:
+        pkg_dict["vocab_glossary_terms"] = sorted({*pkg_dict.get("vocab_glossary_terms", []), *column_terms})
     for field in _SINGLE_FACETS:
         if validated.get(field):
             pkg_dict[field] = validated[field]

@@ -76,7 +76,10 @@ def read(slug: str) -> str:
     term = _call("hhs_glossary_term_show", {"id": slug})
     datasets = _call("hhs_glossary_term_datasets", {"id": slug, "limit": 20})
     revisions = _call("hhs_glossary_revision_list", {"id": slug})
-    return tk.render("hhs_glossary/read.html", {"term": term, "datasets": datasets, "revisions": revisions})
+    columns = _call("hhs_glossary_term_columns", {"id": slug})
+    return tk.render(
+        "hhs_glossary/read.html", {"term": term, "datasets": datasets, "revisions": revisions, "columns": columns}
+    )
 
 
 @glossary.route("/glossary/<slug>/history")

@@ -245,13 +245,13 @@ def hhs_contact_required(key: FlattenKey, data: FlattenDataDict, errors: Flatten
         errors.setdefault(("contact",), []).append(tk._("At least one contact point with a name and email is required"))
 
 
-def hhs_glossary_terms(value: Any, context: Context) -> Any:
-    """Datasets link approved glossary terms only (when the glossary plugin is on)."""
+def _check_terms(slugs: list[Any]) -> None:
+    """Each slug must be an approved glossary term (checked when the glossary plugin is on)."""
     try:
         show = tk.get_action("hhs_glossary_term_show")
     except KeyError:
-        return value
-    for slug in as_list(value):
+        return
+    for slug in slugs:
         try:
             term = show({"ignore_auth": True}, {"id": slug})
         except tk.ObjectNotFound as e:
@@ -262,4 +262,9 @@ def hhs_glossary_terms(value: Any, context: Context) -> Any:
                     term=slug, status=term["status"].replace("_", " ")
                 )
             )
+
+
+def hhs_glossary_terms(value: Any, context: Context) -> Any:
+    """Datasets (and resource columns) link approved glossary terms only."""
+    _check_terms(as_list(value))
     return value

@@ -24,6 +24,7 @@ __all__ = [
     "hhs_glossary_revision_list",
     "hhs_glossary_term_approve",
     "hhs_glossary_term_autocomplete",
+    "hhs_glossary_term_columns",
     "hhs_glossary_term_create",
     "hhs_glossary_term_datasets",
     "hhs_glossary_term_deprecate",
@@ -455,6 +456,46 @@ def hhs_glossary_term_datasets(context: Context, data_dict: DataDict) -> dict[st
         },
     )
     return {"count": result["count"], "results": result["results"]}
+
+
+@tk.side_effect_free
+@validate(schema.term_ref)
+def hhs_glossary_term_columns(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """The columns that hold a term, across divisions: the join keys between their data. Only columns
+    of datasets the caller may see are listed.
+
+    :param id: the term's slug or id
+    :returns: ``dataset`` (name, title), ``division``, ``resource`` (id, name) and ``column`` of each
+    """
+    tk.check_access("hhs_glossary_term_columns", context, data_dict)
+    term = _get(data_dict["id"])
+    found, start = [], 0
+    while True:
+        page = tk.get_action("package_search")(
+            {"user": context.get("user", "")},
+            {
+                "fq": f'+vocab_glossary_terms:"{term.slug}"',
+                "include_private": True,
+                "rows": 500,
+                "start": start,
+                "sort": "name asc",
+            },
+        )
+        for pkg in page["results"]:
+            for res in pkg.get("resources") or []:
+                found += [
+                    {
+                        "dataset": {"name": pkg["name"], "title": pkg["title"]},
+                        "division": (pkg.get("organization") or {}).get("title"),
+                        "resource": {"id": res["id"], "name": res.get("name") or res["id"]},
+                        "column": m["column"],
+                    }
+                    for m in res.get("column_terms") or []
+                    if m.get("term") == term.slug
+                ]
+        start += 500
+        if start >= page["count"]:
+            return found
 
 
 # ---------------------------------------------------------------- import

@@ -25,6 +25,7 @@ __all__ = [
     "hhs_glossary_revision_list",
     "hhs_glossary_term_approve",
     "hhs_glossary_term_autocomplete",
+    "hhs_glossary_term_columns",
     "hhs_glossary_term_create",
     "hhs_glossary_term_datasets",
     "hhs_glossary_term_deprecate",
@@ -106,6 +107,11 @@ def hhs_glossary_term_autocomplete(context: Context, data_dict: DataDict) -> Aut
 
 @tk.auth_allow_anonymous_access
 def hhs_glossary_term_datasets(context: Context, data_dict: DataDict) -> AuthResult:
+    return _visible(context, data_dict)  # the search shows each viewer only the datasets they may see
+
+
+@tk.auth_allow_anonymous_access
+def hhs_glossary_term_columns(context: Context, data_dict: DataDict) -> AuthResult:
     return _visible(context, data_dict)  # the search shows each viewer only the datasets they may see
 
 

@@ -189,6 +189,40 @@ class TestLinkedData:
         assert [d["id"] for d in found["results"]] == [public["id"]]
         assert found["search_facets"]["vocab_glossary_terms"]["items"][0]["count"] == 1
 
+    def test_columns_mapped_to_a_term_are_join_keys_across_divisions(self, people):
+        approved()
+        cms, cdc = factories.Division(name="cms"), factories.Division(name="cdc", bureau_code="009:20")
+        claims = factories.HhsDataset(
+            owner_org=cms["id"],
+            resources=[
+                {
+                    "url": "https://data.cms.gov/claims.csv",
+                    "name": "Claims",
+                    "column_terms": [{"column": "bene_id", "term": "medicare-beneficiary"}],
+                }
+            ],
+        )
+        factories.HhsDataset(
+            owner_org=cdc["id"],
+            bureau_code=["009:20"],
+            private=True,
+            resources=[
+                {
+                    "url": "https://data.cdc.gov/x.csv",
+                    "column_terms": [{"column": "mbr_id", "term": "medicare-beneficiary"}],
+                }
+            ],
+        )
+        columns = act("hhs_glossary_term_columns", "outsider", id="medicare-beneficiary")
+        assert [(c["dataset"]["name"], c["column"]) for c in columns] == [(claims["name"], "bene_id")]
+        columns = helpers.call_action("hhs_glossary_term_columns", context=_sysadmin(), id="medicare-beneficiary")
+        assert sorted(c["column"] for c in columns) == ["bene_id", "mbr_id"]
+        assert act("hhs_glossary_term_datasets", "outsider", id="medicare-beneficiary")["count"] == 1
+        with pytest.raises(tk.ValidationError, match="is not a glossary term"):
+            factories.HhsDataset(
+                resources=[{"url": "https://x.gov/a.csv", "column_terms": [{"column": "a", "term": "nope"}]}]
+            )
+
 
 class TestSearchAndDuplicates:
     def test_autocomplete_matches_word_starts_of_approved_terms(self, people):
