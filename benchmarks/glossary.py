@@ -59,6 +59,10 @@ def synthetic(n: int) -> str:
                 if r
             )
         rows.append(row)
+    names = {r["name"] for r in rows}
+    for row in rows:  # the last copy is cut short: keep links to terms that are in the file
+        row["relatedTerms"] = ";".join(r for r in row["relatedTerms"].split(";") if r and r.split("|")[0] in names)
+        row["parent"] = row["parent"] if row["parent"] in names else ""
     path = os.path.join(ROOT, "var", "bench-glossary.csv")
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(base[0]))

@@ -17,7 +17,9 @@ from ckan.types import Context
 
 from ckanext.hhs import pod
 
-BATCH = 500
+# A page of CMS-sized records (29 distributions each) is about 0.2 MB each in memory: 100 keep a
+# request's peak under 100 MB whatever the catalog's size (benchmarks/catalog.py).
+BATCH = 100
 CATALOG_HEAD = {
     "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
     "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
