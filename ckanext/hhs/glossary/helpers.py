@@ -6,7 +6,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from .logic import auth
+from . import permissions
 
 __all__ = ["hhs_glossary_is_reviewer", "hhs_glossary_status_label"]
 
@@ -25,4 +25,4 @@ def hhs_glossary_status_label(status: str) -> str:
 
 def hhs_glossary_is_reviewer(user: Any = None) -> bool:
     name = user or (tk.current_user.name if tk.current_user and tk.current_user.is_authenticated else None)
-    return auth.is_reviewer(name)
+    return permissions.is_reviewer(name)

@@ -14,28 +14,8 @@ from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from .. import model as gm
-from .. import similarity
+from .. import permissions, similarity
 from . import schema
-
-__all__ = [
-    "hhs_glossary_import",
-    "hhs_glossary_review_queue",
-    "hhs_glossary_revision_compare",
-    "hhs_glossary_revision_list",
-    "hhs_glossary_term_approve",
-    "hhs_glossary_term_autocomplete",
-    "hhs_glossary_term_columns",
-    "hhs_glossary_term_create",
-    "hhs_glossary_term_datasets",
-    "hhs_glossary_term_deprecate",
-    "hhs_glossary_term_list",
-    "hhs_glossary_term_propose",
-    "hhs_glossary_term_reject",
-    "hhs_glossary_term_search",
-    "hhs_glossary_term_show",
-    "hhs_glossary_term_similar",
-    "hhs_glossary_term_update",
-]
 
 PUBLIC_STATUSES = ("approved", "deprecated")
 
@@ -699,11 +679,9 @@ def _pending(term: gm.Term, number: Any) -> gm.Revision:
 
 
 def _edits_directly(user: model.User, term: gm.Term) -> bool:
-    from . import auth
-
-    if auth.is_reviewer(user.name):
+    if permissions.is_reviewer(user.name):
         return True
-    return term.status not in PUBLIC_STATUSES and auth.may_edit(user, term)
+    return term.status not in PUBLIC_STATUSES and permissions.may_edit(user, term)
 
 
 def _apply(term: gm.Term, data: dict[str, Any]) -> None:

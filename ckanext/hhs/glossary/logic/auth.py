@@ -10,68 +10,12 @@ from __future__ import annotations
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan import authz
 from ckan.types import AuthResult, Context, DataDict
 
-from ckanext.hhs import config as core_config
-
-from .. import config
 from .. import model as gm
+from ..permissions import is_reviewer, may_edit
 
-__all__ = [
-    "hhs_glossary_import",
-    "hhs_glossary_review_queue",
-    "hhs_glossary_revision_compare",
-    "hhs_glossary_revision_list",
-    "hhs_glossary_term_approve",
-    "hhs_glossary_term_autocomplete",
-    "hhs_glossary_term_columns",
-    "hhs_glossary_term_create",
-    "hhs_glossary_term_datasets",
-    "hhs_glossary_term_deprecate",
-    "hhs_glossary_term_list",
-    "hhs_glossary_term_propose",
-    "hhs_glossary_term_reject",
-    "hhs_glossary_term_search",
-    "hhs_glossary_term_show",
-    "hhs_glossary_term_similar",
-    "hhs_glossary_term_update",
-]
-
-_ROLES = {"member": 1, "editor": 2, "admin": 3}
 _OK: AuthResult = {"success": True}
-
-
-def is_reviewer(user_name: str | None) -> bool:
-    """A member of the governance board with the reviewer role (or a sysadmin)."""
-    if not user_name:
-        return False
-    if authz.is_sysadmin(user_name):
-        return True
-    user = model.User.get(user_name)
-    board = model.Group.get(core_config.governance_org())
-    if user is None or board is None:
-        return False
-    capacity = (
-        model.Session.query(model.Member.capacity)
-        .filter(
-            model.Member.group_id == board.id,
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-        )
-        .scalar()
-    )
-    return _ROLES.get(capacity or "", 0) >= _ROLES[config.reviewer_role()]
-
-
-def may_edit(user: model.User, term: gm.Term) -> bool:
-    """The proposer, an owner, or an editor of the steward division."""
-    if term.proposed_by == user.id or user.name in (term.owners or []):
-        return True
-    return bool(term.steward_org_id) and authz.has_user_permission_for_group_or_org(
-        term.steward_org_id, user.name, "update"
-    )
 
 
 def _term(data_dict: DataDict) -> gm.Term | None:

@@ -1,0 +1,45 @@
+"""Who may review and edit glossary terms: used by the auth functions, the actions and the templates."""
+
+from __future__ import annotations
+
+import ckan.model as model
+from ckan import authz
+
+from ckanext.hhs import config as core_config
+
+from . import config
+from . import model as gm
+
+_ROLES = {"member": 1, "editor": 2, "admin": 3}
+
+
+def is_reviewer(user_name: str | None) -> bool:
+    """A member of the governance board with the reviewer role (or a sysadmin)."""
+    if not user_name:
+        return False
+    if authz.is_sysadmin(user_name):
+        return True
+    user = model.User.get(user_name)
+    board = model.Group.get(core_config.governance_org())
+    if user is None or board is None:
+        return False
+    capacity = (
+        model.Session.query(model.Member.capacity)
+        .filter(
+            model.Member.group_id == board.id,
+            model.Member.table_id == user.id,
+            model.Member.table_name == "user",
+            model.Member.state == "active",
+        )
+        .scalar()
+    )
+    return _ROLES.get(capacity or "", 0) >= _ROLES[config.reviewer_role()]
+
+
+def may_edit(user: model.User, term: gm.Term) -> bool:
+    """The proposer, an owner, or an editor of the steward division."""
+    if term.proposed_by == user.id or user.name in (term.owners or []):
+        return True
+    return bool(term.steward_org_id) and authz.has_user_permission_for_group_or_org(
+        term.steward_org_id, user.name, "update"
+    )
