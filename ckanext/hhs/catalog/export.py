@@ -39,18 +39,23 @@ def scope(division_id: str | None = None, inventory: bool = False) -> str:
     return " ".join(parts)
 
 
-def _search(fq: str, inventory: bool, **params: Any) -> dict[str, Any]:
+def _context(inventory: bool) -> Context:
     # The inventory lists non-public datasets of every division: the caller checked the permission,
     # and the search runs as the site user so it sees them all. The public listing searches as an
     # anonymous user, whoever asks.
     user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"] if inventory else ""
-    context: Context = {"user": user, "ignore_auth": True}
-    return tk.get_action("package_search")(context, {"fq": fq, "include_private": inventory, **params})
+    return {"user": user, "ignore_auth": True}
+
+
+def _search(context: Context, fq: str, inventory: bool, **params: Any) -> dict[str, Any]:
+    return tk.get_action("package_search")(dict(context), {"fq": fq, "include_private": inventory, **params})
 
 
 def stamp(fq: str, inventory: bool = False) -> tuple[str, str | None]:
     """(ETag, last modified) of a listing: they change whenever a listed dataset is added, changed or removed."""
-    newest = _search(fq, inventory, rows=1, sort="metadata_modified desc", fl="id,metadata_modified")
+    newest = _search(
+        _context(inventory), fq, inventory, rows=1, sort="metadata_modified desc", fl="id,metadata_modified"
+    )
     modified = newest["results"][0]["metadata_modified"] if newest["results"] else None
     tag = hashlib.sha256(f"{pod.MAPPING_VERSION}|{fq}|{newest['count']}|{modified}".encode()).hexdigest()[:32]
     return tag, modified
@@ -58,10 +63,10 @@ def stamp(fq: str, inventory: bool = False) -> tuple[str, str | None]:
 
 def records(fq: str, inventory: bool = False) -> Iterator[dict[str, Any]]:
     """Every listed dataset as a POD record, a page at a time."""
-    last = ""
+    context, last = _context(inventory), ""
     while True:
         page_fq = f'{fq} +id:{{"{last}" TO *]' if last else fq
-        page = _search(page_fq, inventory, rows=BATCH, sort="id asc")["results"]
+        page = _search(context, page_fq, inventory, rows=BATCH, sort="id asc")["results"]
         for pkg in page:
             yield pod.to_pod(pkg, (pkg.get("organization") or {}).get("title"))
         if len(page) < BATCH:

@@ -13,17 +13,15 @@ import sqlalchemy.exc
 import ckan.plugins.toolkit as tk
 from ckan.lib.search.common import SearchError, SolrConnectionError
 
+from ckanext.dcat.utils import CONTENT_TYPES
+
 from . import export
 
 log = logging.getLogger(__name__)
 catalog = flask.Blueprint("hhs_catalog", __name__)
 
-RDF_TYPES = {
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "xml": "application/rdf+xml",
-    "rdf": "application/rdf+xml",
-}
+# The formats ckanext-dcat's own catalog endpoint serves, with its content types (N3 left out).
+RDF_TYPES = {fmt: CONTENT_TYPES[fmt] for fmt in ("ttl", "jsonld", "xml", "rdf")}
 
 
 def _division(name: str) -> dict:
