@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.hhs.cli import hhs, site_context
 
 from . import csv_io, skos
+from . import export as glossary_export
 
 __all__ = ["hhs"]
 
@@ -66,16 +67,7 @@ def import_(path: str, atomic: bool):
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
 def export(fmt: str, output):
     """Export every term (CSV) or the approved and deprecated ones (SKOS)."""
-    context = site_context()
-    listed = tk.get_action("hhs_glossary_term_list")(context, {"limit": 1000})
-    slugs, offset = [t["slug"] for t in listed["results"]], 1000
-    while offset < listed["count"]:
-        slugs += [
-            t["slug"]
-            for t in tk.get_action("hhs_glossary_term_list")(context, {"limit": 1000, "offset": offset})["results"]
-        ]
-        offset += 1000
-    terms = [tk.get_action("hhs_glossary_term_show")(context, {"id": s}) for s in slugs]
+    terms = list(glossary_export.terms(site_context()))
     if fmt == "csv":
         output.writelines(csv_io.write(terms))
     else:

@@ -12,7 +12,7 @@ import ckan.lib.navl.dictization_functions as dict_fns
 import ckan.plugins.toolkit as tk
 from ckan.logic import clean_dict, parse_params, tuplize_dict
 
-from . import csv_io, skos
+from . import csv_io, export, skos
 from .logic import schema
 
 glossary = flask.Blueprint("hhs_glossary", __name__)
@@ -207,18 +207,7 @@ def review() -> str:
 
 
 def _approved_terms() -> list[dict[str, Any]]:
-    terms = []
-    for status in ("approved", "deprecated"):
-        offset = 0
-        while True:
-            page = tk.get_action("hhs_glossary_term_list")(
-                _context(), {"status": status, "limit": 1000, "offset": offset}
-            )
-            terms += [tk.get_action("hhs_glossary_term_show")(_context(), {"id": t["slug"]}) for t in page["results"]]
-            offset += 1000
-            if offset >= page["count"]:
-                break
-    return terms
+    return list(export.terms(_context(), ("approved", "deprecated")))
 
 
 @glossary.route("/glossary.<any(ttl, jsonld):fmt>")

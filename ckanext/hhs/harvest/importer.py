@@ -240,16 +240,12 @@ def import_catalog(
                 getattr(report, apply(context, org["id"], step, source, taken)[0]).append(step.identifier)
             except RecordError as e:
                 report.failed.extend({**f, "path": f"dataset[{index}].{f['path']}"} for f in e.failures)
-        _tick(progress)
+        if progress:
+            progress(1)
     for identifier, current in todo.withdraw.items():
         withdraw_dataset(context, current, withdraw)
         report.withdrawn.append(identifier)
     return report
-
-
-def _tick(progress: Callable[[int], None] | None) -> None:
-    if progress:
-        progress(1)
 
 
 def _flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, list[Any]]]:

@@ -143,9 +143,7 @@ def hhs_glossary_term_approve(context: Context, data_dict: DataDict) -> dict[str
     :param message: the reviewer's note (optional)
     """
     tk.check_access("hhs_glossary_term_approve", context, data_dict)
-    if data_dict.get("revision"):
-        return _review_change(context, data_dict, approve=True)
-    return _transition(context, data_dict, ("in_review",), "approved", "approve")
+    return _review(context, data_dict, approve=True)
 
 
 @validate(schema.term_reject)
@@ -158,9 +156,7 @@ def hhs_glossary_term_reject(context: Context, data_dict: DataDict) -> dict[str,
     :param message: why (required)
     """
     tk.check_access("hhs_glossary_term_reject", context, data_dict)
-    if data_dict.get("revision"):
-        return _review_change(context, data_dict, approve=False)
-    return _transition(context, data_dict, ("in_review",), "rejected", "reject")
+    return _review(context, data_dict, approve=False)
 
 
 @validate(schema.term_deprecate)
@@ -213,6 +209,15 @@ def _transition(
     _revise(term, user, action, data_dict.get("message", ""))
     model.Session.commit()
     return _dictize(term, full=True)
+
+
+def _review(context: Context, data_dict: DataDict, approve: bool) -> dict[str, Any]:
+    """A board decision on a term in review, or on one pending change (``revision``)."""
+    if data_dict.get("revision"):
+        return _review_change(context, data_dict, approve)
+    if approve:
+        return _transition(context, data_dict, ("in_review",), "approved", "approve")
+    return _transition(context, data_dict, ("in_review",), "rejected", "reject")
 
 
 def _review_change(context: Context, data_dict: DataDict, approve: bool) -> dict[str, Any]:
