@@ -59,6 +59,26 @@ class TestImport:
             assert _comparable(exported) == _comparable(by_identifier[pkg["identifier"]])
             assert pod.schema_errors("dataset.json", exported) == []
 
+    def test_a_new_dataset_is_indexed_once_whole(self, tmp_path, monkeypatch, sysadmin_context, division, cms_catalog):
+        from ckan.lib.search.index import PackageSearchIndex
+
+        indexed = []
+        index_package = PackageSearchIndex.index_package
+
+        def counting(self, pkg_dict, *args, **kwargs):
+            indexed.append(pkg_dict["id"])
+            return index_package(self, pkg_dict, *args, **kwargs)
+
+        monkeypatch.setattr(PackageSearchIndex, "index_package", counting)
+        cms_catalog["dataset"] = cms_catalog["dataset"][:3]
+        _import(sysadmin_context, _write(tmp_path, cms_catalog))
+        assert len(indexed) == len(set(indexed)) == 3
+        for record in cms_catalog["dataset"]:
+            found = helpers.call_action("package_search", fq=f'identifier:"{record["identifier"]}"')["results"]
+            assert [d["num_resources"] for d in found] == [len(record.get("distribution", []))]
+            assert found[0]["organization"]["name"] == "cms"
+            assert {t["name"] for t in found[0]["tags"]} == {pod.tag_name(k) for k in record["keyword"]} - {""}
+
     def test_reimport_without_change_changes_nothing(self, sysadmin_context, division):
         _import(sysadmin_context, CMS)
         ids = {d["id"] for d in helpers.call_action("package_search", rows=1000)["results"]}
