@@ -12,9 +12,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -189,22 +190,44 @@ def _to_distribution(res: dict[str, Any]) -> dict[str, Any]:
 
 
 @functools.cache
-def _validator(name: str) -> jsonschema.Draft4Validator:
-    """The official POD v1.1 JSON Schema `name` (catalog.json, dataset.json, ...), refs resolved locally."""
+def _schemas() -> dict[str, dict[str, Any]]:
+    """The official POD v1.1 JSON Schemas by file name (catalog.json, dataset.json, ...)."""
     folder = os.path.join(vocab.DATA, "pod-v1.1")
     schemas = {}
     for filename in os.listdir(folder):
         with open(os.path.join(folder, filename), encoding="utf-8") as f:
             schemas[filename] = json.load(f)
+    return schemas
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft4Validator:
+    """The POD schema `name` for jsonschema, its references resolved locally."""
     registry = Registry().with_resources(
         (schema["id"].rstrip("#"), Resource.from_contents(schema, default_specification=DRAFT4))
-        for schema in schemas.values()
+        for schema in _schemas().values()
     )
-    return jsonschema.Draft4Validator(schemas[name], registry=registry)
+    return jsonschema.Draft4Validator(_schemas()[name], registry=registry)
+
+
+@functools.cache
+def _fast_validator(name: str) -> Callable[[Any], Any]:
+    """The same schema compiled by fastjsonschema: about 20 times faster, so most documents, which are
+    valid, pass without jsonschema; jsonschema then explains the invalid ones. References resolve to
+    the local files (never fetched); formats are not checked, as jsonschema does not by default."""
+    by_id = {schema["id"].rstrip("#"): schema for schema in _schemas().values()}
+    return fastjsonschema.compile(
+        _schemas()[name], handlers={"https": lambda uri: by_id[uri.rstrip("#")]}, use_formats=False
+    )
 
 
 def schema_errors(name: str, document: Any) -> list[tuple[str, str]]:
     """(JSON path, message) for each way `document` fails the POD v1.1 schema `name`."""
+    try:
+        _fast_validator(name)(document)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     errors = [_deepest(e) for e in _validator(name).iter_errors(document)]
     errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
     return [(_json_path(e.absolute_path), e.message) for e in errors]

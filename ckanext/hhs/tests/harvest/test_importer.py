@@ -173,3 +173,30 @@ class TestFetchSafety:
         net.check_url("http://127.0.0.1:8983/solr/")
         body = json.loads(net.fetch_bytes("http://127.0.0.1:8983/solr/ckan_test/select?q=*:*&rows=0"))
         assert body["responseHeader"]["status"] == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.pop("title"),
+        lambda d: d.update(modified="yesterday"),
+        lambda d: d.update(bureauCode=["9:38"]),
+        lambda d: d.update(accessLevel="secret"),
+        lambda d: d["distribution"][0].update(mediaType="csv"),
+        lambda d: d.update(keyword="one string"),
+        lambda d: d.update(contactPoint={"fn": "No email"}),
+        lambda d: d.update(accrualPeriodicity="weekly"),
+        lambda d: d.update(publisher={"title": "No name"}),
+        lambda d: d.update(issued="2020-13-45"),
+    ],
+)
+def test_fast_schema_check_agrees_with_jsonschema(cms_catalog, change):
+    """Records the fast (fastjsonschema) check passes are exactly those jsonschema finds valid."""
+    for record in cms_catalog["dataset"]:
+        assert pod.schema_errors("dataset.json", record) == []
+        assert pod._validator("dataset.json").is_valid(record)
+        broken = copy.deepcopy(record)
+        change(broken)
+        assert pod.schema_errors("dataset.json", broken) != []
+        with pytest.raises(pod.fastjsonschema.JsonSchemaException):
+            pod._fast_validator("dataset.json")(broken)
