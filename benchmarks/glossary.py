@@ -5,7 +5,9 @@
 Loads synthetic terms (the starter glossary's terms with numbered variants, in a hierarchy) into the
 benchmark database (ckan_bench) through `hhs_glossary_import`, starts a web process (`ckan run`) and
 times requests one after another: the glossary autocomplete against CKAN's own tag autocomplete as the
-baseline, then term pages. Reports p50 and p95 in milliseconds.
+baseline, then term pages, then the duplicate check a proposal runs (`hhs_glossary_term_similar`) with
+the comparison by meaning against the same check by names and words only (a second web process with
+`ckanext.hhs.glossary.similar_by_meaning = false`). Reports p50 and p95 in milliseconds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,9 +74,10 @@ def synthetic(n: int) -> str:
     return path
 
 
-def timed(url: str) -> float:
+def timed(url: str, token: str = "") -> float:
     started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=60) as response:
+    request = urllib.request.Request(url, headers={"Authorization": token} if token else {})
+    with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
         assert response.status == 200, url
     return (time.perf_counter() - started) * 1000
@@ -97,6 +101,9 @@ def main() -> None:
     started = time.monotonic()
     subprocess.run([CKAN, "-c", ini, "hhs", "glossary", "import", synthetic(args.terms)], check=True, **quiet)
     print(f"{args.terms} terms imported in {time.monotonic() - started:.0f} s", flush=True)
+    started = time.monotonic()  # terms an earlier run imported before definitions were embedded
+    subprocess.run([CKAN, "-c", ini, "hhs", "glossary", "embed"], check=True, **quiet)
+    print(f"definitions without an embedding embedded in {time.monotonic() - started:.0f} s", flush=True)
 
     base = f"http://127.0.0.1:{PORT}"
     with web(ini, PORT):
@@ -115,10 +122,47 @@ def main() -> None:
         with open(os.path.join(ROOT, "var", "bench-glossary.csv"), encoding="utf-8") as f:
             slugs = [r["name"] for r in csv.DictReader(f)]
         pages = [timed(f"{base}/glossary/{rng.choice(slugs)}") for _ in range(max(args.requests // 3, 50))]
+        checks = duplicate_checks(base, token(ini), args.requests // 6)
+    words_ini = ini.replace(".ini", "-words.ini")
+    subprocess.run(["cp", ini, words_ini], check=True)
+    words_only = "ckanext.hhs.glossary.similar_by_meaning=false"
+    subprocess.run([CKAN, "config-tool", words_ini, words_only], check=True, **quiet)
+    with web(words_ini, PORT):
+        baseline_checks = duplicate_checks(base, token(ini), args.requests // 6)
     p95 = report("glossary autocomplete", ours)
     report("baseline: CKAN tag autocomplete", tags)
     report("term page", pages)
+    check_p95 = report("duplicate check, names + words + meaning", checks)
+    words_p95 = report("baseline: duplicate check, names + words", baseline_checks)
     print(f"\nautocomplete p95 {p95:.1f} ms (target <= 50 ms)")
+    print(f"duplicate check p95 with meaning: {check_p95 / words_p95:.1f}x that of names and words only")
+
+
+def token(ini: str) -> str:
+    """An API token of the site user (the duplicate check is for logged-in users)."""
+    out = subprocess.run(
+        [CKAN, "-c", ini, "user", "token", "add", "hhs_bench", "glossary-benchmark"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.strip().splitlines()[-1].strip()
+
+
+def duplicate_checks(base: str, api_token: str, n: int) -> list[float]:
+    """What /glossary/new asks when a term is proposed: a new name with a starter definition reworded."""
+    with open(SEED, encoding="utf-8") as f:
+        definitions = [r["description"] for r in csv.DictReader(f)]
+    rng = random.Random(11)
+    samples = []
+    for i in range(n + 3):
+        words = rng.choice(definitions).split()
+        rng.shuffle(words)  # the same words in another order: a different sentence each time
+        query = urllib.parse.urlencode({"label": f"Proposed term {i}", "definition": " ".join(words)})
+        took = timed(f"{base}/api/3/action/hhs_glossary_term_similar?{query}", api_token)
+        if i >= 3:  # the first ones load the model
+            samples.append(took)
+    return samples
 
 
 if __name__ == "__main__":

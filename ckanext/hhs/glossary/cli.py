@@ -75,7 +75,29 @@ def export(fmt: str, output):
         output.write(skos.graph(public).serialize(format=skos.FORMATS[fmt][0]))
 
 
+@glossary.command("embed")
+@click.option("--all", "everything", is_flag=True, help="Recompute every definition's, not only the missing ones")
+def embed(everything: bool):
+    """Store the embedding of each definition that has none (terms written before it was kept, or while
+    ckanext.hhs.glossary.similar_by_meaning was off), so duplicate checks need not compute them."""
+    import ckan.model as model
+
+    from . import model as gm
+    from . import similarity
+
+    query = model.Session.query(gm.Term).filter(gm.Term.definition != "")
+    if not everything:
+        query = query.filter(gm.Term.definition_embedding.is_(None))
+    terms = query.all()
+    with click.progressbar(terms, label=f"Embedding {len(terms)} definitions") as bar:
+        for term in bar:
+            term.definition_embedding = similarity.meaning(term.definition)
+    model.Session.commit()
+
+
 @hhs.command("seed-demo-glossary")
-def seed_demo_glossary():
+@click.pass_context
+def seed_demo_glossary(ctx: click.Context):
     """Load the starter glossary of common HHS health data terms (each with its public source)."""
     _import(SEED, atomic=True)
+    ctx.invoke(embed, everything=False)

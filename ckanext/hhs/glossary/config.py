@@ -7,3 +7,7 @@ import ckan.plugins.toolkit as tk
 
 def reviewer_role() -> str:
     return tk.config["ckanext.hhs.glossary.reviewer_role"]
+
+
+def similar_by_meaning() -> bool:
+    return tk.config["ckanext.hhs.glossary.similar_by_meaning"]

@@ -51,6 +51,8 @@ class Term(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
     created = sa.Column(sa.DateTime, nullable=False, default=_now)
     modified = sa.Column(sa.DateTime, nullable=False, default=_now)
     search_text = sa.Column(sa.UnicodeText, nullable=False, default="")  # normalised label + synonyms
+    # The definition's sentence embedding (384 float32), for finding terms that mean the same thing.
+    definition_embedding = sa.Column(sa.LargeBinary)
 
     @classmethod
     def by_slug_or_id(cls, ref: str) -> Term | None:

@@ -13,6 +13,7 @@ import ckan.plugins.toolkit as tk
 from ckan.logic import validate
 from ckan.types import Context, DataDict
 
+from .. import config as glossary_config
 from .. import model as gm
 from .. import permissions, similarity
 from . import schema
@@ -703,6 +704,9 @@ def _apply(term: gm.Term, data: dict[str, Any]) -> None:
     term.search_text = " ".join(
         similarity.normalise(n) for n in (term.label, term.abbreviation or "", *(term.synonyms or [])) if n
     )
+    if "definition" in data:  # kept while comparing by meaning; `ckan hhs glossary embed` fills the gaps
+        by_meaning = glossary_config.similar_by_meaning()
+        term.definition_embedding = similarity.meaning(term.definition) if by_meaning else None
     term.modified = _now()
 
 
@@ -828,13 +832,19 @@ def _similar_to(term: gm.Term) -> list[dict[str, Any]]:
 
 
 def _similar(names: list[str], definition: str, exclude: str | None) -> list[dict[str, Any]]:
+    by_meaning = glossary_config.similar_by_meaning()
     rows = model.Session.query(
-        gm.Term.id, gm.Term.label, gm.Term.abbreviation, gm.Term.synonyms, gm.Term.definition
+        gm.Term.id,
+        gm.Term.label,
+        gm.Term.abbreviation,
+        gm.Term.synonyms,
+        gm.Term.definition,
+        gm.Term.definition_embedding if by_meaning else sa.null(),
     ).filter(gm.Term.status.in_(("approved", "in_review", "draft", "deprecated")))
     candidates = [
-        similarity.Candidate(tid, [label, abbr or "", *(syn or [])], definition_)
-        for tid, label, abbr, syn, definition_ in rows
+        similarity.Candidate(tid, [label, abbr or "", *(syn or [])], definition_, vector)
+        for tid, label, abbr, syn, definition_, vector in rows
         if tid != exclude
     ]
-    found = similarity.similar(names, definition, candidates)
+    found = similarity.similar(names, definition, candidates, by_meaning=by_meaning)
     return [{**_brief(f["id"]), "score": f["score"], "reason": f["reason"]} for f in found]

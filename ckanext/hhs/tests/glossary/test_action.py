@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from rdflib import SKOS, Graph, URIRef
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.cli.cli import ckan as ckan_cli
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.hhs.glossary import csv_io, skos
+from ckanext.hhs.glossary import model as gm
 from ckanext.hhs.glossary.cli import SEED
 from ckanext.hhs.tests import factories
 
@@ -253,6 +256,34 @@ class TestSearchAndDuplicates:
         )
         assert by_definition[0]["slug"] == "medicare-beneficiary"
         assert act("hhs_glossary_term_similar", "outsider", label="Laboratory test") == []
+
+    def test_a_definition_in_other_words_is_found_by_meaning(self, people, cli):
+        approved(
+            "date-of-birth",
+            label="Date of birth",
+            synonyms=["DOB"],
+            definition="The calendar date on which a person was born.",
+        )
+        stored = gm.Term.by_slug_or_id("date-of-birth").definition_embedding
+        assert stored and len(stored) == 384 * 4  # kept with the term when its definition is written
+        reworded = {"label": "Birthday", "definition": "The day, month and year on which someone was born."}
+        found = act("hhs_glossary_term_similar", "outsider", **reworded)
+        assert [(f["slug"], f["reason"]) for f in found] == [("date-of-birth", "similar meaning")]
+        # A term kept without its embedding (written while the comparison was off) is still compared.
+        gm.Term.by_slug_or_id("date-of-birth").definition_embedding = None
+        model.Session.commit()
+        assert [f["slug"] for f in act("hhs_glossary_term_similar", "outsider", **reworded)] == ["date-of-birth"]
+        result = cli.invoke(ckan_cli, ["hhs", "glossary", "embed"])
+        assert result.exit_code == 0, result.output
+        model.Session.expire_all()
+        assert gm.Term.by_slug_or_id("date-of-birth").definition_embedding == stored
+
+    @pytest.mark.ckan_config("ckanext.hhs.glossary.similar_by_meaning", "false")
+    def test_names_and_words_alone_miss_a_definition_in_other_words(self, people):
+        approved("date-of-birth", label="Date of birth", definition="The calendar date on which a person was born.")
+        assert gm.Term.by_slug_or_id("date-of-birth").definition_embedding is None
+        reworded = {"label": "Birthday", "definition": "The day, month and year on which someone was born."}
+        assert act("hhs_glossary_term_similar", "outsider", **reworded) == []
 
 
 class TestImportExport:

@@ -1,0 +1,56 @@
+"""Duplicate detection by meaning: the numpy all-MiniLM-L6-v2 and the threshold it is used with."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ckanext.hhs.glossary import csv_io, embedding, similarity
+from ckanext.hhs.glossary.cli import SEED
+
+# Eight definitions of the starter glossary, reworded by hand so that few words are shared.
+REWORDED = {
+    "Encounter": "A visit or contact in which a patient receives care or an assessment of their health "
+    "from a clinician.",
+    "Beneficiary": "Someone entitled to receive benefits from a health coverage program like Medicaid or Medicare.",
+    "Date of birth": "The day, month and year a person was born.",
+    "Incidence": "How many new cases of an illness occur in a population over a given time period.",
+    "Prevalence": "The share of a population that has a condition at a given time.",
+    "Diagnosis": "A disease or condition a clinician determines a patient has, typically recorded with ICD-10-CM "
+    "or SNOMED CT codes.",
+    "LOINC": "A code system that identifies lab tests and clinical measurements.",
+    "Race": "The racial category a person reports for themselves, using the OMB minimum categories.",
+}
+
+
+def _starter_glossary():
+    with open(SEED, encoding="utf-8") as f:
+        rows = csv_io.read(f.read())
+    return [r["displayName"] for r in rows], embedding.embed([r["description"] for r in rows])
+
+
+def test_embedding_is_the_published_all_minilm_l6_v2():
+    """The first values of the model's embedding of "hello world", as sentence-transformers gives them
+    (the reference values fastembed's own tests hold for sentence-transformers/all-MiniLM-L6-v2)."""
+    vectors = embedding.embed(["hello world", "flag embedding"])
+    assert vectors.shape == (2, 384)
+    assert np.allclose(vectors[0, :5], [-0.034478, 0.03102, 0.00673, 0.02611, -0.039362], atol=1e-3)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Batching pads the shorter texts; padding must not change their embedding.
+    assert np.allclose(embedding.embed(["hello world"])[0], vectors[0], atol=1e-5)
+
+
+def test_reworded_definitions_find_their_own_term_by_meaning():
+    labels, vectors = _starter_glossary()
+    found = 0
+    for label, text in REWORDED.items():
+        closeness = vectors @ embedding.embed([text])[0]
+        assert labels[int(np.argmax(closeness))] == label
+        found += closeness[labels.index(label)] >= similarity.MEANING_THRESHOLD
+    assert found >= 7  # what the threshold's comment says
+
+
+def test_few_distinct_starter_terms_look_alike_by_meaning():
+    labels, vectors = _starter_glossary()
+    closeness = vectors @ vectors.T
+    pairs = closeness[np.triu_indices(len(labels), 1)]
+    assert (pairs >= similarity.MEANING_THRESHOLD).sum() <= 15  # of 2,346 pairs
