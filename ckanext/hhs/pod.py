@@ -212,9 +212,9 @@ def _validator(name: str) -> jsonschema.Draft4Validator:
 
 @functools.cache
 def _fast_validator(name: str) -> Callable[[Any], Any]:
-    """The same schema compiled by fastjsonschema: about 20 times faster, so most documents, which are
-    valid, pass without jsonschema; jsonschema then explains the invalid ones. References resolve to
-    the local files (never fetched); formats are not checked, as jsonschema does not by default."""
+    """The same schema compiled by fastjsonschema, about 10 times faster (0.2 ms a CMS record): valid
+    documents, most of them, pass without jsonschema, which then explains the invalid ones. References
+    resolve to the local files (never fetched); formats are not checked, as jsonschema does not."""
     by_id = {schema["id"].rstrip("#"): schema for schema in _schemas().values()}
     return fastjsonschema.compile(
         _schemas()[name], handlers={"https": lambda uri: by_id[uri.rstrip("#")]}, use_formats=False

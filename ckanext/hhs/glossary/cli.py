@@ -80,19 +80,9 @@ def export(fmt: str, output):
 def embed(everything: bool):
     """Store the embedding of each definition that has none (terms written before it was kept, or while
     ckanext.hhs.glossary.similar_by_meaning was off), so duplicate checks need not compute them."""
-    import ckan.model as model
-
-    from . import model as gm
-    from . import similarity
-
-    query = model.Session.query(gm.Term).filter(gm.Term.definition != "")
-    if not everything:
-        query = query.filter(gm.Term.definition_embedding.is_(None))
-    terms = query.all()
-    with click.progressbar(terms, label=f"Embedding {len(terms)} definitions") as bar:
-        for term in bar:
-            term.definition_embedding = similarity.meaning(term.definition)
-    model.Session.commit()
+    with click.progressbar(length=0, label="Embedding definitions", show_pos=True) as bar:
+        done = tk.get_action("hhs_glossary_embed")(site_context(), {"all": everything, "progress": bar.update})
+    click.echo(f"Definitions embedded: {done['embedded']}")
 
 
 @hhs.command("seed-demo-glossary")

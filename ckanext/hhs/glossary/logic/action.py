@@ -484,6 +484,28 @@ def hhs_glossary_term_columns(context: Context, data_dict: DataDict) -> list[dic
             return found
 
 
+def hhs_glossary_embed(context: Context, data_dict: DataDict) -> dict[str, int]:
+    """Store the embedding of each definition that has none: terms written before embeddings were
+    kept, or while ``ckanext.hhs.glossary.similar_by_meaning`` was off. Sysadmins only.
+
+    :param all: recompute every definition's, not only the missing ones (optional, default false)
+    :param progress: (Python callers only) called with 1 after each term
+    :returns: ``embedded``: how many were stored
+    """
+    tk.check_access("hhs_glossary_embed", context, data_dict)
+    query = model.Session.query(gm.Term).filter(gm.Term.definition != "")
+    if not tk.asbool(data_dict.get("all", False)):
+        query = query.filter(gm.Term.definition_embedding.is_(None))
+    progress = data_dict.get("progress") if callable(data_dict.get("progress")) else None
+    terms = query.all()
+    for term in terms:
+        term.definition_embedding = similarity.meaning(term.definition)
+        if progress:
+            progress(1)
+    model.Session.commit()
+    return {"embedded": len(terms)}
+
+
 # ---------------------------------------------------------------- import
 
 

@@ -133,3 +133,7 @@ def hhs_glossary_review_queue(context: Context, data_dict: DataDict) -> AuthResu
 
 def hhs_glossary_import(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": False, "msg": tk._("Only sysadmins may import glossary terms")}
+
+
+def hhs_glossary_embed(context: Context, data_dict: DataDict) -> AuthResult:
+    return {"success": False, "msg": tk._("Only sysadmins may recompute glossary embeddings")}

@@ -273,8 +273,11 @@ class TestSearchAndDuplicates:
         gm.Term.by_slug_or_id("date-of-birth").definition_embedding = None
         model.Session.commit()
         assert [f["slug"] for f in act("hhs_glossary_term_similar", "outsider", **reworded)] == ["date-of-birth"]
+        with pytest.raises(tk.NotAuthorized):
+            act("hhs_glossary_embed", "reviewer")
         result = cli.invoke(ckan_cli, ["hhs", "glossary", "embed"])
         assert result.exit_code == 0, result.output
+        assert "Definitions embedded: 1" in result.output
         model.Session.expire_all()
         assert gm.Term.by_slug_or_id("date-of-birth").definition_embedding == stored
 
