@@ -714,6 +714,7 @@ def _edits_directly(user: model.User, term: gm.Term) -> bool:
 
 def _apply(term: gm.Term, data: dict[str, Any]) -> None:
     """Set the plain fields of a term from validated input; links are set by `_apply_links`."""
+    old_definition = term.definition
     for field in (*gm.TEXT_FIELDS, *gm.LIST_FIELDS):
         if field in data:
             setattr(term, field, data[field])
@@ -726,8 +727,9 @@ def _apply(term: gm.Term, data: dict[str, Any]) -> None:
     term.search_text = " ".join(
         similarity.normalise(n) for n in (term.label, term.abbreviation or "", *(term.synonyms or [])) if n
     )
-    if "definition" in data:  # kept while comparing by meaning; `ckan hhs glossary embed` fills the gaps
-        by_meaning = glossary_config.similar_by_meaning()
+    # The definition's embedding is kept while comparing by meaning; `ckan hhs glossary embed` fills gaps.
+    by_meaning = glossary_config.similar_by_meaning()
+    if term.definition != old_definition or (by_meaning and term.definition_embedding is None):
         term.definition_embedding = similarity.meaning(term.definition) if by_meaning else None
     term.modified = _now()
 
