@@ -100,6 +100,8 @@ def history(slug: str) -> str:
 def _form_data() -> tuple[dict[str, Any], dict[str, list[str]]]:
     data = clean_dict(dict_fns.unflatten(tuplize_dict(parse_params(tk.request.form))))
     data.pop("_ckan_phase", None)
+    if not data.get("slug", "").strip():
+        data.pop("slug", None)  # left empty: the action makes one from the label
     errors: dict[str, list[str]] = {}
     for key in ("related", "references", "exact_matches"):
         if key in data:

@@ -39,6 +39,7 @@ def test_propose_on_the_form_then_approve_in_the_review_queue(app, board):
         follow_redirects=False,
         data={
             "label": "Encounter <b>visit</b>",
+            "slug": "",  # the optional field, as a browser sends it left empty
             "definition": "A contact between a patient and a provider.",
             "synonyms": "visit, contact",
             "references": '[{"name": "USCDI", "url": "https://www.healthit.gov/"}]',
