@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ckanext.hhs.glossary import csv_io, embedding, similarity
 from ckanext.hhs.glossary.cli import SEED
@@ -22,7 +23,9 @@ REWORDED = {
 }
 
 
-def _starter_glossary():
+@pytest.fixture(scope="module")
+def starter_glossary():
+    """Labels and definition embeddings of the starter glossary, embedded once for the module."""
     with open(SEED, encoding="utf-8") as f:
         rows = csv_io.read(f.read())
     return [r["displayName"] for r in rows], embedding.embed([r["description"] for r in rows])
@@ -39,8 +42,8 @@ def test_embedding_is_the_published_all_minilm_l6_v2():
     assert np.allclose(embedding.embed(["hello world"])[0], vectors[0], atol=1e-5)
 
 
-def test_reworded_definitions_find_their_own_term_by_meaning():
-    labels, vectors = _starter_glossary()
+def test_reworded_definitions_find_their_own_term_by_meaning(starter_glossary):
+    labels, vectors = starter_glossary
     found = 0
     for label, text in REWORDED.items():
         closeness = vectors @ embedding.embed([text])[0]
@@ -49,8 +52,8 @@ def test_reworded_definitions_find_their_own_term_by_meaning():
     assert found >= 7  # what the threshold's comment says
 
 
-def test_few_distinct_starter_terms_look_alike_by_meaning():
-    labels, vectors = _starter_glossary()
+def test_few_distinct_starter_terms_look_alike_by_meaning(starter_glossary):
+    labels, vectors = starter_glossary
     closeness = vectors @ vectors.T
     pairs = closeness[np.triu_indices(len(labels), 1)]
     assert (pairs >= similarity.MEANING_THRESHOLD).sum() <= 15  # of 2,346 pairs
