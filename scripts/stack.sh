@@ -103,7 +103,25 @@ install_solr() {
   echo "$want" >"$stamp"
 }
 
-cmd_install() { install_debian; install_python; install_solr; }
+# The U.S. Web Design System from npm (package-lock.json pins it), built into the core's assets.
+install_assets() {
+  local stamp=$VAR/assets.stamp want
+  want=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT"/ckanext/hhs/assets/src/*.scss | sha256sum | cut -d' ' -f1)
+  if [ -f "$ROOT/ckanext/hhs/assets/build/uswds.css" ] && [ -d "$ROOT/ckanext/hhs/public/uswds/fonts" ] \
+    && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  if ! command -v npm >/dev/null; then
+    [ "$(id -u)" -eq 0 ] || fail "building the theme needs npm (run as root, or apt-get install nodejs npm)"
+    say "Installing Debian packages: nodejs npm"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; } >"$LOG/apt.log" 2>&1 \
+      || { tail -n 20 "$LOG/apt.log" >&2; fail "apt-get install failed; its log is $LOG/apt.log"; }
+  fi
+  say "Building the USWDS theme from npm (log: $LOG/npm.log)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --cache "$ROOT/.cache/npm" && npm run build) >"$LOG/npm.log" 2>&1 \
+    || { tail -n 20 "$LOG/npm.log" >&2; fail "npm could not build the theme; its log is $LOG/npm.log"; }
+  echo "$want" >"$stamp"
+}
+
+cmd_install() { install_debian; install_python; install_solr; install_assets; }
 
 # ---------------------------------------------------------------- services
 start_postgres() {

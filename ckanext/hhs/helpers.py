@@ -1,14 +1,41 @@
-"""Template helpers of the core plugin; the `*_choices` ones feed scheming's `choices_helper`."""
+"""Template helpers of the core plugin; the `*_choices` ones feed scheming's `choices_helper`.
+
+Display helpers turn stored values into words, one per vocabulary (label from value), so the
+scheming display snippets and the search pages never hold per-page string handling.
+"""
 
 from __future__ import annotations
 
+import csv
+import functools
+import logging
+import os
+import re
+from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup
+
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 
 from . import completeness, vocab
 
+log = logging.getLogger(__name__)
+
 __all__ = [
+    "humanize_entity_type",
+    "hhs_bureau_label",
+    "hhs_division_tiles",
+    "hhs_facet_label",
+    "hhs_format_of",
+    "hhs_frequency_label",
+    "hhs_home_figures",
+    "hhs_is_download",
+    "hhs_label",
+    "hhs_license",
+    "hhs_main_nav",
+    "hhs_recent_datasets",
     "hhs_access_level_choices",
     "hhs_bureau_code_choices",
     "hhs_coding_system_choices",
@@ -76,3 +103,266 @@ def hhs_division_choices(field: dict[str, Any]) -> list[dict[str, str]]:
 
 def hhs_completeness(pkg_dict: dict[str, Any]) -> completeness.Score:
     return completeness.score(pkg_dict)
+
+
+# ---------------------------------------------------------------- wording
+@tk.chained_helper
+def humanize_entity_type(next_helper: Callable[..., Any], entity_type: str, object_type: str, purpose: str) -> Any:
+    """HHS words for CKAN's: an organization is a Division ("Divisions", "Add Division", ...)."""
+    if entity_type == "organization" and object_type == "organization":
+        return next_helper(entity_type, "division", purpose)
+    return next_helper(entity_type, object_type, purpose)
+
+
+_NAV_ITEM = re.compile(r"<li[^>]*>.*?</li>", re.S)
+
+
+def hhs_main_nav(tabs: str) -> Markup:
+    """The main navigation CKAN and the feature plugins built, without CKAN's Groups (HHS has
+    none) and with About last, after the tabs feature plugins add."""
+    items = _NAV_ITEM.findall(str(tabs))
+    groups = tk.h.url_for("group.index")
+    about = tk.h.url_for("home.about")
+    kept = [i for i in items if f'href="{groups}"' not in i]
+    kept.sort(key=lambda i: f'href="{about}"' in i)
+    return Markup("".join(kept))
+
+
+# ---------------------------------------------------------------- values in words
+_VOCABULARIES: dict[str, Callable[[], dict[str, str]]] = {
+    "access_level": lambda: vocab.ACCESS_LEVELS,
+    "phi_classification": lambda: vocab.PHI_CLASSES,
+    "sensitivity": lambda: vocab.SENSITIVITY,
+    "coding_system": vocab.coding_systems,
+    "legal_basis": lambda: vocab.LEGAL_BASES,
+    "health_theme": lambda: vocab.HEALTH_THEMES,
+    "resource_kind": lambda: vocab.RESOURCE_KINDS,
+    "table_format": lambda: vocab.TABLE_FORMATS,
+    "kind": lambda: vocab.DIVISION_KINDS,
+}
+
+
+def hhs_label(vocabulary: str, value: Any) -> str:
+    """The label of `value` in one of the HHS vocabularies; an unknown value is shown as it is."""
+    if value in (None, ""):
+        return ""
+    if vocabulary == "bureau_code":
+        return hhs_bureau_label(value)
+    if vocabulary == "frequency":
+        return hhs_frequency_label(value)
+    mapping = _VOCABULARIES.get(vocabulary)
+    return (mapping() if mapping else {}).get(str(value), str(value))
+
+
+@functools.cache
+def _bureau_names() -> dict[str, str]:
+    # The whole OMB list, so a harvested code of another department still reads as a name.
+    with open(os.path.join(vocab.DATA, "omb_bureau_codes.csv"), encoding="utf-8", newline="") as f:
+        names = {f"{r['Agency Code']}:{r['Bureau Code']}": r["Bureau Name"] for r in csv.DictReader(f)}
+    names.update({b.code: b.name for b in vocab.hhs_bureaus()})
+    return names
+
+
+def hhs_bureau_label(code: str) -> str:
+    """`009:38 Centers for Medicare and Medicaid Services`; an unknown code alone."""
+    name = _bureau_names().get(code)
+    return f"{code} {name}" if name else code
+
+
+_PERIODS = {
+    "R/P10Y": "Every ten years",
+    "R/P4Y": "Every four years",
+    "R/P3Y": "Every three years",
+    "R/P2Y": "Every two years",
+    "R/P1Y": "Annually",
+    "R/P6M": "Every six months",
+    "R/P4M": "Three times a year",
+    "R/P3M": "Quarterly",
+    "R/P2M": "Every two months",
+    "R/P1M": "Monthly",
+    "R/P0.5M": "Twice a month",
+    "R/P2W": "Every two weeks",
+    "R/P0.33W": "Three times a week",
+    "R/P0.5W": "Twice a week",
+    "R/P1W": "Weekly",
+    "R/P1D": "Daily",
+    "R/PT1H": "Hourly",
+    "R/PT1S": "Continuously updated",
+    "irregular": "Irregularly",
+}
+_UNITS = {"Y": "year", "M": "month", "W": "week", "D": "day"}
+
+
+def hhs_frequency_label(value: str) -> str:
+    """An ISO 8601 repeating duration in words: `R/P1Y` -> "Annually", `R/P5Y` -> "Every 5 years"."""
+    if not value:
+        return ""
+    if value in _PERIODS:
+        return tk._(_PERIODS[value])
+    match = re.fullmatch(r"R/P(\d+)([YMWD])", value)
+    if match:
+        return tk._("Every {n} {unit}s").format(n=match.group(1), unit=_UNITS[match.group(2)])
+    return value
+
+
+def hhs_license(license_id: str) -> dict[str, str]:
+    """Title and URL of a licence by its id (or by the URL a harvested record gave as its id)."""
+    if not license_id:
+        return {}
+    register = model.Package.get_license_register()
+    found = register.get(license_id)
+    if found is None:
+        found = next((lic for lic in register.values() if lic.url and lic.url == license_id), None)
+    if found is not None:
+        return {"title": found.title, "url": found.url or ""}
+    url = license_id if license_id.startswith(("http://", "https://")) else ""
+    return {"title": _license_title_from_url(license_id) if url else license_id, "url": url}
+
+
+_KNOWN_LICENSE_URLS = {
+    "creativecommons.org/publicdomain/zero/1.0": "Creative Commons CCZero",
+    "creativecommons.org/licenses/by/4.0": "Creative Commons Attribution 4.0",
+    "opendatacommons.org/licenses/odbl": "Open Data Commons Open Database License",
+    "www.usa.gov/government-works": "U.S. Government Work (public domain)",
+    "www.usa.gov/publicdomain/label/1.0": "U.S. Public Domain",
+    "www.usa.gov/government-copyright": "U.S. Government Work (public domain)",
+}
+
+
+def _license_title_from_url(url: str) -> str:
+    bare = re.sub(r"^https?://", "", url).rstrip("/")
+    for prefix, title in _KNOWN_LICENSE_URLS.items():
+        if bare.startswith(prefix):
+            return title
+    return bare
+
+
+_MEDIA_FORMATS = {
+    "text/csv": "CSV",
+    "application/json": "JSON",
+    "application/ld+json": "JSON-LD",
+    "application/geo+json": "GeoJSON",
+    "application/xml": "XML",
+    "text/xml": "XML",
+    "application/pdf": "PDF",
+    "application/zip": "ZIP",
+    "application/x-zip-compressed": "ZIP",
+    "application/vnd.ms-excel": "XLS",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+    "application/msword": "DOC",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "text/html": "HTML",
+    "text/plain": "TXT",
+    "application/rdf+xml": "RDF",
+    "text/turtle": "TTL",
+    "application/vnd.apache.parquet": "Parquet",
+    "application/x-sas-data": "SAS",
+}
+
+
+def hhs_format_of(resource: dict[str, Any]) -> str:
+    """The format to show: the resource's own, else the one its media type names (display only)."""
+    fmt = (resource.get("format") or "").strip()
+    if fmt:
+        return fmt
+    media = (resource.get("mimetype") or "").split(";")[0].strip().lower()
+    return _MEDIA_FORMATS.get(media, "")
+
+
+def hhs_is_download(resource: dict[str, Any]) -> bool:
+    """A file one downloads (not an API, a page or a lakehouse table)."""
+    if resource.get("resource_kind") in ("api", "lakehouse") or not resource.get("url"):
+        return False
+    if resource.get("url_type") == "upload" or resource.get("resource_kind") == "file":
+        return True
+    fmt = hhs_format_of(resource).upper()
+    return bool(fmt) and fmt not in ("HTML", "API", "ESRI REST", "WMS", "WFS")
+
+
+# ---------------------------------------------------------------- search facets
+_FACET_VOCABULARIES = {
+    "access_level": "access_level",
+    "vocab_health_theme": "health_theme",
+    "vocab_coding_system": "coding_system",
+    "phi_classification": "phi_classification",
+    "vocab_legal_basis": "legal_basis",
+    "vocab_bureau_code": "bureau_code",
+    "sensitivity": "sensitivity",
+}
+_BANDS = {"high": "High (80% or more)", "medium": "Medium (50 to 79%)", "low": "Low (under 50%)"}
+
+
+def hhs_facet_label(facet: str, item: dict[str, Any]) -> str:
+    """What a facet item reads as: labels for vocabulary values, full names for divisions."""
+    name = item.get("name", "")
+    if facet in _FACET_VOCABULARIES:
+        return hhs_label(_FACET_VOCABULARIES[facet], name)
+    if facet == "completeness_band":
+        return tk._(_BANDS.get(name, name))
+    if facet == "license_id":
+        return hhs_license(name).get("title") or name
+    return item.get("display_name") or name
+
+
+# ---------------------------------------------------------------- home page
+def _count(fq: str) -> int:
+    return tk.get_action("package_search")({}, {"fq": fq, "rows": 0, "include_private": True})["count"]
+
+
+def hhs_home_figures() -> list[dict[str, Any]]:
+    """Live figures of the hub for the viewer: datasets, divisions, data products, glossary terms."""
+    figures = [
+        {"label": tk._("Datasets"), "count": _count("+dataset_type:dataset"), "url": tk.h.url_for("dataset.search")},
+        {
+            "label": tk._("Divisions"),
+            "count": model.Session.query(model.Group)
+            .filter(model.Group.is_organization, model.Group.state == "active")
+            .count(),
+            "url": tk.h.url_for("organization.index"),
+        },
+    ]
+    # Data products exist only when the marketplace registers their type.
+    if tk.h.scheming_get_dataset_schema("data-product"):
+        figures.append(
+            {
+                "label": tk._("Data products"),
+                "count": _count("+dataset_type:data-product"),
+                "url": tk.h.url_for("data-product.search"),
+            }
+        )
+    try:
+        terms = tk.get_action("hhs_glossary_term_list")({}, {"status": "approved", "limit": 1})["count"]
+    except KeyError:  # the glossary plugin is off
+        pass
+    else:
+        figures.append({"label": tk._("Glossary terms"), "count": terms, "url": tk.h.url_for("hhs_glossary.index")})
+    return figures
+
+
+def hhs_division_tiles() -> list[dict[str, Any]]:
+    """Every division with its acronym and the number of datasets the viewer may see."""
+    facets = tk.get_action("package_search")(
+        {}, {"rows": 0, "facet.field": ["organization"], "facet.limit": -1, "include_private": True}
+    )["facets"].get("organization", {})
+    # organization_list caps all_fields at 25 rows; divisions are more.
+    orgs = (
+        model.Session.query(model.Group)
+        .filter(model.Group.is_organization, model.Group.state == "active")
+        .order_by(model.Group.title)
+    )
+    tiles = [
+        {
+            "name": org.name,
+            "title": org.title,
+            "acronym": org.extras.get("acronym") or "",
+            "count": facets.get(org.name, 0),
+        }
+        for org in orgs
+    ]
+    return sorted(tiles, key=lambda t: (-t["count"], t["title"]))
+
+
+def hhs_recent_datasets(limit: int = 6) -> list[dict[str, Any]]:
+    return tk.get_action("package_search")(
+        {}, {"rows": limit, "sort": "metadata_modified desc", "fq": "+dataset_type:dataset"}
+    )["results"]

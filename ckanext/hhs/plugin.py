@@ -29,7 +29,10 @@ class HhsPlugin(p.SingletonPlugin):
     # IConfigurer
     def update_config(self, config: CKANConfig):
         tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")
         tk.add_resource("assets", "ckanext-hhs")
+        # Gravatar is out of reach from HHS networks: avatars are drawn locally, never fetched.
+        config["ckan.gravatar_default"] = "disabled"
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
