@@ -18,12 +18,12 @@ def demo_catalog() -> str:
 
 
 def allowed_private_hosts() -> list[str]:
-    return tk.config["ckanext.hhs.allowed_private_hosts"]
+    return tk.aslist(tk.config["ckanext.hhs.allowed_private_hosts"])
 
 
 def fetch_timeout() -> int:
-    return tk.config["ckanext.hhs.fetch_timeout"]
+    return tk.asint(tk.config["ckanext.hhs.fetch_timeout"])
 
 
 def max_fetch_bytes() -> int:
-    return tk.config["ckanext.hhs.max_fetch_bytes"]
+    return tk.asint(tk.config["ckanext.hhs.max_fetch_bytes"])

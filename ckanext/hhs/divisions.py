@@ -6,6 +6,7 @@ import csv
 import os
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
@@ -21,6 +22,14 @@ def load() -> list[dict[str, str]]:
     for row in rows:
         row["parent_division"] = row.pop("parent")
     return rows
+
+
+def find(name_or_id: str | None) -> model.Group | None:
+    """The active organization of an HHS division: not a CKAN group, not the governance board."""
+    org = model.Group.get(str(name_or_id or ""))
+    if org is None or not org.is_organization or org.state != "active":
+        return None
+    return None if org.extras.get("kind") == "governance" else org
 
 
 def governance_board() -> dict[str, str]:

@@ -36,7 +36,7 @@ def _run_import(source: str, division: str, withdraw: str, force: bool = False) 
     context = site_context()
     tk.check_access("hhs_catalog_import", context, {"source": source, "division": division})
     try:
-        catalog = importer.load_catalog(source)
+        catalog = importer.load_catalog(source, allow_path=True)
     except importer.CatalogError as e:
         raise click.ClickException(str(e)) from e
     with click.progressbar(length=len(catalog["dataset"]), label=f"Importing into {division}") as bar:

@@ -67,7 +67,8 @@ class DataJsonHarvester(HarvesterBase):
         try:
             catalog = importer.load_catalog(source.url)
         except importer.CatalogError as e:
-            return self._gather_failed(harvest_job, str(e))
+            log.warning("Harvest of %s failed: %s", source.url, e)
+            return self._gather_failed(harvest_job, e.public)
         todo = importer.plan(catalog, org_id, importer.source_key(source.url))
         now = dt.datetime.utcnow()
         queued: list[HarvestObject] = []
@@ -133,7 +134,6 @@ class DataJsonHarvester(HarvesterBase):
 
     def _gather_failed(self, harvest_job: Any, message: str) -> None:
         HarvestGatherError(message=message, job=harvest_job).save()
-        log.error("Harvest of %s failed: %s", harvest_job.source.url, message)
 
 
 def _make_current(harvest_object: Any, package_id: str, current: bool) -> None:

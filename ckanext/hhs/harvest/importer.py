@@ -29,7 +29,13 @@ MAX_RECORD_BYTES = 1_000_000
 
 
 class CatalogError(Exception):
-    """The catalog as a whole cannot be imported (not JSON, not a POD catalog, unreachable)."""
+    """The catalog as a whole cannot be imported (not JSON, not a POD catalog, unreachable).
+
+    `str()` is the detail for logs and sysadmins; `public` says no more than a caller may know."""
+
+    def __init__(self, detail: str, public: str | None = None):
+        super().__init__(detail)
+        self.public = public or detail
 
 
 @dataclasses.dataclass
@@ -52,13 +58,16 @@ def source_key(source: str) -> str:
     return source if source.startswith(("http://", "https://")) else os.path.abspath(source)
 
 
-def load_catalog(source: str) -> dict[str, Any]:
-    """Read a catalog from a path or an http(s) URL and check it is a POD v1.1 catalog."""
+def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
+    """Read a catalog from an http(s) URL (through the fetch guard), or from a path on the server
+    when `allow_path` (the sysadmin's CLI and imports), and check it is a POD v1.1 catalog."""
     if source.startswith(("http://", "https://")):
         try:
             raw = net.fetch_bytes(source)
         except net.FetchError as e:
-            raise CatalogError(str(e)) from e
+            raise CatalogError(e.detail, e.public) from e
+    elif not allow_path:
+        raise CatalogError(f"Only http(s) URLs can be harvested, not {source[:200]!r}")
     else:
         try:
             with open(os.path.abspath(source), "rb") as f:
@@ -69,6 +78,8 @@ def load_catalog(source: str) -> dict[str, Any]:
         catalog = json.loads(raw)
     except ValueError as e:
         raise CatalogError(f"{source} is not JSON: {e}") from e
+    except RecursionError as e:
+        raise CatalogError(f"{source} nests its JSON too deeply to be a catalog") from e
     if not isinstance(catalog, dict) or not isinstance(catalog.get("dataset"), list):
         raise CatalogError(f"{source} is not a Project Open Data catalog: no 'dataset' array")
     # The catalog's own keys must be right; record errors are reported per record below.

@@ -8,6 +8,7 @@ schema by the `dcat_us_3` and `hhs` RDF profiles.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import ckan.plugins as p
@@ -18,6 +19,8 @@ from ckanext.hhs import net
 
 from . import importer
 from .harvester import DataJsonHarvester
+
+log = logging.getLogger(__name__)
 
 
 @tk.blanket.actions
@@ -33,8 +36,14 @@ class HhsHarvestPlugin(DataJsonHarvester):
         try:
             net.check_url(url)
         except net.FetchError as e:
-            return None, [str(e)]
+            log.warning("DCAT harvest of %s refused: %s", url, e.detail)
+            return None, [e.public]
         return url, []
+
+    def update_session(self, session: Any) -> Any:
+        # ckanext-dcat fetches with the session a hook returns: ours sends every request and
+        # redirect through the fetch guard, within one deadline.
+        return net.Guard().session()
 
     def before_create(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
         self._mark_source(harvest_object, dataset_dict)
@@ -44,5 +53,7 @@ class HhsHarvestPlugin(DataJsonHarvester):
 
     @staticmethod
     def _mark_source(harvest_object: Any, dataset_dict: dict[str, Any]) -> None:
+        # The authoritative-source flag is the Data Governance Board's: a harvest neither sets nor clears it.
+        dataset_dict.pop("authoritative_source", None)
         dataset_dict["source_catalog"] = importer.source_key(harvest_object.source.url)
         dataset_dict.setdefault("identifier", harvest_object.guid)

@@ -183,18 +183,23 @@ def hhs_iso8601_interval(value: Any) -> Any:
 def hhs_authoritative_source(
     key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
 ) -> None:
-    """Only members of the Data Governance Board may mark a dataset as the authoritative source."""
-    value = tk.asbool(data.get(key)) if data.get(key) not in (None, "", tk.missing) else False
+    """Only members of the Data Governance Board may mark a dataset as the authoritative source.
+
+    The flag is the Board's alone: a write that does not name it (imports, harvests, API clients that
+    leave it out) keeps the stored value, and `ignore_auth` does not lift the check, because harvests
+    and jobs run with it on behalf of people who are not on the Board."""
     pkg_id = data.get(key[:-1] + ("id",))
     previous = False
     if pkg_id and pkg_id is not tk.missing:
         pkg = context["model"].Package.get(pkg_id)
         previous = bool(pkg and tk.asbool(pkg.extras.get("authoritative_source", False)))
-    data[key] = value
-    if value == previous or context.get("ignore_auth"):
+    raw = data.get(key)
+    if raw in (None, tk.missing):
+        data[key] = previous
         return
-    user = context.get("user")
-    if not _is_board_member(context, user):
+    value = tk.asbool(raw) if raw != "" else False
+    data[key] = value
+    if value != previous and not _is_board_member(context, context.get("user")):
         errors[key].append(
             tk._("Only the Data Governance Board ({org}) may change the authoritative source flag").format(
                 org=config.governance_org()

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import contextlib
+import http.server
+import threading
+import time
+
 import pytest
 
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
-    """CKAN's clean_db plus the tables of the plugins that bring migrations (harvest, hhs_glossary)."""
+    """CKAN's clean_db plus the tables of the plugins that bring migrations (harvest, hhs_glossary, hhs_marketplace)."""
     reset_db()
     migrate_db_for("harvest")
     migrate_db_for("hhs_glossary")
+    migrate_db_for("hhs_marketplace")
 
 
 @pytest.fixture
@@ -17,3 +23,67 @@ def sysadmin_context():
 
     user = factories.Sysadmin()
     return {"user": user["name"], "ignore_auth": False}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes: dict[str, dict] = {}
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        route = self.routes.get(self.path, {"body": b"not found", "status": 404})
+        time.sleep(route.get("delay", 0))
+        self.send_response(route.get("status", 200))
+        self.send_header("Content-Type", route.get("content_type", "application/json"))
+        for name, value in route.get("headers", {}).items():
+            self.send_header(name, value)
+        body = route.get("body", b"")
+        drip = route.get("drip", 0)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            if not drip:
+                self.wfile.write(body)
+            for n in range(len(body) if drip else 0):
+                self.wfile.write(body[n : n + 1])
+                self.wfile.flush()
+                time.sleep(drip)
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def log_message(self, *args):
+        pass
+
+
+class CatalogServer:
+    """A real HTTP server on 127.0.0.1 serving what a test puts at a path (or a redirect, or a slow drip)."""
+
+    def __init__(self):
+        self.routes: dict[str, dict] = {}
+        handler = type("Handler", (_Handler,), {"routes": self.routes})
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def serve(self, path: str, body: bytes | str, content_type: str = "application/json", **route) -> str:
+        """Serve body at path; route may set delay (s before answering), drip (s between bytes), status, headers."""
+        body = body.encode() if isinstance(body, str) else body
+        self.routes[path] = {"body": body, "content_type": content_type, **route}
+        return self.url(path)
+
+    def redirect(self, path: str, location: str) -> str:
+        return self.serve(path, b"", status=302, headers={"Location": location})
+
+
+@pytest.fixture
+def catalog_server(monkeypatch):
+    """A loopback catalog server; its host:port (only that port) is allow-listed for fetching."""
+    import ckan.plugins.toolkit as tk
+
+    server = CatalogServer()
+    monkeypatch.setitem(tk.config, "ckanext.hhs.allowed_private_hosts", f"127.0.0.1:{server.port}")
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()

@@ -4,38 +4,150 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.lib.jobs as jobs
 import ckan.plugins.toolkit as tk
+from ckan import authz
 from ckan.logic import validate
 from ckan.types import Context, DataDict
 
-from .. import config, importer
+from ckanext.hhs import divisions, net
+
+from .. import config
+from .. import jobs as import_jobs
 from . import schema
+
+# Long enough for a catalog of 100,000 records on a slow machine; the result is kept a week.
+JOB_TIMEOUT = 6 * 3600
+RESULT_TTL = 7 * 24 * 3600
 
 
 @validate(schema.catalog_import)
 def hhs_catalog_import(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Import a Project Open Data v1.1 catalog into one division, in step with its source.
+    """Queue the import of a Project Open Data v1.1 catalog into one division, in step with its source.
 
-    New records create datasets, changed ones update the same dataset, unchanged ones are skipped,
+    The import runs as a background job (a web request never waits for a remote catalog): new
+    records create datasets, changed ones update the same dataset, unchanged ones are skipped,
     records gone from the source are withdrawn; each bad record is reported and the rest go through.
+    Read its progress and report with ``hhs_catalog_import_status``.
 
-    :param source: a catalog URL (http or https) or a path on the server
+    :param source: a catalog URL (http or https), or a path on the server (sysadmins only)
     :type source: string
     :param division: the division (organization) name or id the datasets belong to
     :type division: string
     :param withdraw: ``delete`` or ``keep`` (mark withdrawn) records gone from the source;
         default from ``ckanext.hhs.harvest.withdraw``
     :type withdraw: string
-    :returns: lists ``created``, ``updated``, ``unchanged``, ``withdrawn`` (identifiers), ``failed``
-        (``identifier``, ``path``, ``message``) and their counts in ``summary``
+    :param force: update unchanged records too (optional, default false)
+    :type force: bool
+    :returns: ``job_id`` and ``status`` (``queued``)
     :rtype: dict
     """
     tk.check_access("hhs_catalog_import", context, data_dict)
-    try:
-        catalog = importer.load_catalog(data_dict["source"])
-    except importer.CatalogError as e:
-        raise tk.ValidationError({"source": [str(e)]}) from e
-    report = importer.import_catalog(
-        context, catalog, data_dict["division"], data_dict["source"], data_dict.get("withdraw") or config.withdraw()
+    org = divisions.find(data_dict["division"])
+    assert org is not None  # the auth function refused anything else
+    job = tk.enqueue_job(
+        import_jobs.import_catalog,
+        [
+            context.get("user"),
+            data_dict["source"],
+            org.id,
+            data_dict.get("withdraw") or config.withdraw(),
+            bool(data_dict.get("force")),
+        ],
+        title=f"Import {data_dict['source']} into {org.name}",
+        rq_kwargs={
+            "timeout": JOB_TIMEOUT,
+            "result_ttl": RESULT_TTL,
+            "meta": {"hhs_user": context.get("user"), "hhs_division": org.name, "hhs_source": data_dict["source"]},
+        },
     )
-    return report.as_dict()
+    return {"job_id": job.id, "status": job.get_status()}
+
+
+@tk.side_effect_free
+@validate(schema.catalog_import_status)
+def hhs_catalog_import_status(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The state of a catalog import queued by ``hhs_catalog_import``: yours, or any for sysadmins.
+
+    :param id: the job id ``hhs_catalog_import`` returned
+    :type id: string
+    :returns: ``job_id``, ``status`` (``queued``, ``started``, ``finished``, ``failed``), ``division``,
+        ``source``, ``progress`` and ``total`` (records), and once finished the ``report`` (as the CLI
+        prints it: ``created``, ``updated``, ``unchanged``, ``withdrawn``, ``failed`` and ``summary``)
+        or the ``error`` that stopped the whole catalog
+    :rtype: dict
+    """
+    tk.check_access("hhs_catalog_import_status", context, data_dict)
+    user = context.get("user")
+    try:
+        job = jobs.job_from_id(data_dict["id"])
+    except KeyError as e:
+        raise tk.ObjectNotFound(tk._("No such import job (finished jobs are kept a week)")) from e
+    if "hhs_source" not in job.meta or (job.meta.get("hhs_user") != user and not authz.is_sysadmin(user)):
+        raise tk.ObjectNotFound(tk._("No such import job (finished jobs are kept a week)"))
+    status = job.get_status()
+    out: dict[str, Any] = {
+        "job_id": job.id,
+        "status": status,
+        "division": job.meta["hhs_division"],
+        "source": job.meta["hhs_source"],
+        "progress": job.meta.get("progress", 0),
+        "total": job.meta.get("total"),
+    }
+    result = job.return_value() if status == "finished" else None
+    if isinstance(result, dict):
+        if "error" in result:
+            out["error"] = result["error_detail"] if authz.is_sysadmin(user) else result["error"]
+        else:
+            out["report"] = result
+    elif status == "failed":
+        out["error"] = tk._("The import stopped on an unexpected error; the server log has the detail")
+    return out
+
+
+# ckanext-harvest's sources are datasets of type "harvest": they are created and changed through
+# package_create / package_update (the /harvest/new form calls them directly), and shown through
+# package_show, which ckanext-harvest extends with the last job's errors.
+
+
+@tk.chained_action
+def package_create(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    _check_source_url(data_dict, data_dict.get("type"))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def package_update(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    current = context["model"].Package.get(str(data_dict.get("id") or data_dict.get("name") or ""))
+    _check_source_url(data_dict, data_dict.get("type") or (current.type if current else None))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_show(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    result = up_func(context, data_dict)
+    status = result.get("status") if result.get("type") == "harvest" else None
+    if isinstance(status, dict) and not _may_run(context.get("user"), result["id"]):
+        # What a source's last run said can quote the source's content: its division's editors only.
+        for key in ("gather_error_summary", "object_error_summary"):
+            (status.get("last_job") or {}).pop(key, None)
+    return result
+
+
+def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:
+    """A harvest source is an http(s) URL that passes the fetch guard; server paths are the CLI's."""
+    if package_type != "harvest" or "url" not in data_dict:
+        return
+    try:
+        net.check_url(str(data_dict["url"] or "").strip())
+    except net.FetchError as e:
+        raise tk.ValidationError({"url": [e.public]}) from e
+
+
+def _may_run(user: str | None, source_id: str) -> bool:
+    try:
+        tk.check_access("harvest_source_update", {"user": user or ""}, {"id": source_id})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return False
+    return True

@@ -2,17 +2,58 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import AuthResult, Context, DataDict
 
+from ckanext.harvest.model import HarvestObject
+from ckanext.hhs import divisions
+
 
 def hhs_catalog_import(context: Context, data_dict: DataDict) -> AuthResult:
-    # A local path reads the server's disk: sysadmins only. A URL: the division's admins too.
-    if authz.is_sysadmin(context.get("user")):
+    # The division is resolved and checked before anything is fetched. A server path reads the
+    # server's disk: sysadmins only. A URL: the division's admins too.
+    org = divisions.find(data_dict.get("division"))
+    if org is None:
+        return {"success": False, "msg": tk._("Catalogs are imported into an HHS division (an organization)")}
+    user = context.get("user")
+    if authz.is_sysadmin(user):
         return {"success": True}
-    source = str(data_dict.get("source") or "")
-    if not source.startswith(("http://", "https://")):
+    if not str(data_dict.get("source") or "").startswith(("http://", "https://")):
         return {"success": False, "msg": tk._("Only sysadmins may import a catalog from a server path")}
-    allowed = authz.has_user_permission_for_group_or_org(data_dict.get("division"), context.get("user"), "admin")
+    allowed = bool(user) and authz.has_user_permission_for_group_or_org(org.id, user, "admin")
     return {"success": allowed, "msg": tk._("Only the division's admins may import its catalog")}
+
+
+def hhs_catalog_import_status(context: Context, data_dict: DataDict) -> AuthResult:
+    # The action checks that the job is the caller's own (or the caller is a sysadmin).
+    if not context.get("user"):
+        return {"success": False, "msg": tk._("Log in to see your imports")}
+    return {"success": True}
+
+
+# ckanext-harvest shows a source's run status and every harvested object to anyone who can see the
+# source; both can quote what the source served. Its division's editors only, like the job reports.
+
+
+@tk.chained_auth_function
+def harvest_source_show_status(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    return _source_editor(context, str(data_dict.get("id") or ""))
+
+
+@tk.chained_auth_function
+def harvest_object_show(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    obj = HarvestObject.get(str(data_dict.get("id") or ""))
+    if obj is None:
+        return next_auth(context, data_dict)  # the action's 404
+    return _source_editor(context, obj.harvest_source_id)
+
+
+def _source_editor(context: Context, source_id: str) -> AuthResult:
+    try:
+        tk.check_access("harvest_source_update", {"user": context.get("user") or ""}, {"id": source_id})
+    except tk.NotAuthorized:
+        return {"success": False, "msg": tk._("Only the division's editors may see what its harvests read")}
+    return {"success": True}

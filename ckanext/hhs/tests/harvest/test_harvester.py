@@ -20,7 +20,6 @@ from ckanext.hhs.tests import factories
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = [
-    pytest.mark.ckan_config("ckanext.hhs.allowed_private_hosts", "127.0.0.1"),
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
 ]
 
@@ -161,7 +160,7 @@ def test_a_bad_source_fails_the_job_with_the_reason(catalog_server, division, bo
 def test_a_slow_source_times_out_with_a_clear_error(catalog_server, division, catalog):
     source = _source(catalog_server.serve("/data.json", json.dumps(catalog), delay=3), division)
     _job, report = _harvest(source)
-    assert report["gather_errors"][0]["message"] == f"{source['url']} did not answer within 1 s"
+    assert report["gather_errors"][0]["message"] == "The source did not answer within 1 s"
 
 
 def test_a_source_needs_a_division(catalog_server, catalog):
