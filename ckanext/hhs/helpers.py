@@ -27,6 +27,9 @@ __all__ = [
     "humanize_entity_type",
     "hhs_bureau_label",
     "hhs_division_tiles",
+    "hhs_drop_nav_items",
+    "hhs_field_groups",
+    "hhs_glossary_chips",
     "hhs_facet_label",
     "hhs_format_of",
     "hhs_frequency_label",
@@ -126,6 +129,12 @@ def hhs_main_nav(tabs: str) -> Markup:
     kept = [i for i in items if f'href="{groups}"' not in i]
     kept.sort(key=lambda i: f'href="{about}"' in i)
     return Markup("".join(kept))
+
+
+def hhs_drop_nav_items(tabs: str, *hrefs: str) -> Markup:
+    """Navigation items CKAN and plugins built, without those linking to `hrefs` (e.g. Groups)."""
+    items = _NAV_ITEM.findall(str(tabs))
+    return Markup("".join(i for i in items if not any(f'href="{href}"' in i for href in hrefs)))
 
 
 # ---------------------------------------------------------------- values in words
@@ -277,6 +286,126 @@ def hhs_is_download(resource: dict[str, Any]) -> bool:
         return True
     fmt = hhs_format_of(resource).upper()
     return bool(fmt) and fmt not in ("HTML", "API", "ESRI REST", "WMS", "WFS")
+
+
+# ---------------------------------------------------------------- dataset page
+_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "description",
+        "Description",
+        (
+            "url",
+            "theme",
+            "spatial",
+            "temporal",
+            "language",
+            "is_part_of",
+            "data_dictionary",
+            "conforms_to",
+            "is_referenced_by",
+        ),
+    ),
+    (
+        "access",
+        "Access and use",
+        ("access_level", "access_rights", "license_id", "contact", "publisher", "data_quality", "system_of_records"),
+    ),
+    (
+        "health",
+        "Health",
+        (
+            "health_theme",
+            "health_category",
+            "coding_system",
+            "population_coverage",
+            "number_of_records",
+            "number_of_unique_individuals",
+            "min_typical_age",
+            "max_typical_age",
+            "phi_classification",
+            "personal_data",
+            "legal_basis",
+            "purpose",
+            "retention_period",
+        ),
+    ),
+    (
+        "governance",
+        "Governance",
+        (
+            "bureau_code",
+            "program_code",
+            "data_steward",
+            "sensitivity",
+            "authoritative_source",
+            "glossary_terms",
+            "primary_it_investment_uii",
+        ),
+    ),
+    ("source", "Source and history", ("identifier", "issued", "modified", "frequency", "source_withdrawn")),
+)
+# Shown elsewhere on the page (title, description, keywords, division) or never.
+_NOT_GROUPED = {"id", "title", "name", "notes", "tag_string", "owner_org"}
+# A "No" here is the default every dataset has, not information.
+_SHOWN_ONLY_WHEN_TRUE = {"authoritative_source", "source_withdrawn"}
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_filled(v) for v in value)
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    return value not in (None, "")
+
+
+def hhs_field_groups(schema: dict[str, Any], pkg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dataset's filled fields in the page's groups; fields no group names come last as "More"."""
+    fields = {f["field_name"]: f for f in schema.get("dataset_fields", [])}
+    placed: set[str] = set()
+    groups = []
+    for key, label, names in _GROUPS:
+        placed.update(names)
+        shown = [fields[n] for n in names if n in fields and _shown(fields[n], pkg)]
+        if shown or key == "source":  # the source group also holds the hub's own dates
+            groups.append({"key": key, "label": tk._(label), "fields": shown})
+    rest = [f for n, f in fields.items() if n not in placed and n not in _NOT_GROUPED and _shown(f, pkg)]
+    if rest:
+        groups.append({"key": "more", "label": tk._("More"), "fields": rest})
+    return groups
+
+
+def _shown(field: dict[str, Any], pkg: dict[str, Any]) -> bool:
+    name = field["field_name"]
+    if field.get("display_snippet", "") is None and name != "license_id":
+        return False
+    if name in _SHOWN_ONLY_WHEN_TRUE:
+        return pkg.get(name) in (True, "true", "True")
+    return _filled(pkg.get(name))
+
+
+def hhs_glossary_chips(slugs: list[str] | str | None) -> list[dict[str, str]]:
+    """Label and definition of each linked glossary term (the slug alone when the term is unknown)."""
+    if isinstance(slugs, str):
+        slugs = [slugs]
+    chips = []
+    for slug in slugs or []:
+        try:
+            term = tk.get_action("hhs_glossary_term_show")({}, {"id": slug})
+        except KeyError:  # the glossary plugin is off
+            chips.append({"slug": slug, "label": slug, "definition": "", "url": ""})
+            continue
+        except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+            chips.append({"slug": slug, "label": slug, "definition": "", "url": ""})
+            continue
+        chips.append(
+            {
+                "slug": slug,
+                "label": term.get("label") or slug,
+                "definition": term.get("definition") or "",
+                "url": tk.h.url_for("hhs_glossary.read", slug=slug),
+            }
+        )
+    return chips
 
 
 # ---------------------------------------------------------------- search facets
