@@ -15,6 +15,7 @@ def clean_db(reset_db, migrate_db_for):
     migrate_db_for("harvest")
     migrate_db_for("hhs_glossary")
     migrate_db_for("hhs_marketplace")
+    migrate_db_for("hhs_marketplace")
 
 
 @pytest.fixture

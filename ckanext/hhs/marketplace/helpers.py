@@ -1,0 +1,71 @@
+"""Template helpers of the marketplace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+from . import config
+
+__all__ = [
+    "hhs_marketplace_default_days",
+    "hhs_marketplace_facet_url",
+    "hhs_marketplace_glossary_url",
+    "hhs_marketplace_label",
+    "hhs_marketplace_status_label",
+]
+
+_STATUS = {
+    "draft": "Draft",
+    "active": "Active",
+    "deprecated": "Deprecated",
+    "retired": "Retired",
+    "submitted": "Submitted",
+    "info_requested": "Information requested",
+    "awaiting_second": "Awaiting second approval",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "expired": "Expired",
+    "open": "Open",
+    "closed": "Closed",
+}
+
+
+def hhs_marketplace_status_label(status: str | None) -> str:
+    return tk._(_STATUS.get(status or "draft", status or ""))
+
+
+def hhs_marketplace_label(field: str, value: Any) -> str:
+    """The label the data-product schema gives a choice value (the value itself if it has none)."""
+    if field == "product_status":
+        return hhs_marketplace_status_label(value)
+    schema = tk.h.scheming_get_dataset_schema("data-product") or {}
+    for f in schema.get("dataset_fields", []):
+        if f["field_name"] == field and f.get("choices"):
+            for choice in f["choices"]:
+                if choice["value"] == value:
+                    return tk._(choice["label"])
+    return str(value or "")
+
+
+def hhs_marketplace_facet_url(key: str, value: str) -> str:
+    """The marketplace search with one more facet value selected."""
+    args = tk.request.args.to_dict(flat=False)
+    args.pop("page", None)
+    values = args.setdefault(key, [])
+    if value not in values:
+        values.append(value)
+    return tk.h.url_for("hhs_marketplace.index", **args)
+
+
+def hhs_marketplace_glossary_url(slug: str) -> str | None:
+    if not p.plugin_loaded("hhs_glossary"):
+        return None
+    return tk.h.url_for("hhs_glossary.read", slug=slug)
+
+
+def hhs_marketplace_default_days() -> int:
+    return config.max_access_days()

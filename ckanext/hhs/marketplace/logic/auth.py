@@ -1,0 +1,193 @@
+"""Auth functions of the marketplace, one per action.
+
+Logged-in staff request access, post needs and search licences. Only editors and admins of a
+product's division (or sysadmins) decide its requests, never their own; a restricted product's second
+approval is for the division's admins and the Data Governance Board. A requester sees only their own
+requests. Objects that do not exist pass here so that the action answers 404.
+"""
+
+from __future__ import annotations
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan import authz
+from ckan.types import AuthResult, Context, DataDict
+
+from .. import model as mm
+from .. import permissions
+
+_OK: AuthResult = {"success": True}
+
+
+def _no(msg: str) -> AuthResult:
+    return {"success": False, "msg": msg}
+
+
+def _request(data_dict: DataDict) -> mm.AccessRequest | None:
+    return model.Session.get(mm.AccessRequest, str(data_dict.get("id") or ""))
+
+
+def _user(context: Context) -> model.User | None:
+    return model.User.get(context.get("user") or "")
+
+
+# ---------------------------------------------------------------- access requests
+
+
+def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # anyone logged in (CKAN refuses anonymous users by default)
+
+
+def hhs_marketplace_request_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # the action lists the caller's own requests and the queue the caller decides
+
+
+def hhs_marketplace_request_show(context: Context, data_dict: DataDict) -> AuthResult:
+    request, user = _request(data_dict), _user(context)
+    if request is None:
+        return _OK
+    if user is not None and (
+        request.requester_id == user.id
+        or permissions.is_steward(request.owner_org_id, user.name)
+        or (request.second_level and permissions.is_second_level(request.owner_org_id, user.name))
+    ):
+        return _OK
+    return _no(tk._("Only the requester and the product's stewards may see this request"))
+
+
+def _decider(context: Context, data_dict: DataDict, second_level_may: bool) -> AuthResult:
+    request, user = _request(data_dict), _user(context)
+    if request is None or user is None:
+        return _OK if request is None else _no(tk._("You must be logged in"))
+    if request.requester_id == user.id:
+        return _no(tk._("You cannot decide your own request"))
+    if request.status == "awaiting_second" and second_level_may:
+        if request.first_decided_by == user.id:
+            return _no(tk._("The second approval must come from someone else than the first"))
+        if permissions.is_second_level(request.owner_org_id, user.name):
+            return _OK
+        return _no(tk._("Only the division's admins or the Data Governance Board give the second approval"))
+    if permissions.is_steward(request.owner_org_id, user.name):
+        return _OK
+    return _no(tk._("Only editors and admins of the product's division decide its access requests"))
+
+
+def hhs_marketplace_request_approve(context: Context, data_dict: DataDict) -> AuthResult:
+    return _decider(context, data_dict, second_level_may=True)
+
+
+def hhs_marketplace_request_reject(context: Context, data_dict: DataDict) -> AuthResult:
+    return _decider(context, data_dict, second_level_may=True)
+
+
+def hhs_marketplace_request_ask_info(context: Context, data_dict: DataDict) -> AuthResult:
+    return _decider(context, data_dict, second_level_may=True)
+
+
+def _requester(context: Context, data_dict: DataDict) -> AuthResult:
+    request, user = _request(data_dict), _user(context)
+    if request is None or (user is not None and request.requester_id == user.id):
+        return _OK
+    return _no(tk._("Only the requester may do this"))
+
+
+def hhs_marketplace_request_respond(context: Context, data_dict: DataDict) -> AuthResult:
+    return _requester(context, data_dict)
+
+
+def hhs_marketplace_request_withdraw(context: Context, data_dict: DataDict) -> AuthResult:
+    return _requester(context, data_dict)
+
+
+def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> AuthResult:
+    return _no(tk._("Only sysadmins may run the grant expiry"))
+
+
+@tk.auth_allow_anonymous_access
+def hhs_marketplace_product_usage(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # aggregates of a product the caller may see (the action checks that)
+
+
+# ---------------------------------------------------------------- licences
+
+
+def hhs_marketplace_licence_create(context: Context, data_dict: DataDict) -> AuthResult:
+    holder = model.Group.get(str(data_dict.get("holder") or ""))
+    if holder is None or permissions.is_steward(holder.id, context.get("user")):
+        return _OK  # a missing holder is the action's validation error
+    return _no(tk._("Only editors and admins of the holder division record its licences"))
+
+
+def hhs_marketplace_licence_update(context: Context, data_dict: DataDict) -> AuthResult:
+    licence = model.Session.get(mm.Licence, str(data_dict.get("id") or ""))
+    if licence is None or permissions.is_steward(licence.holder_org_id, context.get("user")):
+        return _OK
+    return _no(tk._("Only editors and admins of the holder division change its licences"))
+
+
+def hhs_marketplace_licence_show(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff
+
+
+def hhs_marketplace_licence_search(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff
+
+
+def hhs_marketplace_licence_request_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff, for a division they belong to (the action checks)
+
+
+def _licence_holder(context: Context, data_dict: DataDict) -> AuthResult:
+    ask = model.Session.get(mm.LicenceRequest, str(data_dict.get("id") or ""))
+    if ask is None:
+        return _OK
+    licence = model.Session.get(mm.Licence, ask.licence_id)
+    if permissions.is_steward(licence.holder_org_id, context.get("user")):
+        return _OK
+    return _no(tk._("Only editors and admins of the licence holder decide who it covers"))
+
+
+def hhs_marketplace_licence_request_approve(context: Context, data_dict: DataDict) -> AuthResult:
+    return _licence_holder(context, data_dict)
+
+
+def hhs_marketplace_licence_request_reject(context: Context, data_dict: DataDict) -> AuthResult:
+    return _licence_holder(context, data_dict)
+
+
+def hhs_marketplace_licence_remind(context: Context, data_dict: DataDict) -> AuthResult:
+    return _no(tk._("Only sysadmins may send licence renewal reminders"))
+
+
+# ---------------------------------------------------------------- needs
+
+
+def hhs_marketplace_need_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff
+
+
+def hhs_marketplace_need_show(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff
+
+
+def hhs_marketplace_need_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff
+
+
+def hhs_marketplace_need_answer(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff; the answer names only datasets the answerer may see
+
+
+def hhs_marketplace_need_close(context: Context, data_dict: DataDict) -> AuthResult:
+    need = model.Session.get(mm.Need, str(data_dict.get("id") or ""))
+    user = _user(context)
+    if need is None or (user is not None and (need.posted_by == user.id or authz.is_sysadmin(user.name))):
+        return _OK
+    return _no(tk._("Only the person who posted the need may close it"))
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def hhs_marketplace_metrics(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # logged-in staff; aggregates only

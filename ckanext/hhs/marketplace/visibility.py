@@ -1,0 +1,31 @@
+"""Private component datasets are shown only to those who may see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan import authz
+from ckan.types import Context
+
+
+def visible_names(names: list[Any], context: Context) -> list[Any]:
+    """The component datasets the caller of package_show may see (all of them for internal calls)."""
+    user = context.get("user") or ""
+    if context.get("ignore_auth") or (user and authz.is_sysadmin(user)):
+        return names
+    kept = []
+    for name in names:
+        pkg = model.Package.get(name) if isinstance(name, str) else None
+        if pkg is None:
+            continue
+        if not pkg.private:
+            kept.append(name)
+            continue
+        try:
+            tk.check_access("package_show", {"user": user}, {"id": pkg.id})
+        except (tk.NotAuthorized, tk.ObjectNotFound):
+            continue
+        kept.append(name)
+    return kept
