@@ -39,34 +39,32 @@ def scope(division_id: str | None = None, inventory: bool = False) -> str:
     return " ".join(parts)
 
 
-def _context(inventory: bool) -> Context:
-    # The inventory lists non-public datasets of every division: the caller checked the permission,
-    # and the search runs as the site user so it sees them all. The public listing searches as an
-    # anonymous user, whoever asks.
-    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"] if inventory else ""
-    return {"user": user, "ignore_auth": True}
+def _context(user: str | None) -> Context:
+    # The public listing searches as an anonymous user, whoever asks. The inventory searches as its
+    # caller (who passed hhs_inventory_show): every dataset that is not CKAN-private, whatever its
+    # access level, plus the private ones CKAN lets that person see, never those of other divisions.
+    # Not with ignore_auth: package_search then drops the permission labels and shows every dataset.
+    return {"user": user or ""}
 
 
-def _search(context: Context, fq: str, inventory: bool, **params: Any) -> dict[str, Any]:
-    return tk.get_action("package_search")(dict(context), {"fq": fq, "include_private": inventory, **params})
+def _search(user: str | None, fq: str, **params: Any) -> dict[str, Any]:
+    return tk.get_action("package_search")(_context(user), {"fq": fq, "include_private": bool(user), **params})
 
 
-def stamp(fq: str, inventory: bool = False) -> tuple[str, str | None]:
+def stamp(fq: str, user: str | None = None) -> tuple[str, str | None]:
     """(ETag, last modified) of a listing: they change whenever a listed dataset is added, changed or removed."""
-    newest = _search(
-        _context(inventory), fq, inventory, rows=1, sort="metadata_modified desc", fl="id,metadata_modified"
-    )
+    newest = _search(user, fq, rows=1, sort="metadata_modified desc", fl="id,metadata_modified")
     modified = newest["results"][0]["metadata_modified"] if newest["results"] else None
-    tag = hashlib.sha256(f"{pod.MAPPING_VERSION}|{fq}|{newest['count']}|{modified}".encode()).hexdigest()[:32]
-    return tag, modified
+    key = f"{pod.MAPPING_VERSION}|{fq}|{user or ''}|{newest['count']}|{modified}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32], modified
 
 
-def records(fq: str, inventory: bool = False) -> Iterator[dict[str, Any]]:
-    """Every listed dataset as a POD record, a page at a time."""
-    context, last = _context(inventory), ""
+def records(fq: str, user: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every listed dataset as a POD record, a page at a time: the public listing, or `user`'s inventory."""
+    last = ""
     while True:
         page_fq = f'{fq} +id:{{"{last}" TO *]' if last else fq
-        page = _search(context, page_fq, inventory, rows=BATCH, sort="id asc")["results"]
+        page = _search(user, page_fq, rows=BATCH, sort="id asc")["results"]
         for pkg in page:
             yield pod.to_pod(pkg, (pkg.get("organization") or {}).get("title"))
         if len(page) < BATCH:

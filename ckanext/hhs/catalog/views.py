@@ -31,12 +31,14 @@ def _division(name: str) -> dict:
         return tk.abort(404, tk._("Division not found"))
 
 
-def _datajson(fq: str, inventory: bool) -> flask.Response:
-    records = export.records(fq, inventory)
+def _datajson(fq: str, user: str | None = None) -> flask.Response:
+    """A listing: the public one, or `user`'s inventory."""
+    inventory = user is not None
+    records = export.records(fq, user)
     try:
         # The stamp and the first page are read before anything is sent: if the index or the
         # database is down the client gets a 503, never half a document.
-        tag, modified = export.stamp(fq, inventory)
+        tag, modified = export.stamp(fq, user)
         if tag in flask.request.if_none_match or _not_modified_since(modified):
             return _headers(flask.Response(status=304), tag, modified, inventory)
         first = list(itertools.islice(records, 1))
@@ -69,8 +71,12 @@ def _headers(response: flask.Response, tag: str, modified: str | None, inventory
     response.set_etag(tag)
     if modified:
         response.last_modified = _http_time(modified)
-    response.headers["Cache-Control"] = "private, no-cache" if inventory else "public, no-cache"
+    # Caches must ask again each time (the ETag makes that cheap). The inventory is private: CKAN's
+    # own cache headers would call every response public unless told otherwise.
+    response.cache_control.no_cache = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
     if inventory:
+        flask.request.environ["__no_cache__"] = True
         response.vary.add("Cookie")
         response.vary.add("Authorization")
     return response
@@ -78,21 +84,22 @@ def _headers(response: flask.Response, tag: str, modified: str | None, inventory
 
 @catalog.route("/data.json")
 def datajson() -> flask.Response:
-    return _datajson(export.scope(), inventory=False)
+    return _datajson(export.scope())
 
 
 @catalog.route("/organization/<division>/data.json")
 def division_datajson(division: str) -> flask.Response:
-    return _datajson(export.scope(_division(division)["id"]), inventory=False)
+    return _datajson(export.scope(_division(division)["id"]))
 
 
 @catalog.route("/inventory/data.json")
 def inventory_datajson() -> flask.Response:
+    user = tk.current_user.name if tk.current_user else ""
     try:
-        tk.check_access("hhs_inventory_show", {"user": tk.current_user.name if tk.current_user else ""}, {})
+        tk.check_access("hhs_inventory_show", {"user": user}, {})
     except tk.NotAuthorized:
         return tk.abort(403, tk._("The enterprise inventory is for HHS staff who are members of a division."))
-    return _datajson(export.scope(inventory=True), inventory=True)
+    return _datajson(export.scope(inventory=True), user)
 
 
 @catalog.route("/organization/<division>/catalog.<fmt>")

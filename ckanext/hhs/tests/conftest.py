@@ -10,12 +10,13 @@ import pytest
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
-    """CKAN's clean_db plus the tables of the plugins that bring migrations (harvest, hhs_glossary, hhs_marketplace)."""
+    """CKAN's clean_db plus the tables of the loaded plugins that bring migrations."""
+    import ckan.plugins as p
+
     reset_db()
-    migrate_db_for("harvest")
-    migrate_db_for("hhs_glossary")
-    migrate_db_for("hhs_marketplace")
-    migrate_db_for("hhs_marketplace")
+    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
 
 
 @pytest.fixture

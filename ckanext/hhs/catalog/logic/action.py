@@ -33,7 +33,8 @@ def hhs_catalog_validate(context: Context, data_dict: DataDict) -> dict[str, Any
             {"user": context.get("user")}, {"id": data_dict["division"], "include_datasets": False}
         )["id"]
     checked, failures = 0, []
-    for record in export.records(export.scope(division_id, inventory), inventory):
+    user = context.get("user") if inventory else None
+    for record in export.records(export.scope(division_id, inventory), user):
         checked += 1
         errors = pod.schema_errors("dataset.json", record)
         if errors:

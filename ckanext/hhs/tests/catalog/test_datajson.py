@@ -14,6 +14,7 @@ from ckan.tests import helpers
 
 from ckanext.hhs import pod, vocab
 from ckanext.hhs.catalog import export
+from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
@@ -79,9 +80,31 @@ def test_inventory_needs_a_division_member(app, listed, divisions):
     response = app.get("/inventory/data.json", headers=_auth(member))
     assert response.status_code == 200
     assert pod.schema_errors("catalog.json", json.loads(response.get_data(as_text=True))) == []
-    # Staff of one division find the non-public and private data of another.
-    assert _identifiers(response) == _ids(listed, "public", "restricted", "non_public", "private", "cdc")
-    assert "private" in response.headers["Cache-Control"]
+    # Staff of one division find the non-public and restricted records of another, but not its
+    # CKAN-private datasets: those only for whom CKAN lets see them.
+    assert _identifiers(response) == _ids(listed, "public", "restricted", "non_public", "cdc")
+    assert set(response.headers["Cache-Control"].split(", ")) == {"private", "no-cache"}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+    cms_member = ckan_factories.User()
+    helpers.call_action("organization_member_create", id="cms", username=cms_member["name"], role="member")
+    own = app.get("/inventory/data.json", headers=_auth(cms_member))
+    assert _identifiers(own) == _ids(listed, "public", "restricted", "non_public", "private", "cdc")
+    assert own.headers["ETag"] != response.headers["ETag"]
+
+
+def test_inventory_validation_shows_only_what_the_caller_may_see(listed, divisions):
+    member = ckan_factories.User()
+    helpers.call_action("organization_member_create", id="cdc", username=member["name"], role="member")
+    report = helpers.call_action("hhs_catalog_validate", context={"user": member["name"]}, inventory=True)
+    assert report["checked"] == 4  # public, restricted, non-public and CDC's: not CMS's private one
+
+
+def test_public_listing_headers(app, listed):
+    response = app.get("/data.json")
+    assert {"public", "no-cache"} <= set(response.headers["Cache-Control"].split(", "))
+    assert "private" not in response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def _auth(user):
@@ -114,7 +137,7 @@ def test_records_are_read_in_pages_and_streamed(app, divisions, monkeypatch):
 
 
 def test_imported_cms_catalog_exports_valid_and_validate_catalog_agrees(app, divisions, sysadmin_context):
-    helpers.call_action("hhs_catalog_import", context=dict(sysadmin_context), source=CMS, division="cms")
+    jobs.import_catalog(sysadmin_context["user"], CMS, "cms", "delete")
     catalog = json.loads(app.get("/organization/cms/data.json").get_data(as_text=True))
     assert len(catalog["dataset"]) == 139
     assert pod.schema_errors("catalog.json", catalog) == []
