@@ -1,0 +1,138 @@
+"""Marketplace pages: search with facets, product page logged in and out, requesting access on the
+form, the stewards' queue and decision, licences, needs and figures; private data never shown."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ckan.tests import helpers
+
+from .conftest import ask, in_days
+
+pytestmark = [
+    pytest.mark.ckan_config("ckan.auth.allow_dataset_collaborators", "true"),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
+]
+
+
+def _auth(user: dict) -> dict[str, str]:
+    token = helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")
+    return {"Authorization": token["token"]}
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_search_page_lists_products_with_facets_and_a_nav_tab(app, world):
+    page = _text(app.get("/marketplace"))
+    assert "Medicare claims for research" in page
+    assert "Dataset bundle (1)" in page and "Request with standard terms (1)" in page
+    assert 'href="/marketplace"' in page  # the "Marketplace" tab
+    filtered = _text(app.get("/marketplace", query_string={"product_type": "api"}))
+    assert "Medicare claims for research" not in filtered
+    # Retired products are left out unless asked for.
+    helpers.call_action("package_patch", id=world.product["id"], product_status="retired")
+    assert "Medicare claims for research" not in _text(app.get("/marketplace"))
+    assert "Medicare claims for research" in _text(app.get("/marketplace", query_string={"product_status": "retired"}))
+
+
+def test_product_page_logged_out_hides_private_components(app, world):
+    page = _text(app.get(f"/marketplace/{world.product['name']}"))
+    assert "Inpatient hospitals" in page
+    assert "Medicare claims (identifiable)" not in page and world.secret["name"] not in page
+    assert "Log in to request access" in page
+    assert 'name="accept_terms"' not in page
+
+
+def test_request_on_the_form_then_steward_approves_in_the_queue(app, world, mail_server):
+    analyst, steward = _auth(world.analyst), _auth(world.steward)
+    page = _text(app.get(f"/marketplace/{world.product['name']}", headers=analyst))
+    assert 'name="accept_terms"' in page and "Use only for the stated purpose" in page
+    forms = re.findall(r'<form method="post".*?</form>', page, flags=re.S)
+    assert forms and all('name="_csrf_token"' in f for f in forms)
+
+    # Without accepting the terms: the form says which field is wrong, nothing is stored.
+    response = app.post(
+        f"/marketplace/{world.product['name']}/request",
+        headers=analyst,
+        data={"purpose": "Flu study", "end_date": in_days(20)},
+    )
+    assert "accept terms" in _text(response) and "You must accept" in _text(response)
+    assert helpers.call_action("hhs_marketplace_request_list", context={"user": world.analyst["name"]})["count"] == 0
+
+    response = app.post(
+        f"/marketplace/{world.product['name']}/request",
+        headers=analyst,
+        data={"purpose": "Flu study", "end_date": in_days(20), "accept_terms": "on"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 302
+    request_id = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+    queue = _text(app.get("/marketplace/requests", headers=steward))
+    assert "Requests you decide" in queue and f"/marketplace/requests/{request_id}" in queue
+    detail = _text(app.get(f"/marketplace/requests/{request_id}", headers=steward))
+    assert f"/marketplace/requests/{request_id}/approve" in detail
+    # The requester cannot decide; an outsider cannot even look.
+    assert f"/marketplace/requests/{request_id}/approve" not in _text(
+        app.get(f"/marketplace/requests/{request_id}", headers=analyst)
+    )
+    assert app.get(f"/marketplace/requests/{request_id}", headers=_auth(world.outsider)).status_code == 403
+    assert app.post(f"/marketplace/requests/{request_id}/approve", headers=analyst, data={}).status_code == 403
+
+    app.post(f"/marketplace/requests/{request_id}/approve", headers=steward, data={"message": "ok"})
+    assert app.get(f"/dataset/{world.secret['name']}", headers=analyst).status_code == 200
+    product = _text(app.get(f"/marketplace/{world.product['name']}", headers=analyst))
+    assert "Medicare claims (identifiable)" in product  # now visible to the analyst
+    assert "Centers for Disease Control and Prevention" in product  # who already uses it
+
+
+def test_requests_page_needs_login_and_shows_only_own_requests(app, world):
+    ask(world)
+    assert app.get("/marketplace/requests", follow_redirects=False).status_code == 302
+    page = _text(app.get("/marketplace/requests", headers=_auth(world.outsider)))
+    assert "Medicare claims for research" not in page and "Requests you decide" not in page
+
+
+def test_licence_and_need_pages(app, world):
+    steward, analyst = _auth(world.steward), _auth(world.analyst)
+    response = app.post(
+        "/marketplace/licences/new",
+        headers=steward,
+        data={
+            "vendor": "IQVIA",
+            "product": "National Prescription Audit",
+            "subject": "prescriptions",
+            "holder": "cms",
+            "start_date": in_days(-10),
+            "end_date": in_days(300),
+            "renewal": "manual",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 302
+    found = _text(app.get("/marketplace/licences", query_string={"q": "prescriptions"}, headers=analyst))
+    assert "IQVIA" in found
+    bad = _text(app.post("/marketplace/licences/new", headers=steward, data={"vendor": "X", "holder": "cms"}))
+    assert "product: Missing value" in bad
+
+    response = app.post(
+        "/marketplace/needs",
+        headers=analyst,
+        data={"title": "Claims for flu VE", "description": "2019-2024 claims", "asked": ["cms"]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 302
+    need_url = response.headers["Location"]
+    app.post(
+        need_url + "/answer",
+        headers=steward,
+        data={"kind": "existing", "datasets": world.product["name"], "division": "cms"},
+    )
+    page = _text(app.get(need_url, headers=analyst))
+    assert "Medicare claims for research" in page
+    metrics = _text(app.get("/marketplace/metrics", headers=analyst))
+    assert "1 answered with existing data" in metrics
