@@ -6,13 +6,14 @@ lives here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from . import completeness
+from . import completeness, helpers
 
 
 @tk.blanket.actions
@@ -46,6 +47,8 @@ class HhsPlugin(p.SingletonPlugin):
                 "phi_classification": tk._("PHI classification"),
                 "res_format": tk._("Formats"),
                 "completeness_band": tk._("Metadata completeness"),
+                # What HHS rules beyond POD say about imported records (stored findings).
+                "vocab_hhs_finding": tk._("HHS rule findings"),
             }
         )
         facets.update((k, v) for k, v in facets_dict.items() if k not in ("organization", "res_format"))
@@ -58,4 +61,11 @@ class HhsPlugin(p.SingletonPlugin):
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        return completeness.index_fields(pkg_dict)
+        pkg_dict = completeness.index_fields(pkg_dict)
+        # A distribution imported with a media type and no format is found under the media type's
+        # format in the Formats facet; the stored (POD) value stays as the source gave it.
+        resources = json.loads(pkg_dict.get("validated_data_dict") or "{}").get("resources") or []
+        formats = [helpers.hhs_format_of(r) for r in resources]
+        if any(formats):
+            pkg_dict["res_format"] = formats
+        return pkg_dict
