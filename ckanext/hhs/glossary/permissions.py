@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 import ckan.model as model
 from ckan import authz
 
@@ -42,4 +44,42 @@ def may_edit(user: model.User, term: gm.Term) -> bool:
         return True
     return bool(term.steward_org_id) and authz.has_user_permission_for_group_or_org(
         term.steward_org_id, user.name, "update"
+    )
+
+
+PUBLIC_STATUSES = ("approved", "deprecated")
+
+
+def user_of(context: dict) -> model.User | None:
+    """The logged-in user of an action's context, or None. CKAN 2.11 passes anonymous callers an
+    AnonymousUser object, so the context being "not empty" proves nothing."""
+    return model.User.get(context.get("user") or "") or None
+
+
+def may_see(user: model.User | None, term: gm.Term) -> bool:
+    """Approved and deprecated terms are public; terms in review or rejected are for staff (anyone
+    logged in); a draft is for those who may edit it and for the board's reviewers."""
+    if term.status in PUBLIC_STATUSES:
+        return True
+    if user is None:
+        return False
+    return term.status != "draft" or may_edit(user, term) or is_reviewer(user.name)
+
+
+def visible(user: model.User | None) -> sa.ColumnElement[bool]:
+    """may_see as a filter on a query of terms."""
+    if user is None:
+        return gm.Term.status.in_(PUBLIC_STATUSES)
+    if is_reviewer(user.name):
+        return sa.true()
+    stewards = [
+        g.id
+        for g in user.get_groups(group_type="organization")
+        if authz.has_user_permission_for_group_or_org(g.id, user.name, "update")
+    ]
+    return sa.or_(
+        gm.Term.status != "draft",
+        gm.Term.proposed_by == user.id,
+        gm.Term.owners.contains([user.name]),
+        gm.Term.steward_org_id.in_(stewards),
     )

@@ -18,8 +18,6 @@ from .. import model as gm
 from .. import permissions, similarity
 from . import schema
 
-PUBLIC_STATUSES = ("approved", "deprecated")
-
 
 def _all_or_nothing(action: Any) -> Any:
     """A write action that fails leaves nothing behind: its session changes are rolled back."""
@@ -73,7 +71,7 @@ def hhs_glossary_term_create(context: Context, data_dict: DataDict) -> dict[str,
     _revise(term, user, "create", data_dict.get("message", ""))
     model.Session.commit()
     result = _dictize(term, full=True)
-    result["similar"] = _similar_to(term)
+    result["similar"] = _similar_to(term, user)
     return result
 
 
@@ -254,9 +252,7 @@ def hhs_glossary_term_list(context: Context, data_dict: DataDict) -> dict[str, A
     :returns: ``count`` and ``results``
     """
     tk.check_access("hhs_glossary_term_list", context, data_dict)
-    query = model.Session.query(gm.Term)
-    if not context.get("user") or not _user(context, required=False):
-        query = query.filter(gm.Term.status.in_(PUBLIC_STATUSES))
+    query = model.Session.query(gm.Term).filter(permissions.visible(permissions.user_of(context)))
     if data_dict.get("status"):
         query = query.filter(gm.Term.status == data_dict["status"])
     if data_dict.get("steward"):
@@ -328,7 +324,7 @@ def hhs_glossary_term_similar(context: Context, data_dict: DataDict) -> list[dic
     tk.check_access("hhs_glossary_term_similar", context, data_dict)
     names = [data_dict.get("label", ""), *data_dict.get("synonyms", [])]
     exclude = _get(data_dict["exclude"]).id if data_dict.get("exclude") else None
-    return _similar(names, data_dict.get("definition", ""), exclude)
+    return _similar(names, data_dict.get("definition", ""), exclude, permissions.user_of(context))
 
 
 @tk.side_effect_free
@@ -402,7 +398,7 @@ def hhs_glossary_review_queue(context: Context, data_dict: DataDict) -> dict[str
         .all()
     )
     return {
-        "terms": [{**_dictize(t), "similar": _similar_to(t)} for t in terms],
+        "terms": [{**_dictize(t), "similar": _similar_to(t, _user(context))} for t in terms],
         "changes": [
             {
                 "term": _dictize(t),
@@ -709,7 +705,7 @@ def _pending(term: gm.Term, number: Any) -> gm.Revision:
 def _edits_directly(user: model.User, term: gm.Term) -> bool:
     if permissions.is_reviewer(user.name):
         return True
-    return term.status not in PUBLIC_STATUSES and permissions.may_edit(user, term)
+    return term.status not in permissions.PUBLIC_STATUSES and permissions.may_edit(user, term)
 
 
 def _apply(term: gm.Term, data: dict[str, Any]) -> None:
@@ -851,11 +847,11 @@ def _org(org_id: str | None) -> dict[str, str] | None:
     return {"name": row[0], "title": row[1]} if row else None
 
 
-def _similar_to(term: gm.Term) -> list[dict[str, Any]]:
-    return _similar([term.label, term.abbreviation or "", *(term.synonyms or [])], term.definition, term.id)
+def _similar_to(term: gm.Term, viewer: model.User | None) -> list[dict[str, Any]]:
+    return _similar([term.label, term.abbreviation or "", *(term.synonyms or [])], term.definition, term.id, viewer)
 
 
-def _similar(names: list[str], definition: str, exclude: str | None) -> list[dict[str, Any]]:
+def _similar(names: list[str], definition: str, exclude: str | None, viewer: model.User | None) -> list[dict[str, Any]]:
     by_meaning = glossary_config.similar_by_meaning()
     rows = model.Session.query(
         gm.Term.id,
@@ -864,7 +860,7 @@ def _similar(names: list[str], definition: str, exclude: str | None) -> list[dic
         gm.Term.synonyms,
         gm.Term.definition,
         gm.Term.definition_embedding if by_meaning else sa.null(),
-    ).filter(gm.Term.status.in_(("approved", "in_review", "draft", "deprecated")))
+    ).filter(gm.Term.status.in_(("approved", "in_review", "draft", "deprecated")), permissions.visible(viewer))
     candidates = [
         similarity.Candidate(tid, [label, abbr or "", *(syn or [])], definition_, vector)
         for tid, label, abbr, syn, definition_, vector in rows

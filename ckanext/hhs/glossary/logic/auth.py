@@ -13,7 +13,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from .. import model as gm
-from ..permissions import is_reviewer, may_edit
+from ..permissions import is_reviewer, may_edit, may_see, user_of
 
 _OK: AuthResult = {"success": True}
 
@@ -24,9 +24,15 @@ def _term(data_dict: DataDict) -> gm.Term | None:
 
 def _visible(context: Context, data_dict: DataDict) -> AuthResult:
     term = _term(data_dict)
-    if term is None or term.status in ("approved", "deprecated") or context.get("user"):
+    if term is None or may_see(user_of(context), term):
         return _OK  # a missing term is the action's 404
-    return {"success": False, "msg": tk._("Log in to see terms that are not approved yet")}
+    return {"success": False, "msg": tk._("This term is not approved yet; its proposer and the board may see it")}
+
+
+def _logged_in(context: Context, what: str) -> AuthResult:
+    if user_of(context) is None:
+        return {"success": False, "msg": tk._("Log in to {what}").format(what=what)}
+    return _OK
 
 
 @tk.auth_allow_anonymous_access
@@ -70,20 +76,23 @@ def hhs_glossary_revision_compare(context: Context, data_dict: DataDict) -> Auth
 
 
 def hhs_glossary_term_similar(context: Context, data_dict: DataDict) -> AuthResult:
-    return _OK  # logged-in users: it names draft terms too
+    return _logged_in(context, tk._("check a proposal for duplicates"))  # lists only terms the caller may see
 
 
 def hhs_glossary_term_create(context: Context, data_dict: DataDict) -> AuthResult:
-    return _OK  # anyone logged in may propose a term (CKAN refuses anonymous users by default)
+    return _logged_in(context, tk._("propose a term"))
 
 
 def hhs_glossary_term_update(context: Context, data_dict: DataDict) -> AuthResult:
-    return _OK  # anyone logged in; the action decides between editing and proposing a change
+    # Anyone logged in; the action decides between editing and proposing a change.
+    return _logged_in(context, tk._("change a term"))
 
 
 def hhs_glossary_term_propose(context: Context, data_dict: DataDict) -> AuthResult:
-    term, user = _term(data_dict), model.User.get(context.get("user") or "")
-    if term is None or user is None or is_reviewer(user.name) or may_edit(user, term):
+    term, user = _term(data_dict), user_of(context)
+    if user is None:
+        return {"success": False, "msg": tk._("Log in to send a term for review")}
+    if term is None or is_reviewer(user.name) or may_edit(user, term):
         return _OK
     return {
         "success": False,
@@ -99,15 +108,28 @@ def _review(context: Context, data_dict: DataDict) -> AuthResult:
     if term is None or user is None:
         return _OK
     if data_dict.get("revision"):
-        author = (
+        authors = {
             model.Session.query(gm.Revision.user_id)
             .filter(gm.Revision.term_id == term.id, gm.Revision.number == tk.asint(data_dict["revision"]))
             .scalar()
-        )
+        }
     else:
-        author = term.proposed_by
-    if author == user.id:
-        return {"success": False, "msg": tk._("You cannot review your own proposal; another reviewer must")}
+        # The proposer, and whoever last changed the wording: a reviewer who rewrote someone else's
+        # proposal would otherwise approve their own text.
+        last_edit = (
+            model.Session.query(gm.Revision.user_id)
+            .filter(gm.Revision.term_id == term.id, gm.Revision.action.in_(("create", "update", "import")))
+            .filter(gm.Revision.pending == False)  # noqa: E712
+            .order_by(gm.Revision.number.desc())
+            .limit(1)
+            .scalar()
+        )
+        authors = {term.proposed_by, last_edit}
+    if user.id in authors:
+        return {
+            "success": False,
+            "msg": tk._("You cannot review a proposal you wrote or last changed; another reviewer must"),
+        }
     return _OK
 
 

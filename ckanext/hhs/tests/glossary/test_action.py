@@ -94,7 +94,7 @@ class TestPermissions:
     def test_only_other_board_reviewers_approve(self, people):
         term = act("hhs_glossary_term_create", "reviewer", **BENEFICIARY)
         act("hhs_glossary_term_propose", "reviewer", id=term["slug"])
-        with pytest.raises(tk.NotAuthorized, match="your own proposal"):
+        with pytest.raises(tk.NotAuthorized, match="you wrote or last changed"):
             act("hhs_glossary_term_approve", "reviewer", id=term["slug"])
         with pytest.raises(tk.NotAuthorized, match="Data Governance Board"):
             act("hhs_glossary_term_approve", "outsider", id=term["slug"])
@@ -112,7 +112,36 @@ class TestPermissions:
             helpers.call_action("hhs_glossary_term_show", context=anonymous, id="encounter")
         with pytest.raises(tk.NotAuthorized):
             helpers.call_action("hhs_glossary_term_create", context=anonymous, **BENEFICIARY)
-        assert act("hhs_glossary_term_list", "outsider")["count"] == 2
+        # A draft is its proposer's (and the board's) until it is sent for review.
+        assert act("hhs_glossary_term_list", "outsider")["count"] == 1
+        assert act("hhs_glossary_term_list", "proposer")["count"] == 2
+        assert act("hhs_glossary_term_list", "reviewer")["count"] == 2
+        with pytest.raises(tk.NotAuthorized):
+            act("hhs_glossary_term_show", "outsider", id="encounter")
+        act("hhs_glossary_term_propose", "proposer", id="encounter")
+        assert act("hhs_glossary_term_show", "outsider", id="encounter")["status"] == "in_review"
+
+    def test_duplicate_check_is_for_staff_and_names_only_terms_they_may_see(self, app, people):
+        act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
+        check = {"label": "Medicare beneficiary", "definition": BENEFICIARY["definition"]}
+        # CKAN 2.11 hands an anonymous API caller an AnonymousUser object, not an empty context.
+        anonymous = {"user": "", "auth_user_obj": model.AnonymousUser(), "ignore_auth": False}
+        with pytest.raises(tk.NotAuthorized):
+            helpers.call_action("hhs_glossary_term_similar", context=anonymous, **check)
+        response = app.post("/api/3/action/hhs_glossary_term_similar", json=check)
+        assert response.status_code == 403
+        assert "Medicare beneficiary" not in response.get_data(as_text=True)
+        assert act("hhs_glossary_term_similar", "outsider", **check) == []
+        assert [t["slug"] for t in act("hhs_glossary_term_similar", "proposer", **check)] == ["medicare-beneficiary"]
+        assert [t["slug"] for t in act("hhs_glossary_term_similar", "reviewer", **check)] == ["medicare-beneficiary"]
+
+    def test_a_reviewer_who_rewrote_a_proposal_may_not_approve_it(self, people):
+        act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
+        act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
+        act("hhs_glossary_term_update", "reviewer", id="medicare-beneficiary", definition="Whatever I like.")
+        with pytest.raises(tk.NotAuthorized, match="you wrote or last changed"):
+            act("hhs_glossary_term_approve", "reviewer", id="medicare-beneficiary")
+        assert act("hhs_glossary_term_approve", "reviewer2", id="medicare-beneficiary")["status"] == "approved"
 
     def test_outsider_change_to_approved_term_waits_for_the_board(self, people):
         approved()
