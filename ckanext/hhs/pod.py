@@ -1,8 +1,10 @@
 """The one mapping between Project Open Data v1.1 records and HHS datasets.
 
 `to_dataset` is used by imports and the harvester, `to_pod` by the /data.json export, so a record
-imported and exported again comes back the same. POD keys the HHS schema has no field for are kept
-on the dataset (`source_*` fields, resource extras) and written back out.
+imported and exported again comes back the same: the source record is kept whole beside the CKAN
+fields (`pod_record`) and is what the export gives back, while the CKAN fields (tags, resource
+formats, dates) are the ones normalised for search and display. Datasets authored in the hub have
+no source record and are exported from their fields.
 """
 
 from __future__ import annotations
@@ -58,15 +60,62 @@ _DISTRIBUTION = {
     "describedByType": "described_by_type",
 }
 # Raise when to_pod's output changes: catalog ETags include it, so clients fetch again.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 _TAG_INVALID = re.compile(r"[^\w \-.]+")
 MAX_TAG = 100
+# CKAN limits: a dataset holds at most MAX_TAGS tags (the HHS list cap) and Solr refuses a string
+# term over 32766 bytes, so the title (also indexed as a string for sorting) is shortened for CKAN.
+MAX_TAGS = 200
+MAX_TITLE = 2000
+# The field that keeps the source record exactly as it was given.
+RECORD_FIELD = "pod_record"
+# Limits of what an import reads: deeper JSON is refused with the whole catalog.
+MAX_DEPTH = 32
+REPLACEMENT = "\ufffd"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def record_hash(record: dict[str, Any]) -> str:
     """A stable hash of a POD record's content, to tell changed records from unchanged ones."""
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def clean_text(value: Any, path: str = "$") -> tuple[Any, list[str]]:
+    """`value` with the characters PostgreSQL and UTF-8 cannot store (NUL, lone UTF-16 surrogates)
+    replaced by U+FFFD, in keys and values at any depth, and the JSON path of each value changed."""
+    fixed: list[str] = []
+
+    def clean(v: Any, where: str) -> Any:
+        if isinstance(v, str):
+            if _UNSTORABLE.search(v):
+                fixed.append(where)
+                return _UNSTORABLE.sub(REPLACEMENT, v)
+            return v
+        if isinstance(v, list):
+            return [clean(item, f"{where}[{i}]") for i, item in enumerate(v)]
+        if isinstance(v, dict):
+            out = {}
+            for key, item in v.items():
+                safe_key = clean(key, f"{where}.{key!r}") if isinstance(key, str) else key
+                out[safe_key] = clean(item, f"{where}.{safe_key}")
+            return out
+        return v
+
+    return clean(value, path), fixed
+
+
+def depth(value: Any) -> int:
+    """How deep a JSON value nests (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d + 1)
+            stack.extend((item, d + 1) for item in v if isinstance(item, (dict, list)))
+    return deepest
 
 
 def tag_name(keyword: str) -> str:
@@ -104,13 +153,57 @@ def to_dataset(record: dict[str, Any]) -> dict[str, Any]:
         pkg["publisher"] = [{"name": publisher["name"]}]
 
     keywords = [k for k in record.get("keyword") or [] if isinstance(k, str)]
-    tags = list(dict.fromkeys(t for t in (tag_name(k) for k in keywords) if len(t) >= 2))
+    tags = list(dict.fromkeys(t for t in (tag_name(k) for k in keywords) if len(t) >= 2))[:MAX_TAGS]
     pkg["tags"] = [{"name": t} for t in tags]
     if tags != keywords:
         pkg["source_keywords"] = keywords
+    if len(pkg.get("title") or "") > MAX_TITLE:
+        pkg["title"] = pkg["title"][: MAX_TITLE - 1] + "\u2026"
 
     pkg["resources"] = [_to_resource(d) for d in record.get("distribution") or [] if isinstance(d, dict)]
+    pkg[RECORD_FIELD] = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     return pkg
+
+
+def source_record(pkg: dict[str, Any]) -> dict[str, Any] | None:
+    """The source record an import kept on the dataset, if any."""
+    kept = pkg.get(RECORD_FIELD)
+    if isinstance(kept, str) and kept:
+        try:
+            kept = json.loads(kept)
+        except ValueError:
+            return None
+    return kept if isinstance(kept, dict) else None
+
+
+_FIELD_KEYS = {
+    **{field: key for key, field in {**_SCALARS, **_LISTS}.items()},
+    "tag_string": "keyword",
+    "tags": "keyword",
+    "contact": "contactPoint",
+    "publisher": "publisher",
+    "conforms_to": "conformsTo",
+    "data_dictionary": "describedBy",
+    "data_quality": "dataQuality",
+}
+_RESOURCE_KEYS = {
+    **{field: key for key, field in _DISTRIBUTION.items()},
+    "url": "downloadURL",
+    "access_url": "accessURL",
+}
+_RESOURCE_FIELD = re.compile(r"^resources\[(\d+)\]\.?(\w*)")
+
+
+def pod_path(field: str) -> str:
+    """The JSON path in a POD record of what lands in an HHS dataset field (``resources[2].format``
+    -> ``$.distribution[2].format``), so a finding points the division at its own record."""
+    match = _RESOURCE_FIELD.match(field)
+    if match:
+        index, name = match.groups()
+        key = _RESOURCE_KEYS.get(name) or name.removeprefix("pod_")
+        return f"$.distribution[{index}]" + (f".{key}" if key else "")
+    top = field.split(".", maxsplit=1)[0].split("[", maxsplit=1)[0]
+    return f"$.{_FIELD_KEYS.get(top, top)}"
 
 
 def _to_resource(dist: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +225,13 @@ def _to_resource(dist: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_pod(pkg: dict[str, Any], division_title: str | None = None) -> dict[str, Any]:
-    """Map an HHS dataset dict (package_show output) to a POD v1.1 dataset record."""
+    """Map an HHS dataset dict (package_show output) to a POD v1.1 dataset record.
+
+    An imported or harvested dataset gives back its source record as it came (with `@type` added
+    where the source left it out); a dataset authored in the hub is mapped from its fields."""
+    kept = source_record(pkg)
+    if kept is not None:
+        return {"@type": "dcat:Dataset", **kept}
     record: dict[str, Any] = {"@type": "dcat:Dataset"}
     record["title"] = pkg.get("title") or pkg.get("name")
     record["description"] = pkg.get("notes") or ""

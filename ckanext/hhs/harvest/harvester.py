@@ -6,6 +6,10 @@ datasets and makes one harvest object per record; only records to create, update
 to the fetch queue. Unchanged and invalid records are finished in gather ("not modified",
 "errored" with their errors), so a re-harvest without change costs one catalog read and a
 database query, and the job report still counts every record.
+
+Warnings (a kept record's HHS findings, repaired text) are not errors: ckanext-harvest counts any
+object with an error as "errored", so they are kept on the object as the extra ``hhs_warnings`` and
+counted per job by `job_warnings`. A source configured ``{"strict": true}`` refuses such records.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +38,7 @@ NAME = "hhs_datajson"
 # and the ones a consumer has just popped, so big jobs got each object several times and, once the
 # job had finished, the late copies turned imported objects into errors.
 QUEUED = "QUEUED"
+WARNINGS = "hhs_warnings"
 
 
 class DataJsonHarvester(HarvesterBase):
@@ -53,12 +59,14 @@ class DataJsonHarvester(HarvesterBase):
         except ValueError as e:
             raise ValueError(f"Configuration is not JSON: {e}") from e
         if not isinstance(settings, dict):
-            raise ValueError('Configuration must be a JSON object, e.g. {"withdraw": "keep"}')
-        unknown = set(settings) - {"withdraw"}
+            raise ValueError('Configuration must be a JSON object, e.g. {"withdraw": "keep", "strict": true}')
+        unknown = set(settings) - {"withdraw", "strict"}
         if unknown:
             raise ValueError(f"Unknown configuration keys: {', '.join(sorted(unknown))}")
         if settings.get("withdraw", "delete") not in ("delete", "keep"):
             raise ValueError('"withdraw" must be "delete" or "keep"')
+        if not isinstance(settings.get("strict", False), bool):
+            raise ValueError('"strict" must be true (records breaking HHS rules are refused) or false')
         return source_config
 
     def gather_stage(self, harvest_job: Any) -> list[str] | None:
@@ -89,6 +97,8 @@ class DataJsonHarvester(HarvesterBase):
                 obj.content = json.dumps(step.record)
                 obj.package_id = step.current["id"] if step.current else None
                 obj.extras = [HarvestObjectExtra(key="step", value=step.kind)]
+                if step.warnings:  # text repaired in the record; import_stage adds the HHS findings
+                    obj.extras.append(HarvestObjectExtra(key=WARNINGS, value=json.dumps(step.warnings)))
                 queued.append(obj)
         for identifier, current in todo.withdraw.items():
             obj = HarvestObject(guid=identifier, job=harvest_job, source=source, gathered=now, package_id=current["id"])
@@ -118,22 +128,68 @@ class DataJsonHarvester(HarvesterBase):
         if current:
             current["name"] = model.Package.get(current["id"]).name
         package_id = current["id"] if current else str(uuid.uuid4())
-        # The object is made current in the dataset's own transaction, so the dataset is indexed
-        # with its harvest source (ckanext-harvest's source page searches by it).
-        _make_current(harvest_object, package_id, current=True)
-        model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
-        model.Session.flush()
-        step = importer.Step(step_kind, harvest_object.guid, record, current)
+        repaired = [json.loads(e.value) for e in harvest_object.extras if e.key == WARNINGS]
+        step = importer.Step(step_kind, harvest_object.guid, record, current, warnings=sum(repaired, []))
         try:
-            importer.apply(context, org_id, step, importer.source_key(source.url), new_id=package_id)
+            importer.apply(
+                context,
+                org_id,
+                step,
+                importer.source_key(source.url),
+                new_id=package_id,
+                strict=bool(_settings(source).get("strict", False)),
+                before_write=_linker(harvest_object, package_id),
+            )
         except importer.RecordError as e:
             for failure in e.failures:
                 HarvestObjectError(object=harvest_object, stage="Import", message=_message(failure)).save()
             return False
+        except Exception as e:  # one record's failure must not stop the job, nor lose its report
+            failure = importer.record_failed(step, e)
+            HarvestObjectError(object=harvest_object, stage="Import", message=_message(failure)).save()
+            return False
+        _set_warnings(harvest_object, step.warnings)
         return True
 
     def _gather_failed(self, harvest_job: Any, message: str) -> None:
         HarvestGatherError(message=message, job=harvest_job).save()
+
+
+def _linker(harvest_object: Any, package_id: str) -> Callable[[], None]:
+    """Make the object current in the dataset's own transaction (again after a refused attempt), so
+    the dataset is indexed with its harvest source (ckanext-harvest's source page searches by it)."""
+
+    def link() -> None:
+        _make_current(harvest_object, package_id, current=True)
+        model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
+        model.Session.flush()
+
+    return link
+
+
+def _set_warnings(harvest_object: Any, warnings: list[dict[str, str]]) -> None:
+    extras = [e for e in harvest_object.extras if e.key == WARNINGS]
+    if not warnings and not extras:
+        return
+    if extras:
+        extras[0].value = json.dumps(warnings)
+    else:
+        harvest_object.extras.append(HarvestObjectExtra(key=WARNINGS, value=json.dumps(warnings)))
+    model.Session.add(harvest_object)
+    model.Session.commit()
+
+
+def job_warnings(job_id: str) -> dict[str, Any]:
+    """The warnings of one harvest job, apart from its errors: ``count`` and, per record (guid), the list
+    of {identifier, path, message, rule}."""
+    rows = (
+        model.Session.query(HarvestObject.guid, HarvestObjectExtra.value)
+        .join(HarvestObjectExtra, HarvestObjectExtra.harvest_object_id == HarvestObject.id)
+        .filter(HarvestObject.harvest_job_id == job_id, HarvestObjectExtra.key == WARNINGS)
+    )
+    records = {guid: json.loads(value) for guid, value in rows if value}
+    records = {guid: warnings for guid, warnings in records.items() if warnings}
+    return {"count": sum(len(w) for w in records.values()), "records": records}
 
 
 def _make_current(harvest_object: Any, package_id: str, current: bool) -> None:

@@ -2,16 +2,23 @@
 
 A new record creates one dataset; a changed one (by content hash) updates the same dataset in place;
 an unchanged one is skipped; one gone from the source is withdrawn; a repeated identifier is reported,
-not doubled. A record that fails the POD schema or the HHS schema is reported with its identifier,
-path and message, and the others still go through. Used by `ckan hhs import-catalog` and the
-`hhs_datajson` harvester.
+not doubled. Used by `ckan hhs import-catalog`, the `hhs_catalog_import` job and the `hhs_datajson`
+harvester.
+
+Two gates: a record that fails the official POD v1.1 schema is reported (identifier, path, message)
+and the others still go through. A POD-valid record is kept: what the HHS rules beyond POD say about
+it becomes findings stored with the dataset and counted as warnings (unless the source is strict,
+when they refuse the record as they refuse a dataset authored in the hub). Each record is written in
+its own transaction; whatever happens to one, the others and the report are still written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +29,17 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.munge import munge_title_to_name
 from ckan.types import Context
 
-from ckanext.hhs import net, pod
+from ckanext.hhs import config, net, pod
 from ckanext.hhs.context import fresh
+from ckanext.hhs.logic import validators
+
+log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 1_000_000
+# Names CKAN keeps for its own pages (ckan.logic.validators.name_validator) or ours.
+RESERVED_NAMES = {"new", "edit", "search", "history", "changes", "activity", "groups", "resource", "collaborators"}
+# Fields an import may leave empty when CKAN cannot hold a value; the record keeps it all the same.
+_ESSENTIAL = {"title", "notes", "name", "owner_org", "access_level", "identifier", "id"}
 
 
 class CatalogError(Exception):
@@ -45,6 +59,8 @@ class Report:
     unchanged: list[str] = dataclasses.field(default_factory=list)
     withdrawn: list[str] = dataclasses.field(default_factory=list)
     failed: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    # Kept records that break HHS rules beyond POD, or whose text had to be repaired.
+    warnings: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         return {k: len(v) for k, v in dataclasses.asdict(self).items()}
@@ -71,9 +87,11 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
     else:
         try:
             with open(os.path.abspath(source), "rb") as f:
-                raw = f.read()
+                raw = f.read(config.max_fetch_bytes() + 1)
         except OSError as e:
             raise CatalogError(f"Cannot read {source}: {e.strerror}") from e
+        if len(raw) > config.max_fetch_bytes():
+            raise CatalogError(f"{source} is larger than {config.max_fetch_bytes()} bytes, the limit for a catalog")
     try:
         catalog = json.loads(raw)
     except ValueError as e:
@@ -82,6 +100,11 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
         raise CatalogError(f"{source} nests its JSON too deeply to be a catalog") from e
     if not isinstance(catalog, dict) or not isinstance(catalog.get("dataset"), list):
         raise CatalogError(f"{source} is not a Project Open Data catalog: no 'dataset' array")
+    if pod.depth(catalog) > pod.MAX_DEPTH:
+        raise CatalogError(f"{source} nests its JSON deeper than {pod.MAX_DEPTH} levels, the limit for a catalog")
+    # The catalog's own keys are repaired here; each record is repaired (and warned about) in plan().
+    head, _fixed = pod.clean_text({k: v for k, v in catalog.items() if k != "dataset"})
+    catalog = {**head, "dataset": catalog["dataset"]}
     # The catalog's own keys must be right; record errors are reported per record below.
     errors = pod.schema_errors("catalog.json", {**catalog, "dataset": []})
     if errors:
@@ -121,7 +144,12 @@ def _existing(org_id: str) -> dict[str, dict[str, Any]]:
 
 
 def _unique_name(title: str, taken: set[str]) -> str:
-    base = munge_title_to_name(title)[:90].strip("-") or "dataset"
+    """A URL name for a new dataset from its title: never one CKAN reserves, never one in use."""
+    base = munge_title_to_name(title)[:90].strip("-_")
+    if len(base) < 2:
+        base = f"dataset-{base}".strip("-")
+    if base in RESERVED_NAMES:
+        base = f"{base}-dataset"
     name, n = base, 1
     while name in taken or model.Package.get(name) is not None:
         n += 1
@@ -139,6 +167,9 @@ class Step:
     record: dict[str, Any] | None = None
     current: dict[str, Any] | None = None
     failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    # {identifier, path, message, rule}: text repaired in plan(), HHS findings added by apply().
+    warnings: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    index: int = 0
 
 
 @dataclasses.dataclass
@@ -154,9 +185,19 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
     existing = _existing(org_id)
     steps: list[Step] = []
     seen: set[str] = set()
-    for index, record in enumerate(catalog["dataset"]):
+    for index, raw in enumerate(catalog["dataset"]):
+        record, repaired = pod.clean_text(raw, f"dataset[{index}]")
         identifier = record.get("identifier") if isinstance(record, dict) else None
         label = str(identifier or f"dataset[{index}]")
+        warnings = [
+            {
+                "identifier": label,
+                "path": path,
+                "message": "characters that cannot be stored (NUL, lone UTF-16 surrogates) replaced with U+FFFD",
+                "rule": validators.RULE_TEXT_REPLACED,
+            }
+            for path in repaired
+        ]
         problems = record_errors(record)
         if not problems and identifier in seen:
             problems = [
@@ -166,49 +207,119 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
                     "only the first record was imported",
                 )
             ]
-        if identifier:
+        if isinstance(identifier, str):
             seen.add(identifier)
         if problems:
             failures = [{"identifier": label, "path": f"dataset[{index}]{p[1:]}", "message": m} for p, m in problems]
-            steps.append(Step("failed", label, failures=failures))
+            steps.append(Step("failed", label, failures=failures, index=index))
             continue
         current = existing.get(identifier)
         unchanged = current and current["hash"] == pod.record_hash(record) and not current["withdrawn"]
         kind = "unchanged" if unchanged and not force else "update" if current else "create"
-        steps.append(Step(kind, identifier, record, current))
+        steps.append(Step(kind, identifier, record, current, warnings=warnings, index=index))
     # Only what this source brought is withdrawn; datasets made by hand or by other sources stay.
     gone = {i: c for i, c in existing.items() if i not in seen and not c["withdrawn"] and c["source"] == source}
     return Plan(steps, gone)
 
 
+def _findings(step: Step, pkg: dict[str, Any]) -> list[dict[str, str]]:
+    """The HHS findings of a mapped record, each with the record's JSON path."""
+    assert step.record is not None
+    keywords = step.record.get("keyword") if pkg.get("source_keywords") is not None else None
+    return [
+        {"path": pod.pod_path(f["field"]), "field": f["field"], "rule": f["rule"], "message": f["message"]}
+        for f in validators.findings(pkg, keywords)
+    ]
+
+
 def apply(
-    context: Context, org_id: str, step: Step, source: str, taken: set[str] | None = None, new_id: str | None = None
+    context: Context,
+    org_id: str,
+    step: Step,
+    source: str,
+    taken: set[str] | None = None,
+    new_id: str | None = None,
+    strict: bool = False,
+    before_write: Callable[[], None] | None = None,
 ) -> tuple[str, str]:
     """Create or update the dataset of one planned record; returns (``created`` or ``updated``, its id).
 
-    Raises RecordError naming each field the HHS schema refused; nothing is written then."""
+    The record passed the POD schema. Unless `strict`, what the HHS rules beyond POD say about it is
+    stored with the dataset as findings (and added to ``step.warnings``), and a value a CKAN field
+    refuses is left out of that field (the kept source record still has it). `before_write` runs
+    before each attempt (a refused attempt rolls the session back). Raises RecordError naming each
+    field refused; nothing of the record is written then."""
     assert step.record is not None
     pkg = pod.to_dataset(step.record)
     pkg.update(owner_org=org_id, source_catalog=source, source_hash=pod.record_hash(step.record))
-    ctx = {**fresh(context), "return_id_only": True}
-    try:
-        if step.current:
-            pkg.update(id=step.current["id"], name=step.current["name"])
-            return "updated", tk.get_action("package_update")(ctx, pkg)
+    findings = [] if strict else _findings(step, pkg)
+    ctx: Context = {**fresh(context), "return_id_only": True, "hhs_import": True, "hhs_lenient": not strict}
+    if step.current:
+        pkg.update(id=step.current["id"], name=step.current["name"])
+    else:
         pkg["name"] = _unique_name(pkg.get("title") or step.identifier, taken if taken is not None else set())
         if new_id:
             pkg["id"] = new_id
-        package_id = tk.get_action("package_create")({**ctx, "defer_commit": True}, pkg)
-        _commit_indexing_once(package_id)
-        return "created", package_id
-    except tk.ValidationError as e:
-        model.Session.rollback()
-        raise RecordError(
-            [
-                {"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
-                for field, msgs in _flatten_errors(e.error_dict)
-            ]
-        ) from e
+    for attempt in (1, 2):
+        if findings:
+            pkg["hhs_findings"] = json.dumps([{k: f[k] for k in ("path", "rule", "message")} for f in findings])
+        if before_write:
+            before_write()
+        try:
+            result = _write(ctx, pkg, update=bool(step.current))
+        except tk.ValidationError as e:
+            model.Session.rollback()
+            refused = _flatten_errors(e.error_dict)
+            if strict or attempt == 2 or not _leave_out(pkg, refused, findings):
+                raise RecordError(
+                    [
+                        {"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
+                        for field, msgs in refused
+                    ]
+                ) from e
+            continue
+        step.warnings.extend(
+            {
+                "identifier": step.identifier,
+                "path": f"dataset[{step.index}]{f['path'][1:]}",
+                "message": f["message"],
+                "rule": f["rule"],
+            }
+            for f in findings
+        )
+        return result
+    raise AssertionError("unreachable")
+
+
+def _write(ctx: Context, pkg: dict[str, Any], update: bool) -> tuple[str, str]:
+    if update:
+        return "updated", tk.get_action("package_update")(dict(ctx), pkg)
+    package_id = tk.get_action("package_create")({**ctx, "defer_commit": True}, pkg)
+    _commit_indexing_once(package_id)
+    return "created", package_id
+
+
+def _leave_out(pkg: dict[str, Any], refused: list[tuple[str, list[Any]]], findings: list[dict[str, str]]) -> bool:
+    """Leave the values CKAN refused out of their fields (the kept record still has them), each
+    said as a finding; False when a refused field is one the dataset cannot do without."""
+    for field, msgs in refused:
+        match = re.match(r"^resources\[(\d+)\]\.(\w+)", field)
+        top = field.split(".")[0].split("[")[0]
+        if match:
+            index, name = int(match.group(1)), match.group(2)
+            resources = pkg.get("resources") or []
+            if index >= len(resources) or name not in resources[index] or name == "url":
+                return False
+            resources[index].pop(name)
+        elif top in _ESSENTIAL or top not in pkg:
+            return False
+        else:
+            pkg.pop(top)
+        message = "; ".join(map(str, msgs)) + " (kept in the source record, left out of the hub's field)"
+        findings.append(
+            {"path": pod.pod_path(field), "field": field, "rule": validators.RULE_FIELD, "message": message}
+        )
+    return True
 
 
 # The rows a new dataset brings with it, each of which names the dataset as its related package.
@@ -244,9 +355,11 @@ def withdraw_dataset(context: Context, current: dict[str, Any], mode: str) -> No
     if mode == "delete":
         tk.get_action("package_delete")(fresh(context), {"id": current["id"]})
     else:
-        # An empty hash makes the record update in place if it comes back.
+        # An empty hash makes the record update in place if it comes back. The source record and
+        # its findings stay (hhs_import), and so do values only the lenient import let in.
         tk.get_action("package_patch")(
-            fresh(context), {"id": current["id"], "source_withdrawn": True, "source_hash": ""}
+            {**fresh(context), "hhs_import": True, "hhs_lenient": True},
+            {"id": current["id"], "source_withdrawn": True, "source_hash": ""},
         )
 
 
@@ -264,29 +377,53 @@ def import_catalog(
     withdraw: str = "delete",
     progress: Callable[[int], None] | None = None,
     force: bool = False,
+    strict: bool = False,
 ) -> Report:
-    """Bring one division's datasets in step with `catalog`; `source` names it for next time."""
+    """Bring one division's datasets in step with `catalog`; `source` names it for next time.
+
+    `strict` refuses records that break HHS rules beyond POD instead of keeping them with findings."""
     source = source_key(source)
     org = tk.get_action("organization_show")(fresh(context), {"id": division, "include_datasets": False})
     todo = plan(catalog, org["id"], source, force)
     report = Report()
     taken: set[str] = set()
-    for index, step in enumerate(todo.steps):
+    for step in todo.steps:
         if step.kind == "failed":
             report.failed.extend(step.failures)
         elif step.kind == "unchanged":
             report.unchanged.append(step.identifier)
         else:
             try:
-                getattr(report, apply(context, org["id"], step, source, taken)[0]).append(step.identifier)
+                getattr(report, apply(context, org["id"], step, source, taken, strict=strict)[0]).append(
+                    step.identifier
+                )
             except RecordError as e:
-                report.failed.extend({**f, "path": f"dataset[{index}].{f['path']}"} for f in e.failures)
+                report.failed.extend({**f, "path": f"dataset[{step.index}].{f['path']}"} for f in e.failures)
+            except Exception as e:  # one record's failure must not stop the others, nor the report
+                report.failed.append(record_failed(step, e))
+            report.warnings.extend(step.warnings)
         if progress:
             progress(1)
     for identifier, current in todo.withdraw.items():
-        withdraw_dataset(context, current, withdraw)
-        report.withdrawn.append(identifier)
+        try:
+            withdraw_dataset(context, current, withdraw)
+            report.withdrawn.append(identifier)
+        except Exception as e:
+            model.Session.rollback()
+            log.exception("Withdrawing %s failed", identifier)
+            report.failed.append({"identifier": identifier, "path": "$", "message": f"could not be withdrawn: {e}"})
     return report
+
+
+def record_failed(step: Step, error: Exception) -> dict[str, str]:
+    """Roll back what one record wrote after an unexpected error, and say so for the report."""
+    model.Session.rollback()
+    log.exception("Import of record %s failed", step.identifier)
+    return {
+        "identifier": step.identifier,
+        "path": f"dataset[{step.index}]",
+        "message": f"the record could not be stored ({type(error).__name__}); nothing of it was written",
+    }
 
 
 def _flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, list[Any]]]:

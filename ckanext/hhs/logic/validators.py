@@ -1,4 +1,10 @@
-"""Validators of the HHS schemas. Each error names what is expected, in plain language."""
+"""Validators of the HHS schemas. Each error names what is expected, in plain language.
+
+Two gates: a dataset authored in the hub (form, API) must pass every HHS rule here. A record
+imported or harvested from a division's catalog has already passed the official POD v1.1 schema;
+the importer runs it with ``hhs_lenient`` in the context, and the rules that go beyond POD then let
+the value through: `findings()` reports what they would have refused, stored with the dataset.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ __all__ = [
     "hhs_program_codes",
     "hhs_rights_unless_public",
     "hhs_single_bureau_code",
+    "hhs_source_only",
     "hhs_text_cap",
 ]
 
@@ -45,6 +52,11 @@ _DATE = r"\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d
 _DURATION = r"P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?"
 _DATE_ONLY = re.compile(rf"^{_DATE}$")
 _INTERVAL = re.compile(rf"^(?:R\d*/)?(?:{_DATE}|{_DURATION})/(?:{_DATE}|{_DURATION})$")
+
+
+def _lenient(context: Context | None) -> bool:
+    """True while an import writes a POD-valid record: HHS-only rules become findings, not errors."""
+    return bool(context and context.get("hhs_lenient"))
 
 
 def as_list(value: Any) -> list[Any]:
@@ -71,8 +83,10 @@ def _matching(value: Any, pattern: re.Pattern[str], message: str) -> str:
     return value.strip()
 
 
-def hhs_list_cap(value: Any) -> Any:
+def hhs_list_cap(value: Any, context: Context | None = None) -> Any:
     """Refuse oversized lists (keywords, codes, contacts) before they reach the database."""
+    if _lenient(context):
+        return value
     items = value
     if isinstance(value, str) and value.startswith("["):
         try:
@@ -84,14 +98,14 @@ def hhs_list_cap(value: Any) -> Any:
     return value
 
 
-def _stored(values: list[Any]) -> str:
+def _stored(values: list[Any], context: Context | None = None) -> str:
     """Lists are stored as JSON text in package extras, as scheming stores them."""
-    hhs_list_cap(values)
+    hhs_list_cap(values, context)
     return json.dumps(values)
 
 
-def hhs_text_cap(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_TEXT:
+def hhs_text_cap(value: Any, context: Context | None = None) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TEXT and not _lenient(context):
         raise tk.Invalid(tk._("At most {max} characters are allowed").format(max=MAX_TEXT))
     return value
 
@@ -110,21 +124,21 @@ def _check_bureau(code: Any) -> None:
         raise tk.Invalid(tk._('Bureau code "{code}" is not on the OMB bureau code list').format(code=code))
 
 
-def hhs_bureau_codes(value: Any) -> Any:
+def hhs_bureau_codes(value: Any, context: Context | None = None) -> Any:
     codes = as_list(value)
-    for code in codes:
+    for code in [] if _lenient(context) else codes:
         _check_bureau(code)
-    return _stored(codes)
+    return _stored(codes, context)
 
 
-def hhs_program_codes(value: Any) -> Any:
+def hhs_program_codes(value: Any, context: Context | None = None) -> Any:
     codes = as_list(value)
-    for code in codes:
+    for code in [] if _lenient(context) else codes:
         if not isinstance(code, str) or not _PROGRAM.match(code):
             raise tk.Invalid(
                 tk._('Program code "{code}" is not of the form 009:000 (Federal Program Inventory)').format(code=code)
             )
-    return _stored(codes)
+    return _stored(codes, context)
 
 
 def hhs_coding_systems(value: Any) -> Any:
@@ -152,30 +166,34 @@ def hhs_rights_unless_public(
     """POD `rights`: required when accessLevel is restricted public or non-public."""
     level = data.get(key[:-1] + ("access_level",))
     value = data.get(key)
+    if _lenient(context):
+        return
     if level and level != "public" and (value is tk.missing or not str(value or "").strip()):
         errors[key].append(
             tk._("Rights are required when the access level is not public: say why access is restricted")
         )
 
 
-def hhs_email(value: Any) -> Any:
+def hhs_email(value: Any, context: Context | None = None) -> Any:
     if value in (None, "", tk.missing):
         return value
+    if _lenient(context) and isinstance(value, str):
+        return value.strip().removeprefix("mailto:")
     if not isinstance(value, str) or not _EMAIL.match(value.strip()):
         raise tk.Invalid(tk._('"{value}" is not an email address').format(value=value))
     return value.strip().removeprefix("mailto:")
 
 
-def hhs_iso8601_periodicity(value: Any) -> Any:
-    if value in (None, "", tk.missing):
+def hhs_iso8601_periodicity(value: Any, context: Context | None = None) -> Any:
+    if value in (None, "", tk.missing) or _lenient(context):
         return value
     return _matching(
         value, _PERIODICITY, tk._('"{value}" is not an ISO 8601 repeating duration such as R/P1Y, R/P1M or irregular')
     )
 
 
-def hhs_iso8601_interval(value: Any) -> Any:
-    if value in (None, "", tk.missing):
+def hhs_iso8601_interval(value: Any, context: Context | None = None) -> Any:
+    if value in (None, "", tk.missing) or _lenient(context):
         return value
     return _matching(value, _INTERVAL, tk._('"{value}" is not an ISO 8601 interval such as 2020-01-01/2024-12-31'))
 
@@ -224,6 +242,9 @@ def hhs_keywords_required(key: FlattenKey, data: FlattenDataDict, errors: Flatte
     tag_count = sum(1 for k in data if len(k) == 3 and k[0] == "tags" and k[2] == "name" and data[k])
     if has_tag_string:
         tag_count = max(tag_count, len(str(value).split(",")))
+    if _lenient(context) and (tag_count > MAX_LIST_ITEMS or not (has_tag_string or tag_count)):
+        data.pop(key, None)
+        raise tk.StopOnError
     if tag_count > MAX_LIST_ITEMS:
         errors[key].append(tk._("At most {max} keywords are allowed, got {n}").format(max=MAX_LIST_ITEMS, n=tag_count))
         raise tk.StopOnError
@@ -236,10 +257,40 @@ def hhs_keywords_required(key: FlattenKey, data: FlattenDataDict, errors: Flatte
         raise tk.StopOnError
 
 
-def hhs_iso8601_date(value: Any) -> Any:
+def hhs_iso8601_date(value: Any, context: Context | None = None) -> Any:
     if value in (None, "", tk.missing) or not isinstance(value, str):
         return value
+    if _lenient(context) and not _date_ok(value):
+        # POD dates the hub's date fields cannot hold (R/P1W, week dates, ...) stay as given; the
+        # record keeps them and a finding says so. StopOnError skips the stricter dcat_date after it.
+        raise tk.StopOnError
     return _matching(value, _DATE_ONLY, tk._('"{value}" is not an ISO 8601 date; write YYYY-MM-DD (or YYYY, YYYY-MM)'))
+
+
+def _date_ok(value: Any) -> bool:
+    """Whether a date passes both the HHS form and ckanext-dcat's dcat_date that follows it."""
+    if not isinstance(value, str) or not _DATE_ONLY.match(value.strip()):
+        return False
+    key = ("date",)
+    errors: dict[Any, list[str]] = {key: []}
+    try:
+        tk.get_validator("dcat_date")(key, {key: value.strip()}, errors, {})
+    except tk.Invalid:
+        return False
+    return not errors[key]
+
+
+def hhs_source_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """The source record and its findings are written by imports only. Any other write (the form, an
+    API update or patch) drops them: the dataset is then exported from its fields, and its source hash
+    is cleared so that the next harvest brings the division's record back."""
+    if context.get("hhs_import"):
+        return
+    if data.get(key) not in (None, "", tk.missing):
+        hash_key = key[:-1] + ("source_hash",)
+        if data.get(hash_key) not in (None, tk.missing):
+            data[hash_key] = ""
+    data[key] = tk.missing
 
 
 def hhs_contact_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
@@ -273,3 +324,86 @@ def hhs_glossary_terms(value: Any, context: Context) -> Any:
     """Datasets (and resource columns) link approved glossary terms only."""
     _check_terms(as_list(value))
     return value
+
+
+# ---------------------------------------------------------------- findings on imported records
+
+# Rule labels, as the findings facet shows them.
+RULE_TEXT = "Text longer than the hub allows"
+RULE_LIST = "List longer than the hub allows"
+RULE_BUREAU = "Bureau code not on the OMB list"
+RULE_PROGRAM = "Program code form"
+RULE_RIGHTS = "Rights missing on non-public data"
+RULE_EMAIL = "Contact email form"
+RULE_DATE = "Date form"
+RULE_FREQUENCY = "Update frequency form"
+RULE_TEMPORAL = "Time period form"
+RULE_KEYWORDS = "Keywords unusable as tags"
+RULE_FIELD = "Value the hub's field cannot hold"
+RULE_TEXT_REPLACED = "Characters replaced"
+
+_TEXT_FIELDS = ("title", "notes", "identifier", "spatial", "is_part_of", "primary_it_investment_uii")
+_LIST_FIELDS = ("theme", "language", "conforms_to", "is_referenced_by", "bureau_code", "program_code")
+
+
+def findings(pkg: dict[str, Any], keywords: list[Any] | None = None) -> list[dict[str, str]]:
+    """What the HHS rules beyond POD say about a dataset mapped from a POD-valid record, as
+    {field, rule, message}; the same checks the validators above make on datasets authored in the hub.
+
+    `keywords` are the record's keywords, when some could not become tags."""
+    out: list[dict[str, str]] = []
+
+    def check(field: str, rule: str, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except tk.Invalid as e:
+            out.append({"field": field, "rule": rule, "message": str(e.error)})
+
+    for field in _TEXT_FIELDS:
+        check(field, RULE_TEXT, hhs_text_cap, pkg.get(field))
+    for field in _LIST_FIELDS:
+        check(field, RULE_LIST, hhs_list_cap, pkg.get(field))
+    for code in pkg.get("bureau_code") or []:
+        check("bureau_code", RULE_BUREAU, _check_bureau, code)
+    check("program_code", RULE_PROGRAM, hhs_program_codes, pkg.get("program_code") or [])
+    level = pkg.get("access_level")
+    if level and level != "public" and not str(pkg.get("access_rights") or "").strip():
+        out.append(
+            {
+                "field": "access_rights",
+                "rule": RULE_RIGHTS,
+                "message": tk._(
+                    "Rights are required when the access level is not public: say why access is restricted"
+                ),
+            }
+        )
+    for contact in pkg.get("contact") or []:
+        check("contact", RULE_EMAIL, hhs_email, contact.get("email"))
+    for field in ("issued", "modified"):
+        value = pkg.get(field)
+        if value not in (None, "") and not _date_ok(value):
+            out.append(
+                {
+                    "field": field,
+                    "rule": RULE_DATE,
+                    "message": tk._('"{value}" is not a date the hub can hold (YYYY-MM-DD, YYYY-MM or YYYY)').format(
+                        value=value
+                    ),
+                }
+            )
+    check("frequency", RULE_FREQUENCY, hhs_iso8601_periodicity, pkg.get("frequency"))
+    check("temporal", RULE_TEMPORAL, hhs_iso8601_interval, pkg.get("temporal"))
+    if keywords is not None:
+        tags = pkg.get("tags") or []
+        if not tags:
+            message = tk._("None of the keywords can be a search tag (tags need 2 or more letters or digits)")
+        elif len(keywords) > MAX_LIST_ITEMS:
+            message = tk._("Only the first {max} keywords are search tags").format(max=MAX_LIST_ITEMS)
+        else:
+            message = ""
+        if message:
+            out.append({"field": "tag_string", "rule": RULE_KEYWORDS, "message": message})
+    for index, res in enumerate(pkg.get("resources") or []):
+        for field in ("name", "description", "mimetype"):
+            check(f"resources[{index}].{field}", RULE_TEXT, hhs_text_cap, res.get(field))
+    return out

@@ -50,7 +50,14 @@ def _comparable(record):
 class TestImport:
     def test_cms_catalog_imports_whole_and_round_trips(self, sysadmin_context, division, cms_catalog):
         report = _import(sysadmin_context, CMS)
-        assert report["summary"] == {"created": 139, "updated": 0, "unchanged": 0, "withdrawn": 0, "failed": 0}
+        assert report["summary"] == {
+            "created": 139,
+            "updated": 0,
+            "unchanged": 0,
+            "withdrawn": 0,
+            "failed": 0,
+            "warnings": 0,
+        }
         assert helpers.call_action("package_search", fq="organization:cms")["count"] == 139
 
         by_identifier = {r["identifier"]: r for r in cms_catalog["dataset"]}
@@ -84,7 +91,14 @@ class TestImport:
         _import(sysadmin_context, CMS)
         ids = {d["id"] for d in helpers.call_action("package_search", rows=1000)["results"]}
         again = _import(sysadmin_context, CMS)
-        assert again["summary"] == {"created": 0, "updated": 0, "unchanged": 139, "withdrawn": 0, "failed": 0}
+        assert again["summary"] == {
+            "created": 0,
+            "updated": 0,
+            "unchanged": 139,
+            "withdrawn": 0,
+            "failed": 0,
+            "warnings": 0,
+        }
         assert {d["id"] for d in helpers.call_action("package_search", rows=1000)["results"]} == ids
 
     def test_changed_record_updates_in_place_and_removed_one_is_withdrawn(
@@ -100,7 +114,14 @@ class TestImport:
         gone = cms_catalog["dataset"].pop()
         _write(tmp_path, cms_catalog)
         report = _import(sysadmin_context, path)
-        assert report["summary"] == {"created": 0, "updated": 1, "unchanged": 1, "withdrawn": 1, "failed": 0}
+        assert report["summary"] == {
+            "created": 0,
+            "updated": 1,
+            "unchanged": 1,
+            "withdrawn": 1,
+            "failed": 0,
+            "warnings": 0,
+        }
         after = helpers.call_action("package_show", id=before["id"])
         assert (after["name"], after["title"]) == (before["name"], "A new title")
         assert helpers.call_action("package_search", fq=f'identifier:"{gone["identifier"]}"')["count"] == 0
@@ -136,13 +157,20 @@ class TestImport:
         cms_catalog["dataset"] = [records[0], bad_schema, bad_hhs, oversized, duplicate]
         report = _import(sysadmin_context, _write(tmp_path, cms_catalog))
 
-        assert report["created"] == [records[0]["identifier"]]
+        # POD decides acceptance: records that break only HHS rules are kept, with warnings.
+        assert report["created"] == [records[0]["identifier"], records[2]["identifier"], records[3]["identifier"]]
         failures = {(f["identifier"], f["path"]): f["message"] for f in report["failed"]}
+        assert set(failures) == {
+            (records[1]["identifier"], "dataset[1]"),
+            (records[0]["identifier"], "dataset[4].identifier"),
+        }
         assert "'bureauCode' is a required property" in failures[(records[1]["identifier"], "dataset[1]")]
-        assert "not on the OMB bureau code list" in failures[(records[2]["identifier"], "dataset[2].bureau_code")]
-        assert "At most 200 keywords" in failures[(records[3]["identifier"], "dataset[3].tag_string")]
         assert "appears more than once" in failures[(records[0]["identifier"], "dataset[4].identifier")]
-        assert helpers.call_action("package_search")["count"] == 1
+        warnings = {(w["identifier"], w["path"]): w["message"] for w in report["warnings"]}
+        assert "not on the OMB bureau code list" in warnings[(records[2]["identifier"], "dataset[2].bureauCode")]
+        assert "first 200 keywords" in warnings[(records[3]["identifier"], "dataset[3].keyword")]
+        assert report["summary"]["warnings"] == len(report["warnings"]) == 2
+        assert helpers.call_action("package_search")["count"] == 3
 
     @pytest.mark.parametrize(
         ("content", "message"),
