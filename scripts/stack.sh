@@ -22,6 +22,7 @@ DEMO_INI=$ROOT/demo.ini
 SOLR_PORT=8983
 SOLR_CORES="ckan ckan_test ckan_bench"
 WEB_PORT=5000
+SMTP_PORT=8025
 PG_VERSION=15
 PG_ROLE=ckan_default
 PG_PASSWORD=pass
@@ -262,6 +263,12 @@ start_daemon() {
 cmd_demo() {
   cmd_services
   demo_config
+  # The marketplace grants access as CKAN dataset collaborators and mails stewards and requesters; the
+  # demo's mail goes to a loopback SMTP sink that keeps each message as a file under var/mail/new/.
+  "$CKAN" config-tool "$DEMO_INI" "ckan.auth.allow_dataset_collaborators=true" \
+    "smtp.server=127.0.0.1:$SMTP_PORT" "smtp.mail_from=hub@hhs-demo.localhost" >/dev/null
+  mkdir -p "$VAR/mail/tmp" "$VAR/mail/new" "$VAR/mail/cur"  # a Maildir
+  start_daemon smtp - "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$VAR/mail"
   if http_ok "http://127.0.0.1:$WEB_PORT/api/3/action/status_show" && pid_alive web; then
     say "The portal already runs"
   else
@@ -312,7 +319,7 @@ stop_pid() {
 
 cmd_stop() {
   local name
-  for name in harvest-run harvest-fetch harvest-gather worker web solr; do stop_pid "$name"; done
+  for name in harvest-run harvest-fetch harvest-gather worker web smtp solr; do stop_pid "$name"; done
   if pid_alive redis; then say "Stopping redis"; redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true; rm -f "$RUN/redis.pid"; fi
   if [ -f "$RUN/postgresql.started-by-us" ]; then
     say "Stopping PostgreSQL"
@@ -325,7 +332,7 @@ cmd_status() {
   local name
   pg_isready -q -h 127.0.0.1 2>/dev/null && echo "postgresql  up    127.0.0.1:5432" || echo "postgresql  down"
   [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && echo "redis       up    127.0.0.1:6379" || echo "redis       down"
-  for name in solr web worker harvest-gather harvest-fetch harvest-run; do
+  for name in solr web worker harvest-gather harvest-fetch harvest-run smtp; do
     if pid_alive "$name"; then printf '%-11s up    pid %s  log %s\n' "$name" "$(cat "$RUN/$name.pid")" "$LOG/$name.log"
     else printf '%-11s down\n' "$name"; fi
   done
