@@ -238,5 +238,7 @@ def csv_download() -> flask.Response:
 def autocomplete() -> flask.Response:
     typed = tk.request.args.get("incomplete", "")
     found = tk.get_action("hhs_glossary_term_autocomplete")(_context(), {"q": typed}) if typed.strip() else []
-    # The shape CKAN's autocomplete JavaScript module reads (as /api/2/util/tag/autocomplete answers).
-    return flask.jsonify({"ResultSet": {"Result": [{"Name": t["slug"], "Label": t["label"]} for t in found]}})
+    # The shape CKAN's autocomplete JavaScript module reads (as /api/2/util/tag/autocomplete answers),
+    # with the definition the glossary picker shows under each label.
+    results = [{"Name": t["slug"], "Label": t["label"], "Definition": t["definition"]} for t in found]
+    return flask.jsonify({"ResultSet": {"Result": results}})
