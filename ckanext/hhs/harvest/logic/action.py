@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.lib.jobs as jobs
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.logic import validate
@@ -44,7 +45,8 @@ def hhs_catalog_import(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """
     tk.check_access("hhs_catalog_import", context, data_dict)
     org = divisions.find(data_dict["division"])
-    assert org is not None  # the auth function refused anything else
+    if org is None:  # refused by the auth function, but sysadmins skip it
+        raise tk.ValidationError({"division": [tk._("Catalogs are imported into an HHS division (an organization)")]})
     job = tk.enqueue_job(
         import_jobs.import_catalog,
         [
@@ -106,8 +108,8 @@ def hhs_catalog_import_status(context: Context, data_dict: DataDict) -> dict[str
 
 
 # ckanext-harvest's sources are datasets of type "harvest": they are created and changed through
-# package_create / package_update (the /harvest/new form calls them directly), and shown through
-# package_show, which ckanext-harvest extends with the last job's errors.
+# package_create / package_update (the /harvest/new form calls them directly). Their run status (also
+# part of package_show) quotes the errors of the last run, which can quote the source's content.
 
 
 @tk.chained_action
@@ -125,14 +127,12 @@ def package_update(up_func: Any, context: Context, data_dict: DataDict) -> Any:
 
 @tk.chained_action
 @tk.side_effect_free
-def package_show(up_func: Any, context: Context, data_dict: DataDict) -> Any:
-    result = up_func(context, data_dict)
-    status = result.get("status") if result.get("type") == "harvest" else None
-    if isinstance(status, dict) and not _may_run(context.get("user"), result["id"]):
-        # What a source's last run said can quote the source's content: its division's editors only.
+def harvest_source_show_status(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    status = up_func(context, data_dict)
+    if status.get("last_job") and not _may_run(context.get("user"), data_dict["id"]):
         for key in ("gather_error_summary", "object_error_summary"):
-            (status.get("last_job") or {}).pop(key, None)
-    return result
+            status["last_job"].pop(key, None)
+    return status
 
 
 def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:
@@ -147,7 +147,7 @@ def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:
 
 def _may_run(user: str | None, source_id: str) -> bool:
     try:
-        tk.check_access("harvest_source_update", {"user": user or ""}, {"id": source_id})
+        tk.check_access("harvest_source_update", {"model": model, "user": user or ""}, {"id": source_id})
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return False
     return True

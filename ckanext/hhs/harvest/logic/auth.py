@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import AuthResult, Context, DataDict
@@ -34,13 +35,8 @@ def hhs_catalog_import_status(context: Context, data_dict: DataDict) -> AuthResu
     return {"success": True}
 
 
-# ckanext-harvest shows a source's run status and every harvested object to anyone who can see the
-# source; both can quote what the source served. Its division's editors only, like the job reports.
-
-
-@tk.chained_auth_function
-def harvest_source_show_status(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
-    return _source_editor(context, str(data_dict.get("id") or ""))
+# ckanext-harvest shows every harvested object to anyone; it holds what the source served. Its
+# division's editors only, like the job reports (the run status is trimmed in logic/action.py).
 
 
 @tk.chained_auth_function
@@ -53,7 +49,7 @@ def harvest_object_show(next_auth: Any, context: Context, data_dict: DataDict) -
 
 def _source_editor(context: Context, source_id: str) -> AuthResult:
     try:
-        tk.check_access("harvest_source_update", {"user": context.get("user") or ""}, {"id": source_id})
+        tk.check_access("harvest_source_update", {"model": model, "user": context.get("user") or ""}, {"id": source_id})
     except tk.NotAuthorized:
         return {"success": False, "msg": tk._("Only the division's editors may see what its harvests read")}
     return {"success": True}
