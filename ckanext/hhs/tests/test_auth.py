@@ -1,0 +1,111 @@
+"""Every action the extension registers has an auth function, exercised for an anonymous caller and for
+a logged-in outsider (a user of no division). A new action fails here until its expected answers are
+written down below."""
+
+from __future__ import annotations
+
+import pytest
+
+import ckan.model as model
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan import authz
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.tests import factories
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+DRAFT = {"id": "draft-term"}
+# action: (data dict, may an anonymous caller, may an outsider). `{dataset}` is a private CMS dataset.
+EXPECTED: dict[str, tuple[dict, bool, bool]] = {
+    "hhs_divisions_seed": ({}, False, False),
+    "hhs_vocabulary_list": ({}, True, True),
+    "hhs_dataset_completeness": ({"id": "{dataset}"}, False, False),
+    "hhs_catalog_validate": ({"inventory": True}, False, False),
+    "hhs_catalog_import": ({"source": "https://example.com/data.json", "division": "cms"}, False, False),
+    "hhs_catalog_import_status": ({"id": "some-job"}, False, True),  # the action shows only the caller's jobs
+    "hhs_glossary_term_show": (DRAFT, False, False),
+    "hhs_glossary_term_list": ({}, True, True),  # the action lists only what the caller may see
+    "hhs_glossary_term_search": ({}, True, True),
+    "hhs_glossary_term_autocomplete": ({"q": "d"}, True, True),  # approved terms only
+    "hhs_glossary_term_datasets": (DRAFT, False, False),
+    "hhs_glossary_term_columns": (DRAFT, False, False),
+    "hhs_glossary_revision_list": (DRAFT, False, False),
+    "hhs_glossary_revision_compare": ({**DRAFT, "old": 1, "new": 1}, False, False),
+    "hhs_glossary_term_similar": ({"label": "Draft term"}, False, True),  # lists only what the caller may see
+    "hhs_glossary_term_create": ({"label": "x", "definition": "y"}, False, True),
+    "hhs_glossary_term_update": (DRAFT, False, True),  # the action makes an outsider's change a proposal
+    "hhs_glossary_term_propose": (DRAFT, False, False),
+    "hhs_glossary_term_approve": (DRAFT, False, False),
+    "hhs_glossary_term_reject": (DRAFT, False, False),
+    "hhs_glossary_term_deprecate": (DRAFT, False, False),
+    "hhs_glossary_review_queue": ({}, False, False),
+    "hhs_glossary_import": ({}, False, False),
+    "hhs_glossary_embed": ({}, False, False),
+}
+
+
+def _registered() -> set[str]:
+    """The actions our plugins add (chained core actions keep core's auth and are not ours)."""
+    names = set()
+    for plugin in p.PluginImplementations(p.IActions):
+        if type(plugin).__module__.startswith("ckanext.hhs"):
+            names |= {n for n in plugin.get_actions() if n.startswith("hhs_")}
+    return names
+
+
+@pytest.fixture
+def world():
+    cms = factories.Division(name="cms")
+    dataset = factories.HhsDataset(owner_org=cms["id"], private=True)
+    proposer = ckan_factories.User()
+    if p.plugin_loaded("hhs_glossary"):
+        helpers.call_action(
+            "hhs_glossary_term_create",
+            context={"user": proposer["name"], "ignore_auth": False},
+            slug="draft-term",
+            label="Draft term",
+            definition="A term nobody but its proposer and the board should see yet.",
+        )
+    return {"dataset": dataset["id"], "outsider": ckan_factories.User()["name"]}
+
+
+def test_every_action_has_an_auth_function_and_a_written_down_answer():
+    registered = _registered()
+    assert registered, "no hhs_ actions found: are the plugins loaded?"
+    assert registered - set(EXPECTED) == set(), "write down who may call these actions"
+    for name in registered:
+        assert name in authz.auth_functions_list(), f"{name} has no auth function"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "outsider"])
+def test_each_auth_function_answers_as_written(world, who):
+    wrong = []
+    for name in sorted(_registered()):
+        data, anonymous_may, outsider_may = EXPECTED[name]
+        data = {k: (v.format(**world) if isinstance(v, str) else v) for k, v in data.items()}
+        if who == "anonymous":
+            # As the API builds it in CKAN 2.11: an AnonymousUser object, not an empty context.
+            context = {"user": "", "auth_user_obj": model.AnonymousUser(), "model": model}
+            expected = anonymous_may
+        else:
+            context = {"user": world["outsider"], "model": model}
+            expected = outsider_may
+        try:
+            tk.check_access(name, context, data)
+            allowed = True
+        except tk.NotAuthorized:
+            allowed = False
+        if allowed != expected:
+            wrong.append(f"{name}: {'allowed' if allowed else 'refused'}, expected the opposite")
+    assert wrong == []
+
+
+def test_anonymous_api_calls_are_refused_with_403(app, world):
+    """Through the real API as well: the refusals above are what a caller gets."""
+    for name in ("hhs_glossary_term_similar", "hhs_catalog_import", "hhs_glossary_term_create"):
+        data, anonymous_may, _ = EXPECTED[name]
+        assert not anonymous_may
+        assert app.post(f"/api/3/action/{name}", json=data).status_code == 403, name
