@@ -103,6 +103,15 @@ class TestDatasetSchema:
         )
         assert pkg["access_rights"] == "Available under a DUA."
 
+    def test_empty_optional_numbers_are_absent_not_an_error(self):
+        # What every browser sends for the number fields left blank (this was an HTTP 500).
+        counts = {f: "" for f in ("number_of_records", "number_of_unique_individuals", "min_typical_age", "max_typical_age")}
+        pkg = helpers.call_action("package_create", **_dataset(**counts))
+        assert all(pkg.get(f) in (None, "") for f in counts)
+        with pytest.raises(tk.ValidationError) as e:
+            helpers.call_action("package_create", **_dataset(name="negative", number_of_records="-1"))
+        assert "number_of_records" in e.value.error_dict
+
     def test_aspr_2025_bureau_code_is_accepted(self):
         assert helpers.call_action("package_create", **_dataset(bureau_code=["009:76"]))["bureau_code"] == ["009:76"]
 
