@@ -207,7 +207,7 @@ demo_config() {
   local opts=() key
   for key in ckan.plugins scheming.dataset_schemas scheming.organization_schemas scheming.presets \
              scheming.dataset_fallback ckanext.dcat.rdf.profiles ckan.csrf_protection.ignore_extensions \
-             ckan.harvest.mq.type ckan.auth.user_create_organizations; do
+             ckan.harvest.mq.type ckan.auth.user_create_organizations ckan.auth.user_create_groups; do
     opts+=("$key=$(ini_get "$ROOT/test.ini" "$key")")
   done
   # The demo also keeps CKAN's activity streams (tests leave them out: they need a real user per call).
@@ -275,8 +275,12 @@ cmd_demo() {
     port_busy "$WEB_PORT" && ! pid_alive web && fail "port $WEB_PORT is taken by another program; CKAN cannot start"
     demo_database
   fi
+  # Served as production serves CKAN: gunicorn workers (2 x cores + 1, as gunicorn's docs advise), never
+  # the one-request-at-a-time development server; a slow request holds one worker, not the portal.
   start_daemon web "http_ok http://127.0.0.1:$WEB_PORT/api/3/action/status_show" \
-    "$CKAN" -c "$DEMO_INI" run --host 127.0.0.1 --port "$WEB_PORT" --disable-reloader
+    env CKAN_INI="$DEMO_INI" "$VENV/bin/gunicorn" ckanext.hhs.wsgi:application \
+    --bind "127.0.0.1:$WEB_PORT" --workers "$(( 2 * $(nproc) + 1 ))" --timeout 120 --graceful-timeout 30 \
+    --access-logfile "$LOG/web-access.log"
   start_daemon worker - "$CKAN" -c "$DEMO_INI" jobs worker
   start_daemon harvest-gather - "$CKAN" -c "$DEMO_INI" harvester gather-consumer
   start_daemon harvest-fetch - "$CKAN" -c "$DEMO_INI" harvester fetch-consumer
