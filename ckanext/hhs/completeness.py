@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from . import collection
+
 # field -> (weight, label). Weights favour what makes a dataset findable and usable across divisions.
 WEIGHTS: dict[str, tuple[int, str]] = {
     "notes": (3, "Description"),
@@ -135,7 +137,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     if rules:
         pkg_dict["vocab_hhs_finding"] = rules
     # A collection member names its parent's identifier; top-level datasets are those that do not.
-    pkg_dict["hhs_top_level"] = "false" if validated.get("is_part_of") else "true"
+    pkg_dict[collection.LEVEL_FIELD] = collection.MEMBER if validated.get("is_part_of") else collection.TOP_LEVEL
     # The kept source record and the findings are read from the stored dict, never searched: not
     # indexing them keeps a harvest fast and clear of Solr's 32766-byte limit on a string term.
     for key in ("pod_record", "extras_pod_record", "hhs_findings", "extras_hhs_findings", "source_keywords"):

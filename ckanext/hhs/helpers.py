@@ -20,11 +20,14 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import completeness, vocab
+from .collection import hhs_collection_members, hhs_collection_parent
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "humanize_entity_type",
+    "hhs_collection_members",
+    "hhs_collection_parent",
     "hhs_bureau_label",
     "hhs_division_tiles",
     "hhs_drop_nav_items",

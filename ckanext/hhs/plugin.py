@@ -49,6 +49,7 @@ class HhsPlugin(p.SingletonPlugin):
                 "completeness_band": tk._("Metadata completeness"),
                 # What HHS rules beyond POD say about imported records (stored findings).
                 "vocab_hhs_finding": tk._("HHS rule findings"),
+                "hhs_level": tk._("Collections"),
             }
         )
         facets.update((k, v) for k, v in facets_dict.items() if k not in ("organization", "res_format"))
