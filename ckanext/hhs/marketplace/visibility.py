@@ -13,7 +13,10 @@ from ckan.types import Context
 def visible_names(names: list[Any], context: Context) -> list[Any]:
     """The component datasets the caller of package_show may see (all of them for internal calls)."""
     user = context.get("user") or ""
-    if context.get("ignore_auth") or (user and authz.is_sysadmin(user)):
+    # CKAN's activity plugin snapshots a dataset with `for_view: False` and no user, and shows the
+    # snapshot to everyone who may see the product: it keeps only the public components.
+    snapshot = context.get("for_view") is False and not user
+    if not snapshot and (context.get("ignore_auth") or (user and authz.is_sysadmin(user))):
         return names
     kept = []
     for name in names:
@@ -22,6 +25,8 @@ def visible_names(names: list[Any], context: Context) -> list[Any]:
             continue
         if not pkg.private:
             kept.append(name)
+            continue
+        if snapshot:
             continue
         try:
             tk.check_access("package_show", {"user": user}, {"id": pkg.id})

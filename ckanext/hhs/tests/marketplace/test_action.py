@@ -404,3 +404,24 @@ class TestMetrics:
         assert metrics["hours_to_decision"]["count"] == 1
         assert metrics["hours_to_access"]["count"] == 1
         assert metrics["grants_active"] == 1 and metrics["users_with_access"] == 1
+
+
+@pytest.fixture
+def activity_tables(clean_db, migrate_db_for):
+    migrate_db_for("activity")
+
+
+@pytest.mark.ckan_config(
+    "ckan.plugins",
+    "activity hhs hhs_catalog hhs_harvest hhs_glossary hhs_marketplace scheming_datasets scheming_organizations dcat "
+    "dcat_rdf_harvester structured_data harvest",
+)
+@pytest.mark.ckan_config("ckan.auth.public_activity_stream_detail", "true")
+def test_activity_snapshots_of_a_product_keep_only_public_components(activity_tables, world):
+    helpers.call_action("package_patch", context={"user": world.steward["name"]}, id=world.product["id"], notes="New")
+    activities = call("package_activity_list", world.outsider, id=world.product["id"])
+    assert activities
+    for activity in activities:
+        detail = call("activity_show", world.outsider, id=activity["id"], include_data=True)
+        components = detail["data"]["package"].get("component_datasets", [])
+        assert world.secret["name"] not in components

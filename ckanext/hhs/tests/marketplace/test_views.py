@@ -136,3 +136,15 @@ def test_licence_and_need_pages(app, world):
     assert "Medicare claims for research" in page
     metrics = _text(app.get("/marketplace/metrics", headers=analyst))
     assert "1 answered with existing data" in metrics
+
+
+def test_stewards_create_products_on_the_scheming_form(app, world):
+    steward = _auth(world.steward)
+    form = _text(app.get("/data-product/new", headers=steward))
+    for field in ("product_status", "access_terms", "component_datasets", "contract_columns-0-name", "cost_model"):
+        assert f'name="{field}' in form, field
+    page = app.get(f"/data-product/{world.product['name']}", headers=steward)
+    assert page.status_code == 200
+    assert "Medicare claims for research" in _text(page)
+    # The CKAN page of a product hides private components from those who may not see them, too.
+    assert world.secret["name"] not in _text(app.get(f"/data-product/{world.product['name']}"))
