@@ -94,7 +94,8 @@ def web(ini: str, port: int):
         process.wait()
 
 
-def bench_ini() -> str:
+def bench_ini(allowed_hosts: str = "") -> str:
+    """The benchmarks' ini: test.ini on the ckan_bench services; `allowed_hosts` host:port pairs may be fetched."""
     path = os.path.join(ROOT, "var", "bench.ini")
     subprocess.run(["cp", os.path.join(ROOT, "test.ini"), path], check=True)
     subprocess.run(
@@ -102,7 +103,7 @@ def bench_ini() -> str:
             CKAN,
             "config-tool",
             path,
-            "ckanext.hhs.allowed_private_hosts=127.0.0.1",
+            f"ckanext.hhs.allowed_private_hosts={allowed_hosts}",
             *PORTAL_SETTINGS,
             *BENCH_SERVICES,
             f"ckan.storage_path={ROOT}/var/test-storage",
@@ -120,7 +121,10 @@ def main() -> None:
     args = parser.parse_args()
 
     subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), "services"], check=True, stdout=subprocess.DEVNULL)
-    ini = bench_ini()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/data.json"
+    ini = bench_ini(allowed_hosts=f"127.0.0.1:{httpd.server_address[1]}")
     ckan = [CKAN, "-c", ini]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     print(f"Resetting the benchmark database and index; seeding divisions ({args.datasets} datasets to harvest)")
@@ -129,9 +133,6 @@ def main() -> None:
     subprocess.run([*ckan, "search-index", "clear"], check=True, **quiet)
     subprocess.run([*ckan, "hhs", "seed-divisions"], check=True, **quiet)
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/data.json"
     catalog = scaled_catalog(args.datasets)
     Served.body = json.dumps(catalog).encode()
 

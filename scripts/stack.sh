@@ -221,7 +221,7 @@ demo_config() {
     "ckan.site_title=HHS Data Hub" \
     "ckan.storage_path=$VAR/storage" \
     "ckan.views.default_views=" \
-    "ckanext.hhs.allowed_private_hosts=127.0.0.1" \
+    "ckanext.hhs.allowed_private_hosts=127.0.0.1:$WEB_PORT" \
     "ckan.search.solr_commit=false" \
     "${opts[@]}" >/dev/null
   mkdir -p "$VAR/storage"
