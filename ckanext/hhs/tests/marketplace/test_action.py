@@ -425,3 +425,45 @@ def test_activity_snapshots_of_a_product_keep_only_public_components(activity_ta
         detail = call("activity_show", world.outsider, id=activity["id"], include_data=True)
         components = detail["data"]["package"].get("component_datasets", [])
         assert world.secret["name"] not in components
+
+
+def test_the_database_refuses_a_second_open_request_of_the_same_person(world):
+    """What keeps two simultaneous submits to one request: a partial unique index, not only the check."""
+    import sqlalchemy as sa
+
+    import ckan.model as model
+
+    from ckanext.hhs.marketplace import model as mm
+
+    first = ask(world)
+    original = model.Session.get(mm.AccessRequest, first["id"])
+    twin = mm.AccessRequest(
+        product_id=original.product_id,
+        owner_org_id=original.owner_org_id,
+        requester_id=original.requester_id,
+        purpose="again",
+        end_date=original.end_date,
+    )
+    model.Session.add(twin)
+    with pytest.raises(sa.exc.IntegrityError):
+        model.Session.flush()
+    model.Session.rollback()
+    # Once the first is decided, a new request may be made.
+    call("hhs_marketplace_request_reject", world.steward, id=first["id"], message="no")
+    assert ask(world)["id"] != first["id"]
+
+
+def test_second_level_approvers_are_mailed(world, mail_server):
+    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
+    helpers.call_action("organization_member_create", id=board["id"], username=world.outsider["name"], role="editor")
+    helpers.call_action(
+        "package_patch", context={"user": world.sysadmin["name"]}, id=world.product["id"], access_terms="restricted"
+    )
+    request = ask(world)
+    before = len(mail_server.get_smtp_messages())
+    call("hhs_marketplace_request_approve", world.steward, id=request["id"])
+    sent = mail_server.get_smtp_messages()[before:]
+    assert {m[2][0] for m in sent} == {"admin@cms.example.gov", "outsider@example.gov"}
+    # The board's editor may give the second approval and now sees the request in the queue.
+    assert call("hhs_marketplace_request_list", world.outsider, scope="queue")["count"] == 1
+    assert call("hhs_marketplace_request_approve", world.outsider, id=request["id"])["status"] == "approved"
