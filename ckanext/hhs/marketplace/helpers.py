@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
@@ -42,6 +43,13 @@ def hhs_marketplace_label(field: str, value: Any) -> str:
     """The label the data-product schema gives a choice value (the value itself if it has none)."""
     if field == "product_status":
         return hhs_marketplace_status_label(value)
+    if field == "organization":
+        org = model.Group.get(value)
+        return org.title if org is not None and org.title else str(value)
+    if field == "vocab_glossary_terms":
+        return _term_label(value)
+    if field.startswith("vocab_"):
+        return tk.h.hhs_facet_label(field, {"name": value})
     schema = tk.h.scheming_get_dataset_schema("data-product") or {}
     for f in schema.get("dataset_fields", []):
         if f["field_name"] == field and f.get("choices"):
@@ -49,6 +57,13 @@ def hhs_marketplace_label(field: str, value: Any) -> str:
                 if choice["value"] == value:
                     return tk._(choice["label"])
     return str(value or "")
+
+
+def _term_label(slug: str) -> str:
+    try:
+        return tk.get_action("hhs_glossary_term_show")({"ignore_auth": True}, {"id": slug})["label"]
+    except (KeyError, tk.ObjectNotFound):  # the glossary is off, or the term is gone
+        return slug
 
 
 def hhs_marketplace_facet_url(key: str, value: str) -> str:

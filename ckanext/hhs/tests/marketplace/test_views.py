@@ -148,3 +148,22 @@ def test_stewards_create_products_on_the_scheming_form(app, world):
     assert "Medicare claims for research" in _text(page)
     # The CKAN page of a product hides private components from those who may not see them, too.
     assert world.secret["name"] not in _text(app.get(f"/data-product/{world.product['name']}"))
+
+
+def test_facets_read_in_words(app, world):
+    helpers.call_action(
+        "hhs_glossary_import",
+        context={"user": world.sysadmin["name"]},
+        rows=[
+            {
+                "name": "medicare-beneficiary",
+                "displayName": "Medicare beneficiary",
+                "description": "x",
+                "status": "approved",
+            }
+        ],
+    )
+    helpers.call_action("package_patch", id=world.product["id"], glossary_terms=["medicare-beneficiary"])
+    page = _text(app.get("/marketplace", query_string={"organization": "cms"}))
+    assert "Medicare beneficiary (1)" in page
+    assert "Owner division: Centers for Medicare &amp; Medicaid Services" in page
