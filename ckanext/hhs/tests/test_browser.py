@@ -1,13 +1,20 @@
-"""Pages in a real browser (Debian's chromium through Playwright), checked with axe-core for WCAG 2.1 A/AA."""
+"""Pages in a real browser (Debian's chromium through Playwright), checked with axe-core for WCAG 2.1 A/AA.
+
+Every page a visitor or a staff member meets on the everyday paths must have 0 axe violations of any
+impact. Screenshots of each page are kept under var/screenshots/ (git-ignored) as test artifacts.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
+import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
@@ -29,14 +36,22 @@ FLAGS = [
     "--no-first-run",
 ]
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "var", "screenshots")
+PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
-def live_server(app):
-    """The test app served over HTTP on 127.0.0.1, for the browser."""
+def live_server(app, monkeypatch):
+    """The test app served over HTTP on 127.0.0.1, for the browser.
+
+    The site URL is the server's own: CKAN's JavaScript loads its translations from it before it starts
+    its modules (the sort menu, the glossary picker, ...).
+    """
     server = make_server("127.0.0.1", 0, app.app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setitem(tk.config, "ckan.site_url", url)
+    yield url
     server.shutdown()
 
 
@@ -48,44 +63,192 @@ def browser():
         chromium.close()
 
 
-@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_catalog_and_glossary_pages_pass_axe(live_server, browser):
-    sysadmin = ckan_factories.Sysadmin()
+@pytest.fixture
+def glossary(sysadmin_context):
     helpers.call_action(
         "hhs_glossary_import",
-        context={"user": sysadmin["name"]},
+        context=sysadmin_context,
         rows=[
             {
                 "name": "beneficiary",
                 "displayName": "Beneficiary",
-                "description": "Covered by a program.",
+                "description": "A person covered by a health insurance program.",
                 "status": "approved",
             },
             {
                 "name": "medicare-beneficiary",
                 "displayName": "Medicare beneficiary",
                 "parent": "beneficiary",
-                "description": "Covered by Medicare.",
+                "description": "A person covered by Medicare.",
                 "relatedTerms": [{"term": "beneficiary", "type": "related"}],
                 "references": [{"name": "CMS glossary", "url": "https://www.cms.gov/glossary"}],
                 "status": "approved",
             },
         ],
     )
-    dataset = factories.HhsDataset(title="Medicare claims", glossary_terms=["medicare-beneficiary"])
-    page = browser.new_page()
-    for path in (
-        "/dataset/",
-        f"/dataset/{dataset['name']}",
-        "/organization/",
-        "/glossary",
-        "/glossary?view=hierarchy",
-        "/glossary/medicare-beneficiary",
+
+
+def _check(page, url: str, name: str) -> None:
+    """Open url, keep a screenshot, and fail on any axe-core WCAG 2.1 A/AA violation."""
+    response = page.goto(url)
+    assert response.status == 200, url
+    _axe(page, name)
+
+
+def _axe(page, name: str) -> None:
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+    violations = Axe().run(page, options=WCAG).response["violations"]
+    assert [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations] == [], name
+
+
+def _log_in(page, base: str, user: dict) -> None:
+    page.goto(base + "/user/login")
+    page.fill("#field-login", user["name"])
+    page.fill("#field-password", PASSWORD)
+    page.click("form:has(#field-login) button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
+def test_visitor_pages_pass_axe_and_lead_from_home_to_a_download(live_server, browser):
+    division = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services", acronym="CMS")
+    dataset = factories.HhsDataset(
+        owner_org=division["id"],
+        title="Medicare claims",
+        glossary_terms=["medicare-beneficiary"],
+        frequency="R/P1Y",
+        coding_system=["ICD-10-CM"],
+        health_theme=["health-care-cost"],
+        license_id="https://www.usa.gov/government-works",
+        resources=[
+            {"url": "https://data.cms.gov/claims.csv", "name": "Claims 2024", "format": "", "mimetype": "text/csv"},
+            {"url": "https://data.cms.gov/api/claims", "name": "Claims API", "format": "API", "resource_kind": "api"},
+        ],
+    )
+    resource = dataset["resources"][0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    for path, name in (
+        ("/", "home"),
+        ("/about", "about"),
+        ("/dataset/", "search"),
+        ("/dataset/?q=nothing-matches&vocab_coding_system=LOINC", "search-empty"),
+        (f"/dataset/{dataset['name']}", "dataset"),
+        (f"/dataset/{dataset['name']}/resource/{resource['id']}", "resource"),
+        ("/organization/", "divisions"),
+        ("/organization/cms", "division"),
+        ("/organization/about/cms", "division-about"),
+        ("/glossary", "glossary"),
+        ("/glossary?view=hierarchy", "glossary-hierarchy"),
+        ("/glossary/medicare-beneficiary", "glossary-term"),
+        ("/glossary/medicare-beneficiary/history", "glossary-history"),
     ):
-        response = page.goto(live_server + path)
-        assert response.status == 200, path
-        violations = Axe().run(page, options=WCAG).response["violations"]
-        assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == [], path
-    page.goto(live_server + "/glossary/medicare-beneficiary")
+        _check(page, live_server + path, f"visitor-{name}")
+
+    # Home -> search with a facet and the completeness sort -> dataset -> download.
+    page.goto(live_server + "/")
+    page.fill("#hhs-home-search", "medicare")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    page.get_by_role("link", name=re.compile("ICD-10-CM")).first.click()
+    page.wait_for_load_state()
+    assert "vocab_coding_system=ICD-10-CM" in page.url
+    page.wait_for_load_state("networkidle")  # CKAN's JavaScript modules start once its translations loaded
+    page.select_option("#field-order-by", "completeness_sort desc, metadata_modified desc")
+    page.wait_for_url(re.compile("sort=completeness_sort"))
+    _axe(page, "visitor-search-facet-sort")
+    page.get_by_role("link", name="Medicare claims").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/dataset/{dataset['name']}")
+    assert page.get_by_text("Annually").count() == 1
+    download = page.get_by_role("link", name="Download Claims 2024")
+    assert download.get_attribute("href") == "https://data.cms.gov/claims.csv"
+    page.get_by_role("link", name="Medicare beneficiary").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/glossary/medicare-beneficiary")
     page.get_by_role("link", name="Medicare claims").click()
     assert page.url.endswith(f"/dataset/{dataset['name']}")
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
+def test_keyboard_reaches_the_search_box_first_and_sees_where_focus_is(live_server, browser):
+    factories.HhsDataset(coding_system=["LOINC"], health_theme=["research"])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server + "/dataset/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    page.keyboard.press("Enter")
+    for _ in range(9):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "field-giant-search":
+            break
+    else:
+        pytest.fail("the search box is not among the first Tab stops after the skip link")
+    # The focused search box shows a visible outline.
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
+def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_server, browser):
+    user = ckan_factories.Sysadmin(password=PASSWORD)
+    division = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services", acronym="CMS")
+    existing = factories.HhsDataset(owner_org=division["id"], title="Medicare claims")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _log_in(page, live_server, user)
+    for path, name in (
+        ("/", "home"),
+        ("/dataset/", "search"),
+        (f"/dataset/{existing['name']}", "dataset"),
+        (f"/dataset/edit/{existing['name']}", "dataset-edit"),
+        (f"/dataset/{existing['name']}/resource/new", "resource-new"),
+        ("/organization/cms", "division"),
+        ("/glossary/new", "glossary-new"),
+        ("/glossary/review", "glossary-review"),
+        ("/dataset/new", "dataset-new"),
+    ):
+        _check(page, live_server + path, f"staff-{name}")
+
+    # The dataset form, required fields only, a glossary term picked with the keyboard.
+    page.fill("#field-title", "Inpatient stays")
+    page.fill("#field-notes", "Hospital stays of Medicare beneficiaries.")
+    page.evaluate("document.querySelector('[name=tag_string]').value = 'medicare,hospitals'")
+    page.select_option("#field-organizations", division["id"], force=True)
+    page.select_option("#field-bureau_code", "009:38", force=True)
+    page.locator("input[name=program_code]").first.fill("009:000")
+    page.select_option("#field-access_level", "public", force=True)
+    page.fill("#field-contact-0-name", "Data Team")
+    page.fill("#field-contact-0-email", "data@cms.hhs.gov")
+    page.focus("#field-glossary_terms")
+    page.keyboard.type("medicare benef")
+    page.wait_for_selector("#field-glossary_terms-listbox [role=option]")
+    page.keyboard.press("Enter")  # chooses the highlighted term; never submits the typed text
+    assert page.url.endswith("/dataset/new")
+    assert page.locator("input[type=hidden][name=glossary_terms]").input_value() == "medicare-beneficiary"
+    _axe(page, "staff-dataset-new-filled")
+    page.click("button[name=save]")
+    page.wait_for_load_state()
+    assert "/resource/new" in page.url, page.url
+
+    # A linked resource: no empty "Columns and glossary terms" row stands in the way.
+    page.wait_for_load_state("networkidle")
+    page.click("#resource-link-button")
+    page.fill("#field-resource-url", "https://data.cms.gov/inpatient")
+    page.fill("#field-name", "Inpatient stays on data.cms.gov")
+    _axe(page, "staff-resource-new-filled")
+    page.click("button[name=save][value=go-metadata]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/dataset/inpatient-stays"), page.url
+    _axe(page, "staff-dataset-created")
+    created = helpers.call_action("package_show", id="inpatient-stays")
+    assert created["glossary_terms"] == ["medicare-beneficiary"]
+    assert [r["url"] for r in created["resources"]] == ["https://data.cms.gov/inpatient"]
+    assert page.get_by_role("link", name="Medicare beneficiary").count() == 1
+
+    # Edit it and see the change.
+    page.goto(live_server + "/dataset/edit/inpatient-stays")
+    page.fill("#field-notes", "Hospital stays of Medicare beneficiaries, by hospital.")
+    page.click("button[name=save]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/dataset/inpatient-stays"), page.url
+    assert page.get_by_text("by hospital").count() == 1
