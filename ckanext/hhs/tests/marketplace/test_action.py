@@ -402,6 +402,7 @@ class TestMetrics:
         assert metrics["requests_by_status"]["approved"] == 1
         assert metrics["requests_by_status"]["submitted"] == 1
         assert metrics["hours_to_decision"]["count"] == 1
+        assert 0 <= metrics["hours_to_decision"]["median"] == metrics["hours_to_decision"]["mean"] < 1
         assert metrics["hours_to_access"]["count"] == 1
         assert metrics["grants_active"] == 1 and metrics["users_with_access"] == 1
 

@@ -167,3 +167,40 @@ def test_facets_read_in_words(app, world):
     page = _text(app.get("/marketplace", query_string={"organization": "cms"}))
     assert "Medicare beneficiary (1)" in page
     assert "Owner division: Centers for Medicare &amp; Medicaid Services" in page
+
+
+def test_every_marketplace_form_carries_the_csrf_token(app, world):
+    request = ask(world)
+    licence = helpers.call_action(
+        "hhs_marketplace_licence_create",
+        context={"user": world.steward["name"]},
+        vendor="IQVIA",
+        product="NPA",
+        holder="cms",
+        start_date=in_days(-1),
+        end_date=in_days(100),
+    )
+    helpers.call_action(
+        "hhs_marketplace_licence_request_create",
+        context={"user": world.analyst["name"]},
+        licence=licence["id"],
+        division="cdc",
+    )
+    need = helpers.call_action(
+        "hhs_marketplace_need_create", context={"user": world.analyst["name"]}, title="x", description="y"
+    )
+    pages = [
+        (f"/marketplace/{world.product['name']}", world.analyst),
+        (f"/marketplace/requests/{request['id']}", world.steward),
+        (f"/marketplace/requests/{request['id']}", world.analyst),
+        (f"/marketplace/licences/{licence['id']}", world.steward),
+        (f"/marketplace/licences/{licence['id']}", world.analyst),
+        ("/marketplace/licences/new", world.steward),
+        ("/marketplace/needs", world.analyst),
+        (f"/marketplace/needs/{need['id']}", world.analyst),
+    ]
+    for url, user in pages:
+        page = _text(app.get(url, headers=_auth(user)))
+        forms = re.findall(r'<form method="post".*?</form>', page, flags=re.S)
+        assert forms, url
+        assert all('name="_csrf_token"' in f for f in forms), url
