@@ -242,27 +242,56 @@ def _my_divisions(least: int = 1) -> list[dict[str, str]]:
     return [{"name": g.name, "title": g.title or g.name} for g in rows]
 
 
-@marketplace.route("/marketplace/licences/new", methods=["GET", "POST"])
-def licence_new() -> Any:
+def _licence_form(licence_id: str | None) -> Any:
     if (redirect := _login_first()) is not None:
         return redirect
     form: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if tk.request.method == "POST":
         form = dict(tk.request.form)
-        data = {k: v for k, v in form.items() if v and k not in {"_csrf_token", "covered"}}
+        data = {k: v for k, v in form.items() if k not in {"_csrf_token", "covered"}}
+        # Empty fields are left out of a new licence; on an edit, empty text clears a field (numbers stay).
+        data = {k: v for k, v in data.items() if v or (licence_id and k not in ("seats", "cost"))}
         data["covered"] = [c.strip() for c in tk.request.form.get("covered", "").split(",") if c.strip()]
+        action = "hhs_marketplace_licence_update" if licence_id else "hhs_marketplace_licence_create"
         try:
-            result = tk.get_action("hhs_marketplace_licence_create")(_context(), data)
-            tk.h.flash_success(tk._("Licence recorded."))
+            result = tk.get_action(action)(_context(), {**data, **({"id": licence_id} if licence_id else {})})
+            tk.h.flash_success(tk._("Licence saved."))
             return tk.h.redirect_to("hhs_marketplace.licence_read", id=result["id"])
         except tk.ValidationError as e:
             errors = _errors(e)
         except tk.NotAuthorized as e:
-            errors = {"holder": str(e)}
+            return tk.abort(403, str(e))
+        except tk.ObjectNotFound:
+            return tk.abort(404, tk._("Licence not found"))
+    elif licence_id:
+        licence = _call("hhs_marketplace_licence_show", {"id": licence_id}, "Licence")
+        try:
+            tk.check_access("hhs_marketplace_licence_update", _context(), {"id": licence_id})
+        except tk.NotAuthorized as e:
+            return tk.abort(403, str(e))
+        form = {
+            **{k: v for k, v in licence.items() if isinstance(v, str | int) and v is not True and v is not False},
+            "holder": licence["holder"]["name"] if licence["holder"] else "",
+            "covered": ", ".join(o["name"] for o in licence["covered"][1:]),
+            "data_product": (licence["data_product"] or {}).get("name", ""),
+            "cost": licence["cost"] or "",
+            "seats": licence["seats"] or "",
+        }
     return tk.render(
-        "hhs_marketplace/licence_form.html", {"form": form, "errors": errors, "divisions": _my_divisions(least=2)}
+        "hhs_marketplace/licence_form.html",
+        {"form": form, "errors": errors, "divisions": _my_divisions(least=2), "licence_id": licence_id},
     )
+
+
+@marketplace.route("/marketplace/licences/new", methods=["GET", "POST"])
+def licence_new() -> Any:
+    return _licence_form(None)
+
+
+@marketplace.route("/marketplace/licences/<id>/edit", methods=["GET", "POST"])
+def licence_edit(id: str) -> Any:  # noqa: A002
+    return _licence_form(id)
 
 
 @marketplace.route("/marketplace/licences/<id>")

@@ -204,3 +204,44 @@ def test_every_marketplace_form_carries_the_csrf_token(app, world):
         forms = re.findall(r'<form method="post".*?</form>', page, flags=re.S)
         assert forms, url
         assert all('name="_csrf_token"' in f for f in forms), url
+
+
+def test_the_holder_changes_a_licence_on_its_form(app, world):
+    licence = helpers.call_action(
+        "hhs_marketplace_licence_create",
+        context={"user": world.steward["name"]},
+        vendor="IQVIA",
+        product="NPA",
+        subject="prescriptions",
+        holder="cms",
+        seats=10,
+        start_date=in_days(-1),
+        end_date=in_days(100),
+    )
+    url = f"/marketplace/licences/{licence['id']}/edit"
+    form = _text(app.get(url, headers=_auth(world.steward)))
+    assert 'value="IQVIA"' in form and 'value="prescriptions"' in form
+    assert app.get(url, headers=_auth(world.analyst)).status_code == 403
+    response = app.post(
+        url,
+        headers=_auth(world.steward),
+        data={
+            "vendor": "IQVIA",
+            "product": "NPA",
+            "subject": "",
+            "holder": "cms",
+            "covered": "cdc",
+            "seats": "20",
+            "start_date": in_days(-1),
+            "end_date": in_days(200),
+            "renewal": "auto",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 302
+    shown = helpers.call_action(
+        "hhs_marketplace_licence_show", context={"user": world.steward["name"]}, id=licence["id"]
+    )
+    assert (shown["seats"], shown["subject"], shown["renewal"]) == (20, "", "auto")
+    assert [o["name"] for o in shown["covered"]] == ["cms", "cdc"]
+    assert [e["action"] for e in shown["events"]] == ["create", "update"]
