@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 
@@ -9,6 +10,7 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
+from ckan import logic
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
@@ -162,6 +164,39 @@ def test_division_dcat_catalog_lists_that_division(app, listed):
     graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     titles = {str(graph.value(s, DCTERMS.title)) for s in graph.subjects(RDF.type, DCAT.Dataset)}
     assert titles == {listed["cdc"]["title"]}
+
+
+def test_division_dcat_catalog_is_built_once_per_change(app, listed, monkeypatch):
+    from ckanext.dcat.logic import dcat_catalog_show
+
+    built = []
+
+    def counting(context, data_dict):
+        built.append(data_dict["fq"])
+        return dcat_catalog_show(context, data_dict)
+
+    monkeypatch.setitem(logic._actions, "dcat_catalog_show", counting)
+    first = app.get("/organization/cdc/catalog.ttl")
+    again = app.get("/organization/cdc/catalog.ttl")
+    assert first.get_data() == again.get_data()
+    assert len(built) == 1
+    assert app.get("/organization/cdc/catalog.ttl", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    helpers.call_action("package_patch", id=listed["cdc"]["id"], title="CDC data, revised")
+    changed = app.get("/organization/cdc/catalog.ttl")
+    assert "CDC data, revised" in changed.get_data(as_text=True)
+    assert len(built) == 2 and changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_catalogs_are_gzipped_for_clients_that_ask(app, listed):
+    plain = app.get("/data.json")
+    packed = app.get("/data.json", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.get_data())) == json.loads(plain.get_data())
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    assert app.get("/data.json", headers={"If-None-Match": packed.headers["ETag"]}).status_code == 304
+    ttl = app.get("/organization/cdc/catalog.ttl", headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(ttl.get_data()) == app.get("/organization/cdc/catalog.ttl").get_data()
 
 
 def test_dataset_pages_carry_schema_org_json_ld(app, listed):
