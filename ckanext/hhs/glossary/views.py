@@ -3,7 +3,6 @@ review queue, SKOS and CSV downloads, and the autocomplete used by the dataset f
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import flask
@@ -13,7 +12,6 @@ import ckan.plugins.toolkit as tk
 from ckan.logic import clean_dict, parse_params, tuplize_dict
 
 from . import csv_io, export, skos
-from .logic import schema
 
 glossary = flask.Blueprint("hhs_glossary", __name__)
 PAGE = 50
@@ -97,48 +95,63 @@ def history(slug: str) -> str:
     return tk.render("hhs_glossary/history.html", {"term": term, "revisions": revisions, "compared": compared})
 
 
-def _form_data() -> tuple[dict[str, Any], dict[str, list[str]]]:
+def _form_data(term: dict[str, Any] | None) -> dict[str, Any]:
+    """The term form as the actions take it: related terms from the picker (slugs), references one a
+    line ("Name | URL", a URL or a name), codes from rows; empty rows and lines are dropped."""
     data = clean_dict(dict_fns.unflatten(tuplize_dict(parse_params(tk.request.form))))
-    data.pop("_ckan_phase", None)
+    for key in ("_ckan_phase", "intent"):
+        data.pop(key, None)
     if not data.get("slug", "").strip():
         data.pop("slug", None)  # left empty: the action makes one from the label
-    errors: dict[str, list[str]] = {}
-    for key in ("related", "references", "exact_matches"):
-        if key in data:
-            try:
-                data[key] = json.loads(data[key]) if data[key].strip() else []
-            except ValueError as e:
-                errors[key] = [tk._("Not valid JSON: {error}").format(error=e)]
+    # A relation edited through the picker keeps its type (broader, narrower, ...); a new one is "related".
+    types = {r["slug"]: r["type"] for r in (term or {}).get("related", [])}
+    related = data.pop("related_terms", [])
+    related = [related] if isinstance(related, str) else related
+    data["related"] = [{"term": slug, "type": types.get(slug, "related")} for slug in related if slug]
+    data["references"] = [_reference(line) for line in (data.get("references") or "").splitlines() if line.strip()]
+    rows = data.get("exact_matches") or []
+    data["exact_matches"] = [
+        {k: (row.get(k) or "").strip() for k in ("system", "code", "label") if (row.get(k) or "").strip()}
+        for row in rows
+        if any((row.get(k) or "").strip() for k in ("system", "code", "label"))
+    ]
     for key in FORM_LISTS:
         if key in data:
             data[key] = [v.strip() for v in data[key].replace("\n", ",").split(",") if v.strip()]
-    return data, errors
+    return data
+
+
+def _reference(line: str) -> dict[str, str]:
+    name, _, url = line.rpartition("|")
+    name, url = name.strip(), url.strip()
+    if not url.startswith(("http://", "https://")):
+        return {"name": line.strip()}
+    return {"name": name or url, "url": url}
 
 
 def _form(slug: str | None) -> Any:
     if not tk.current_user or not tk.current_user.is_authenticated:
         return tk.h.redirect_to("user.login", came_from=tk.request.path)
     term = _call("hhs_glossary_term_show", {"id": slug}) if slug else None
-    data, errors = {}, {}
+    data: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
     if tk.request.method == "POST":
-        data, errors = _form_data()
+        data = _form_data(term)
+        propose = tk.request.form.get("intent") == "propose"
         try:
-            if errors:  # report the other fields' errors too, without saving anything
-                rest = {k: v for k, v in data.items() if k not in errors}
-                _, others = tk.navl_validate(rest, schema.term_update() if slug else schema.term_create(), _context())
-                raise tk.ValidationError({**others, **errors})
             if slug:
                 result = tk.get_action("hhs_glossary_term_update")(_context(), {**data, "id": slug})
                 if result.get("pending_revision"):
-                    tk.h.flash_notice(tk._("Your change waits for the Data Governance Board's review."))
+                    tk.h.flash_success(tk._("Change saved. It waits for the Data Governance Board's review."))
+                else:
+                    tk.h.flash_success(tk._("Term saved."))
             else:
                 result = tk.get_action("hhs_glossary_term_create")(_context(), data)
-                if result["similar"]:
-                    tk.h.flash_notice(
-                        tk._("Similar terms exist: {terms}. Check it is not a duplicate before you propose it.").format(
-                            terms=", ".join(s["label"] for s in result["similar"])
-                        )
-                    )
+                if propose:
+                    tk.get_action("hhs_glossary_term_propose")(_context(), {"id": result["slug"]})
+                    tk.h.flash_success(tk._("Term proposed. The Data Governance Board reviews it next."))
+                else:
+                    tk.h.flash_success(tk._("Draft saved. Propose it for review when it is ready."))
             return tk.h.redirect_to("hhs_glossary.read", slug=result["slug"])
         except tk.ValidationError as e:
             errors = e.error_dict
@@ -149,29 +162,46 @@ def _form(slug: str | None) -> Any:
             **term,
             "parent": (term["parent"] or {}).get("slug", ""),
             "steward": (term["steward"] or {}).get("name", ""),
-            "related": [{"term": r["slug"], "type": r["type"]} for r in term["related"]],
         }
-    for key in ("related", "references", "exact_matches"):
-        if not isinstance(data.get(key, ""), str):
-            data[key] = json.dumps(data[key]) if data[key] else ""
+    if term and tk.request.method != "POST":
+        data["related"] = [{"term": r["slug"], "type": r["type"]} for r in term["related"]]
+    form = dict(data)
+    form["related_terms"] = [r["term"] for r in data.get("related") or []]
+    form["parent"] = [data["parent"]] if data.get("parent") else []
+    form["references"] = "\n".join(
+        f"{r['name']} | {r['url']}" if r.get("url") and r.get("name") != r.get("url") else r.get("url") or r["name"]
+        for r in data.get("references") or []
+    )
+    # The rows of codes a term has, and two empty ones to add to.
+    form["exact_matches"] = list(data.get("exact_matches") or []) + [{}, {}]
     for key in FORM_LISTS:
         if isinstance(data.get(key), list):
-            data[key] = ", ".join(data[key])
-    similar = []
-    if not slug and tk.request.method == "POST" and data.get("label"):
-        similar = tk.get_action("hhs_glossary_term_similar")(
-            _context(), {"label": data["label"], "definition": data.get("definition", "")}
-        )
+            form[key] = ", ".join(data[key])
     return tk.render(
         "hhs_glossary/form.html",
         {
             "term": term,
-            "data": data,
+            "data": form,
             "errors": errors,
-            "similar": similar,
-            "error_summary": {k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in errors.items()},
+            "error_summary": {
+                _FIELD_LABELS.get(k, k): "; ".join(map(str, v)) if isinstance(v, list) else str(v)
+                for k, v in errors.items()
+            },
         },
     )
+
+
+_FIELD_LABELS = {
+    "label": "Preferred label",
+    "slug": "URL name",
+    "definition": "Definition",
+    "related": "Related terms",
+    "references": "References",
+    "exact_matches": "Codes in standard systems",
+    "parent": "Broader term",
+    "steward": "Steward division",
+    "owners": "Owners",
+}
 
 
 @glossary.route("/glossary/new", methods=["GET", "POST"])

@@ -252,3 +252,47 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
     page.wait_for_load_state()
     assert page.url.endswith("/dataset/inpatient-stays"), page.url
     assert page.get_by_text("by hospital").count() == 1
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
+def test_propose_a_term_with_live_duplicates_then_a_board_member_approves_it(live_server, browser):
+    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
+    proposer = ckan_factories.User(password=PASSWORD)
+    reviewer = ckan_factories.User(password=PASSWORD)
+    helpers.call_action("organization_member_create", id=board["id"], username=reviewer["name"], role="editor")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _log_in(page, live_server, proposer)
+    page.goto(live_server + "/glossary/new")
+    page.wait_for_load_state("networkidle")
+    page.fill("#field-label", "Beneficiary")  # already a term: shown while typing, before saving
+    page.get_by_role("link", name="Beneficiary").first.wait_for()
+    _axe(page, "staff-glossary-new-duplicates")
+    page.fill("#field-label", "Enrollee")
+    page.fill("#field-definition", "A person enrolled in a health plan for a period of coverage.")
+    page.focus("#field-related_terms")
+    page.keyboard.type("benef")
+    page.wait_for_selector("#field-related_terms-listbox [role=option]")
+    page.keyboard.press("Enter")
+    page.fill("#field-references", "CMS glossary | https://www.cms.gov/glossary")
+    page.select_option("select[name=exact_matches__0__system]", "LOINC")
+    page.fill("input[name=exact_matches__0__code]", "8302-2")
+    _axe(page, "staff-glossary-new-filled")
+    page.get_by_role("button", name="Propose for review").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/glossary/enrollee"), page.url
+    assert page.get_by_text("Term proposed.").count() == 1
+    _axe(page, "staff-glossary-proposed")
+    term = helpers.call_action("hhs_glossary_term_show", id="enrollee")
+    assert term["status"] == "in_review"
+    assert [r["slug"] for r in term["related"]] == ["beneficiary"]
+
+    reviewer_page = browser.new_context().new_page()
+    _log_in(reviewer_page, live_server, reviewer)
+    _check(reviewer_page, live_server + "/glossary/review", "board-glossary-review")
+    approve = reviewer_page.locator("form.hhs-step--approve:has(input[name=came_from])").first
+    approve.locator("input[name=message]").fill("Matches CMS usage.")
+    approve.get_by_role("button", name="Approve").click()
+    reviewer_page.wait_for_load_state()
+    assert helpers.call_action("hhs_glossary_term_show", id="enrollee")["status"] == "approved"
+    _axe(reviewer_page, "board-glossary-approved")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from unittest.mock import ANY
 
 import pytest
 
@@ -42,16 +43,26 @@ def test_propose_on_the_form_then_approve_in_the_review_queue(app, board):
             "slug": "",  # the optional field, as a browser sends it left empty
             "definition": "A contact between a patient and a provider.",
             "synonyms": "visit, contact",
-            "references": '[{"name": "USCDI", "url": "https://www.healthit.gov/"}]',
+            "references": "USCDI | https://www.healthit.gov/\nhttps://www.cms.gov/glossary\n\n",
+            "exact_matches__0__system": "LOINC",
+            "exact_matches__0__code": "8302-2",
+            "exact_matches__1__system": "",
+            "exact_matches__1__code": "",
+            "intent": "propose",  # one step: saved and sent for review
         },
     )
     assert response.status_code == 302
     term = helpers.call_action("hhs_glossary_term_show", id="encounter-b-visit-b")
     assert term["synonyms"] == ["visit", "contact"]
+    assert term["status"] == "in_review"
+    assert [(r["name"], r["url"]) for r in term["references"]] == [
+        ("USCDI", "https://www.healthit.gov/"),
+        ("https://www.cms.gov/glossary", "https://www.cms.gov/glossary"),
+    ]
+    assert [(c["system"], c["code"]) for c in term["exact_matches"]] == [("LOINC", "8302-2")]
 
     page = app.get("/glossary/encounter-b-visit-b", headers=_auth("proposer")).get_data(as_text=True)
     assert "Encounter &lt;b&gt;visit&lt;/b&gt;" in page  # escaped
-    app.post("/glossary/encounter-b-visit-b/propose", headers=_auth("proposer"), data={})
     queue = app.get("/glossary/review", headers=_auth("reviewer")).get_data(as_text=True)
     assert "encounter-b-visit-b/approve" in queue
     assert app.get("/glossary/review", headers=_auth("proposer")).status_code == 403
@@ -59,13 +70,16 @@ def test_propose_on_the_form_then_approve_in_the_review_queue(app, board):
     assert helpers.call_action("hhs_glossary_term_show", id="encounter-b-visit-b")["status"] == "approved"
 
 
-def test_form_errors_name_the_field(app, board):
+def test_form_errors_name_the_field_all_at_once(app, board):
     response = app.post(
-        "/glossary/new", headers=_auth("proposer"), data={"label": "X", "definition": "", "related": "not json"}
+        "/glossary/new",
+        headers=_auth("proposer"),
+        data={"label": "X", "definition": "", "exact_matches__0__system": "LOINC", "intent": "propose"},
     )
     body = response.get_data(as_text=True)
-    assert "definition: Missing value" in body
-    assert "Not valid JSON" in body
+    assert "Definition: Missing value" in body
+    assert "Codes in standard systems:" in body and "code" in body
+    assert helpers.call_action("hhs_glossary_term_list", context={"user": "proposer"})["count"] == 0
 
 
 def test_forms_carry_the_csrf_token(app, board):
@@ -104,6 +118,6 @@ def test_browse_and_find_datasets_by_term(app, board):
     search = app.get("/dataset/?glossary_term=npi").get_data(as_text=True)
     assert "Provider directory" in search and "Unrelated" not in search
     assert app.get("/api/2/util/hhs_glossary/autocomplete?incomplete=nati").json == {
-        "ResultSet": {"Result": [{"Name": "npi", "Label": "National Provider Identifier"}]}
+        "ResultSet": {"Result": [{"Name": "npi", "Label": "National Provider Identifier", "Definition": ANY}]}
     }
     assert dataset["glossary_terms"] == ["npi"]
