@@ -36,7 +36,7 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_glossary_revision_compare": ({**DRAFT, "old": 1, "new": 1}, False, False),
     "hhs_glossary_term_similar": ({"label": "Draft term"}, False, True),  # lists only what the caller may see
     "hhs_glossary_term_create": ({"label": "x", "definition": "y"}, False, True),
-    "hhs_glossary_term_update": (DRAFT, False, True),  # the action makes an outsider's change a proposal
+    "hhs_glossary_term_update": (DRAFT, False, False),  # on an approved term anyone logged in proposes
     "hhs_glossary_term_propose": (DRAFT, False, False),
     "hhs_glossary_term_approve": (DRAFT, False, False),
     "hhs_glossary_term_reject": (DRAFT, False, False),

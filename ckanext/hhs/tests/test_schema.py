@@ -105,7 +105,8 @@ class TestDatasetSchema:
 
     def test_empty_optional_numbers_are_absent_not_an_error(self):
         # What every browser sends for the number fields left blank (this was an HTTP 500).
-        counts = {f: "" for f in ("number_of_records", "number_of_unique_individuals", "min_typical_age", "max_typical_age")}
+        fields = ("number_of_records", "number_of_unique_individuals", "min_typical_age", "max_typical_age")
+        counts = dict.fromkeys(fields, "")
         pkg = helpers.call_action("package_create", **_dataset(**counts))
         assert all(pkg.get(f) in (None, "") for f in counts)
         with pytest.raises(tk.ValidationError) as e:

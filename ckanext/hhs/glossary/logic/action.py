@@ -18,6 +18,9 @@ from .. import model as gm
 from .. import permissions, similarity
 from . import schema
 
+# "No check": the viewer of code that sees every term (imports, the CLI, the board's own queue).
+ANYONE: Any = object()
+
 
 def _all_or_nothing(action: Any) -> Any:
     """A write action that fails leaves nothing behind: its session changes are rolled back."""
@@ -67,10 +70,10 @@ def hhs_glossary_term_create(context: Context, data_dict: DataDict) -> dict[str,
     _apply(term, data_dict)
     model.Session.add(term)
     model.Session.flush()
-    _apply_links(term, data_dict)
+    _apply_links(term, data_dict, viewer=user)
     _revise(term, user, "create", data_dict.get("message", ""))
     model.Session.commit()
-    result = _dictize(term, full=True)
+    result = _dictize(term, full=True, viewer=user)
     result["similar"] = _similar_to(term, user)
     return result
 
@@ -84,7 +87,7 @@ def hhs_glossary_term_show(context: Context, data_dict: DataDict) -> dict[str, A
     :rtype: dict
     """
     tk.check_access("hhs_glossary_term_show", context, data_dict)
-    return _dictize(_get(data_dict["id"]), full=True)
+    return _dictize(_get(data_dict["id"]), full=True, viewer=permissions.user_of(context))
 
 
 @validate(schema.term_update)
@@ -106,15 +109,15 @@ def hhs_glossary_term_update(context: Context, data_dict: DataDict) -> dict[str,
     term = _get(data_dict["id"])
     if _edits_directly(user, term):
         _apply(term, data_dict)
-        _apply_links(term, data_dict)
+        _apply_links(term, data_dict, viewer=user)
         _revise(term, user, "update", data_dict.get("message", ""))
         model.Session.commit()
-        return _dictize(term, full=True)
+        return _dictize(term, full=True, viewer=user)
     # Checked now, applied on approval: the proposal is validated against the term as it is.
     proposal = _proposed(term, data_dict)
     revision = _revise(term, user, "update", data_dict.get("message", ""), pending=True, data=proposal)
     model.Session.commit()
-    return {**_dictize(term, full=True), "pending_revision": revision.number}
+    return {**_dictize(term, full=True, viewer=user), "pending_revision": revision.number}
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -207,7 +210,7 @@ def _transition(
     term.modified = _now()
     _revise(term, user, action, data_dict.get("message", ""))
     model.Session.commit()
-    return _dictize(term, full=True)
+    return _dictize(term, full=True, viewer=user)
 
 
 def _review(context: Context, data_dict: DataDict, approve: bool) -> dict[str, Any]:
@@ -231,7 +234,7 @@ def _review_change(context: Context, data_dict: DataDict, approve: bool) -> dict
         term, user, "approve" if approve else "reject", data_dict.get("message", "") or f"revision {revision.number}"
     )
     model.Session.commit()
-    return _dictize(term, full=True)
+    return _dictize(term, full=True, viewer=user)
 
 
 # ---------------------------------------------------------------- reading
@@ -252,7 +255,8 @@ def hhs_glossary_term_list(context: Context, data_dict: DataDict) -> dict[str, A
     :returns: ``count`` and ``results``
     """
     tk.check_access("hhs_glossary_term_list", context, data_dict)
-    query = model.Session.query(gm.Term).filter(permissions.visible(permissions.user_of(context)))
+    viewer = permissions.user_of(context)
+    query = model.Session.query(gm.Term).filter(permissions.visible(viewer))
     if data_dict.get("status"):
         query = query.filter(gm.Term.status == data_dict["status"])
     if data_dict.get("steward"):
@@ -262,7 +266,7 @@ def hhs_glossary_term_list(context: Context, data_dict: DataDict) -> dict[str, A
     if data_dict.get("letter"):
         query = query.filter(sa.func.upper(sa.func.left(gm.Term.label, 1)) == data_dict["letter"][:1].upper())
     if data_dict.get("parent"):
-        query = query.filter(gm.Term.parent_id == _get(data_dict["parent"], field="parent").id)
+        query = query.filter(gm.Term.parent_id == _get(data_dict["parent"], field="parent", viewer=viewer).id)
     if data_dict.get("q"):
         words = similarity.normalise(data_dict["q"]).split()
         for word in words:
@@ -275,7 +279,7 @@ def hhs_glossary_term_list(context: Context, data_dict: DataDict) -> dict[str, A
         .limit(data_dict.get("limit", 100))
         .all()
     )
-    return {"count": count, "results": [_dictize(t) for t in terms]}
+    return {"count": count, "results": [_dictize(t, viewer=viewer) for t in terms]}
 
 
 @tk.side_effect_free
@@ -323,8 +327,9 @@ def hhs_glossary_term_similar(context: Context, data_dict: DataDict) -> list[dic
     """
     tk.check_access("hhs_glossary_term_similar", context, data_dict)
     names = [data_dict.get("label", ""), *data_dict.get("synonyms", [])]
-    exclude = _get(data_dict["exclude"]).id if data_dict.get("exclude") else None
-    return _similar(names, data_dict.get("definition", ""), exclude, permissions.user_of(context))
+    viewer = permissions.user_of(context)
+    exclude = _get(data_dict["exclude"], field="exclude", viewer=viewer).id if data_dict.get("exclude") else None
+    return _similar(names, data_dict.get("definition", ""), exclude, viewer)
 
 
 @tk.side_effect_free
@@ -680,9 +685,10 @@ def _user(context: Context, required: bool = True) -> model.User | None:
     return user
 
 
-def _get(ref: str, field: str = "id") -> gm.Term:
+def _get(ref: str, field: str = "id", viewer: Any = ANYONE) -> gm.Term:
+    """The term `ref` names; one the viewer may not see is not found either (its existence is not told)."""
     term = gm.Term.by_slug_or_id(ref)
-    if term is None:
+    if term is None or (viewer is not ANYONE and not permissions.may_see(viewer, term)):
         if field == "id":
             raise tk.ObjectNotFound(tk._("Glossary term not found: {term}").format(term=ref))
         raise tk.ValidationError({field: [tk._('"{term}" is not a glossary term').format(term=ref)]})
@@ -730,10 +736,10 @@ def _apply(term: gm.Term, data: dict[str, Any]) -> None:
     term.modified = _now()
 
 
-def _apply_links(term: gm.Term, data: dict[str, Any]) -> None:
-    """Parent and related terms: they must exist, and the hierarchy may not loop."""
+def _apply_links(term: gm.Term, data: dict[str, Any], viewer: Any = ANYONE) -> None:
+    """Parent and related terms: they must exist (for the viewer), and the hierarchy may not loop."""
     if "parent" in data:
-        parent = _get(data["parent"], field="parent") if data["parent"] else None
+        parent = _get(data["parent"], field="parent", viewer=viewer) if data["parent"] else None
         if parent:
             chain, node = [term.slug], parent
             while node is not None:
@@ -753,7 +759,7 @@ def _apply_links(term: gm.Term, data: dict[str, Any]) -> None:
     if "related" in data:
         model.Session.query(gm.Relation).filter(gm.Relation.term_id == term.id).delete()
         for item in data["related"]:
-            other = _get(item["term"], field="related")
+            other = _get(item["term"], field="related", viewer=viewer)
             if other.id == term.id:
                 raise tk.ValidationError(
                     {"related": [tk._("{term} cannot be related to itself").format(term=term.slug)]}
@@ -807,7 +813,8 @@ def _revise(
     return revision
 
 
-def _dictize(term: gm.Term, full: bool = False) -> dict[str, Any]:
+def _dictize(term: gm.Term, full: bool = False, viewer: Any = ANYONE) -> dict[str, Any]:
+    """A term as the actions return it; linked terms the viewer may not see are left out."""
     out: dict[str, Any] = {f: getattr(term, f) for f in (*gm.TEXT_FIELDS, *gm.LIST_FIELDS)}
     out.update(
         id=term.id,
@@ -815,15 +822,20 @@ def _dictize(term: gm.Term, full: bool = False) -> dict[str, Any]:
         review_note=term.review_note,
         created=term.created.isoformat(),
         modified=term.modified.isoformat(),
-        parent=_brief(term.parent_id),
-        replaced_by=_brief(term.replaced_by_id),
+        parent=_brief(term.parent_id, viewer),
+        replaced_by=_brief(term.replaced_by_id, viewer),
         steward=_org(term.steward_org_id),
         proposed_by=model.Session.query(model.User.name).filter(model.User.id == term.proposed_by).scalar(),
     )
     if full:
-        children = model.Session.query(gm.Term).filter(gm.Term.parent_id == term.id).order_by(gm.Term.label)
-        out["narrower"] = [{"slug": c.slug, "label": c.label, "status": c.status} for c in children]
-        out["related"] = [{**_brief(r.related_id), "type": r.relation_type} for r in gm.relations_of(term.id)]
+        children = model.Session.query(gm.Term).filter(gm.Term.parent_id == term.id)
+        if viewer is not ANYONE:
+            children = children.filter(permissions.visible(viewer))
+        out["narrower"] = [
+            {"slug": c.slug, "label": c.label, "status": c.status} for c in children.order_by(gm.Term.label)
+        ]
+        related = [(_brief(r.related_id, viewer), r.relation_type) for r in gm.relations_of(term.id)]
+        out["related"] = [{**brief, "type": kind} for brief, kind in related if brief]
         out["pending_changes"] = [
             r.number
             for r in model.Session.query(gm.Revision.number).filter(
@@ -833,10 +845,13 @@ def _dictize(term: gm.Term, full: bool = False) -> dict[str, Any]:
     return out
 
 
-def _brief(term_id: str | None) -> dict[str, str] | None:
+def _brief(term_id: str | None, viewer: Any = ANYONE) -> dict[str, str] | None:
     if not term_id:
         return None
-    row = model.Session.query(gm.Term.slug, gm.Term.label, gm.Term.status).filter(gm.Term.id == term_id).first()
+    query = model.Session.query(gm.Term.slug, gm.Term.label, gm.Term.status).filter(gm.Term.id == term_id)
+    if viewer is not ANYONE:
+        query = query.filter(permissions.visible(viewer))
+    row = query.first()
     return {"slug": row[0], "label": row[1], "status": row[2]} if row else None
 
 

@@ -84,8 +84,9 @@ def hhs_glossary_term_create(context: Context, data_dict: DataDict) -> AuthResul
 
 
 def hhs_glossary_term_update(context: Context, data_dict: DataDict) -> AuthResult:
-    # Anyone logged in; the action decides between editing and proposing a change.
-    return _logged_in(context, tk._("change a term"))
+    # Anyone logged in who may see the term; the action decides between editing and proposing a change.
+    logged_in = _logged_in(context, tk._("change a term"))
+    return _visible(context, data_dict) if logged_in["success"] else logged_in
 
 
 def hhs_glossary_term_propose(context: Context, data_dict: DataDict) -> AuthResult:

@@ -135,6 +135,39 @@ class TestPermissions:
         assert [t["slug"] for t in act("hhs_glossary_term_similar", "proposer", **check)] == ["medicare-beneficiary"]
         assert [t["slug"] for t in act("hhs_glossary_term_similar", "reviewer", **check)] == ["medicare-beneficiary"]
 
+    def test_a_draft_is_neither_shown_nor_confirmed_through_other_actions(self, app, people):
+        approved()
+        act(
+            "hhs_glossary_term_create",
+            "proposer",
+            slug="secret-draft",
+            label="Secret draft",
+            definition="Not for others yet.",
+            parent="medicare-beneficiary",
+        )
+        for user in ("outsider", ""):
+            with pytest.raises((tk.NotAuthorized, tk.ObjectNotFound)):
+                act("hhs_glossary_term_update", user, id="secret-draft", definition="Mine now.")
+            # Naming the draft answers exactly as naming a term that does not exist.
+            for action, field in (("hhs_glossary_term_list", "parent"), ("hhs_glossary_term_similar", "exclude")):
+                if user == "" and action == "hhs_glossary_term_similar":
+                    continue
+                errors = []
+                for ref in ("secret-draft", "no-such-term"):
+                    with pytest.raises(tk.ValidationError) as e:
+                        act(action, user, label="x", **{field: ref})
+                    errors.append(e.value.error_dict[field][0].replace(ref, "REF"))
+                assert errors[0] == errors[1]
+            shown = act("hhs_glossary_term_show", user, id="medicare-beneficiary")
+            assert shown["narrower"] == []
+        assert [
+            t["slug"] for t in act("hhs_glossary_term_show", "proposer", id="medicare-beneficiary")["narrower"]
+        ] == ["secret-draft"]
+        assert act("hhs_glossary_revision_list", "reviewer", id="secret-draft")[0]["pending"] is False
+        page = app.get("/glossary/medicare-beneficiary").get_data(as_text=True)
+        assert "Secret draft" not in page
+        assert "secret-draft" not in app.get("/glossary.ttl").get_data(as_text=True)
+
     def test_a_reviewer_who_rewrote_a_proposal_may_not_approve_it(self, people):
         act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
         act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
