@@ -6,6 +6,7 @@ impact. Screenshots of each page are kept under var/screenshots/ (git-ignored) a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -296,3 +297,43 @@ def test_propose_a_term_with_live_duplicates_then_a_board_member_approves_it(liv
     reviewer_page.wait_for_load_state()
     assert helpers.call_action("hhs_glossary_term_show", id="enrollee")["status"] == "approved"
     _axe(reviewer_page, "board-glossary-approved")
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_an_editor_adds_a_harvest_source_and_reads_its_report(live_server, browser, catalog_server):
+    from ckanext.harvest.model import HarvestJob
+    from ckanext.harvest.tests.lib import run_harvest_job
+    from ckanext.hhs import vocab
+    from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
+
+    with open(os.path.join(vocab.DATA, "demo", "cms-data.json"), encoding="utf-8") as f:
+        catalog = json.load(f)
+    catalog["dataset"] = catalog["dataset"][:3]
+    url = catalog_server.serve("/data.json", json.dumps(catalog))
+    user = ckan_factories.Sysadmin(password=PASSWORD)
+    division = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services", acronym="CMS")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _log_in(page, live_server, user)
+    page.get_by_role("link", name="Harvest", exact=True).click()
+    page.wait_for_load_state()
+    _axe(page, "staff-harvest-sources")
+    _check(page, live_server + "/harvest/new", "staff-harvest-new")
+    page.fill("#field-url", url)
+    page.fill("#field-title", "CMS catalog")
+    page.check("input[name=source_type][value=hhs_datajson]")
+    page.select_option("#field-organizations", division["id"], force=True)
+    page.click("form#source-new input#save")
+    page.wait_for_load_state()
+    source = helpers.call_action("harvest_source_show", id="cms-catalog")
+    assert source["url"] == url
+
+    job = helpers.call_action("harvest_job_create", source_id=source["id"], run=False)
+    run_harvest_job(HarvestJob.get(job["id"]), HhsHarvestPlugin())
+    _check(page, live_server + "/harvest/cms-catalog", "staff-harvest-source")
+    assert page.get_by_text("0 errors").count() == 1
+    assert page.locator("[data-diff=error].bg-danger").count() == 0  # no red badge for no errors
+    page.get_by_role("link", name="Report of this harvest").click()
+    page.wait_for_load_state()
+    assert f"/job/{job['id']}" in page.url
+    _axe(page, "staff-harvest-report")
