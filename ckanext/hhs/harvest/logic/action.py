@@ -135,6 +135,23 @@ def harvest_source_show_status(up_func: Any, context: Context, data_dict: DataDi
     return status
 
 
+@tk.chained_action
+@tk.side_effect_free
+def harvest_source_list(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    # ckanext-harvest lists every source, private and deleted ones too, to anonymous callers (and
+    # checks no auth at all).
+    tk.check_access("harvest_source_list", context, data_dict)
+    return [source for source in up_func(context, data_dict) if _may_see(context.get("user"), source["id"])]
+
+
+def _may_see(user: str | None, source_id: str) -> bool:
+    try:
+        tk.check_access("package_show", {"model": model, "user": user or ""}, {"id": source_id})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return False
+    return True
+
+
 def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:
     """A harvest source is an http(s) URL that passes the fetch guard; server paths are the CLI's."""
     if package_type != "harvest" or "url" not in data_dict:

@@ -180,6 +180,33 @@ class TestHarvestSources:
         page = app.get(f"/harvest/{source['name']}").get_data(as_text=True)
         assert "is a required property" not in page
 
+    def test_private_and_deleted_sources_are_listed_only_to_their_division(self, staff, catalog_server):
+        url = catalog_server.serve("/data.json", "{}")
+        public = _source(url, staff["cms"], "cms_editor")
+        hidden = helpers.call_action(
+            "harvest_source_create",
+            name="private-source",
+            title="Private source",
+            url=catalog_server.serve("/private.json", "{}"),
+            source_type="hhs_datajson",
+            owner_org=staff["cms"]["id"],
+            private=True,
+        )
+        gone = helpers.call_action(
+            "harvest_source_create",
+            name="gone-source",
+            title="Gone",
+            url=catalog_server.serve("/gone.json", "{}"),
+            source_type="hhs_datajson",
+            owner_org=staff["cms"]["id"],
+        )
+        helpers.call_action("harvest_source_delete", id=gone["id"])
+        assert {s["id"] for s in act("harvest_source_list", "")} == {public["id"]}
+        # ckanext-harvest lists nothing to logged-in users outside its "publisher" profile; never more.
+        assert {s["id"] for s in act("harvest_source_list", "outsider")} <= {public["id"]}
+        everything = {s["id"] for s in helpers.call_action("harvest_source_list", context=_sysadmin())}
+        assert everything >= {public["id"], hidden["id"]}
+
 
 class TestDcatHarvesterGuard:
     def _run(self, source):
