@@ -6,7 +6,13 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-__all__ = ["hhs_lakehouse_table", "hhs_lakehouse_join_keys", "hhs_lakehouse_suggestions", "hhs_lakehouse_size"]
+__all__ = [
+    "hhs_lakehouse_has_glossary",
+    "hhs_lakehouse_table",
+    "hhs_lakehouse_join_keys",
+    "hhs_lakehouse_suggestions",
+    "hhs_lakehouse_size",
+]
 
 
 def _call(action: str, data: dict[str, Any]) -> Any:
@@ -37,3 +43,9 @@ def hhs_lakehouse_size(value: int | None) -> str:
             return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
         size /= 1024
     return str(value)
+
+
+def hhs_lakehouse_has_glossary() -> bool:
+    import ckan.plugins as p
+
+    return p.plugin_loaded("hhs_glossary")

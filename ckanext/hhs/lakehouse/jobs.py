@@ -89,10 +89,11 @@ def refresh(resource_ids: list[str], progress: Callable[[int], Any] | None = Non
     for resource_id in resource_ids:
         try:
             results.append(_refresh_one(resource_id))
-        except Exception:
+        except Exception as e:  # noqa: BLE001 (one table's failure never stops the others)
             model.Session.rollback()
             log.exception("lakehouse refresh of %s failed", resource_id)
-            results.append({"id": resource_id, "status": "error", "error": "Unexpected error; see the log"})
+            error = config.redact(f"Unexpected error ({type(e).__name__}: {e})")[:500]
+            results.append({"id": resource_id, "status": "error", "error": error})
         if progress:
             progress(1)
     return results
@@ -135,9 +136,12 @@ def _record_drift(package: model.Package, row: lm.LakehouseTable, change: dict[s
 
         from ckanext.activity.model import Activity
 
-        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+        # The site user's activities are hidden from streams: the drift is shown as the registering steward's.
+        actor = (
+            row.registered_by or model.User.get(tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]).id
+        )
         activity = Activity(
-            user_id=site_user["id"],
+            user_id=actor,
             object_id=package.id,
             activity_type=ACTIVITY_TYPE,
             data={

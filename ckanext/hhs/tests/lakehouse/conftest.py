@@ -8,6 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import ckan.plugins.toolkit as tk
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.tests import factories
 
 PLUGINS = "activity hhs hhs_glossary hhs_lakehouse scheming_datasets scheming_organizations dcat"
 
@@ -68,3 +72,66 @@ def clean_db(reset_db, migrate_db_for):
     reset_db()
     for plugin in ("activity", "hhs_glossary", "hhs_lakehouse"):
         migrate_db_for(plugin)
+
+
+def act(name: str, user: str, **data):
+    return helpers.call_action(name, context={"user": user, "ignore_auth": False}, **data)
+
+
+@pytest.fixture
+def people():
+    cms = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services")
+    cdc = factories.Division(name="cdc", title="Centers for Disease Control and Prevention", bureau_code="009:20")
+    users = {n: ckan_factories.User(name=n)["name"] for n in ("cms-steward", "cdc-steward", "analyst", "outsider")}
+    helpers.call_action("organization_member_create", id=cms["id"], username="cms-steward", role="admin")
+    helpers.call_action("organization_member_create", id=cdc["id"], username="cdc-steward", role="editor")
+    helpers.call_action("organization_member_create", id=cms["id"], username="analyst", role="member")
+    helpers.call_action("organization_member_create", id=cdc["id"], username="analyst", role="member")
+    return {"cms": cms, "cdc": cdc, **users}
+
+
+def lake_dataset(org: dict, name: str, fmt: str, uri: str = "", **fields) -> tuple[dict, dict]:
+    dataset = factories.HhsDataset(
+        owner_org=org["id"],
+        name=name,
+        resources=[{"url": "https://example.com/x", "name": f"{name} table", "resource_kind": "lakehouse"}],
+        **fields,
+    )
+    resource = dataset["resources"][0]
+    return dataset, resource
+
+
+def register(user: str, resource: dict, uri: str, fmt: str, **extra) -> dict:
+    return act(
+        "hhs_lakehouse_table_register", user, id=resource["id"], table_uri=uri, table_format=fmt, queue=False, **extra
+    )
+
+
+def approved_term(slug: str, label: str, synonyms: list[str], abbreviation: str = "") -> None:
+    helpers.call_action(
+        "hhs_glossary_import",
+        context={"user": ckan_factories.Sysadmin()["name"], "ignore_auth": False},
+        rows=[
+            {
+                "name": slug,
+                "displayName": label,
+                "description": f"The {label} used to identify a U.S. state.",
+                "synonyms": synonyms,
+                "abbreviation": abbreviation,
+                "status": "approved",
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def linked(people, lake):
+    """A CMS Delta table and a CDC Iceberg table, both with a state FIPS column, and the glossary term."""
+    approved_term("state-fips-code", "State FIPS code", ["state FIPS", "StateFIPS"], "FIPS")
+    cms_path = write_delta(str(lake / "cms_enrollment"), cms_enrollment())
+    cdc_path = write_iceberg("file://" + str(lake / "cdc_cases"), "cdc", "cases", cdc_cases())
+    _, cms_res = lake_dataset(people["cms"], "cms-enrollment", "delta")
+    _, cdc_res = lake_dataset(people["cdc"], "cdc-cases", "iceberg", private=True)
+    register("cms-steward", cms_res, cms_path, "delta")
+    register("cdc-steward", cdc_res, cdc_path, "iceberg")
+    return {"cms": cms_res, "cdc": cdc_res}

