@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "humanize_entity_type",
+    "user_image",
     "hhs_collection_members",
     "hhs_collection_parent",
     "hhs_bureau_label",
@@ -138,6 +139,20 @@ def hhs_drop_nav_items(tabs: str, *hrefs: str) -> Markup:
     """Navigation items CKAN and plugins built, without those linking to `hrefs` (e.g. Groups)."""
     items = _NAV_ITEM.findall(str(tabs))
     return Markup("".join(i for i in items if not any(f'href="{href}"' in i for href in hrefs)))
+
+
+@tk.chained_helper
+def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -> Any:
+    """A user's picture when it was uploaded to the hub; otherwise their initials, drawn here: no
+    image is fetched from another site (Gravatar and outside URLs are out of reach on HHS networks)."""
+    user = model.User.get(user_id)
+    if user is None:
+        return ""
+    if user.image_url and not user.image_url.startswith(("http://", "https://", "//")):
+        return next_helper(user_id, size)
+    name = user.fullname or user.name
+    initials = "".join(word[0] for word in name.split()[:2]).upper() or "?"
+    return tk.h.snippet("hhs/snippets/avatar.html", initials=initials, name=name, size=size)
 
 
 # ---------------------------------------------------------------- values in words

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ckan.tests import factories as ckan_factories
@@ -98,9 +100,12 @@ class TestPages:
         assert "/organization/cdc/data.json" in read and "/organization/cdc/catalog.ttl" in read
 
     def test_logged_in_users_get_an_avatar_drawn_locally(self, app):
-        user = ckan_factories.UserWithToken()
+        user = ckan_factories.UserWithToken(fullname="Ada Lovelace", image_url="https://example.com/ada.png")
         page = app.get("/dataset/", headers={"Authorization": user["token"]}).get_data(as_text=True)
-        assert "gravatar.com" not in page
+        assert "gravatar.com" not in page and "example.com/ada.png" not in page
+        assert re.search(
+            r'<span class="user-image hhs-avatar" role="img" aria-label="Ada Lovelace"[^>]*>AL</span>', page
+        )
 
     def test_dataset_page_groups_filled_fields_in_words(self, app):
         dataset = factories.HhsDataset(
