@@ -97,7 +97,9 @@ def clean_text(value: Any, path: str = "$") -> tuple[Any, list[str]]:
         if isinstance(v, dict):
             out = {}
             for key, item in v.items():
-                safe_key = clean(key, f"{where}.{key!r}") if isinstance(key, str) else key
+                safe_key = _UNSTORABLE.sub(REPLACEMENT, key) if isinstance(key, str) else key
+                if safe_key != key:  # a property name: the path names it as it is now
+                    fixed.append(f"{where}.{safe_key}")
                 out[safe_key] = clean(item, f"{where}.{safe_key}")
             return out
         return v
@@ -220,7 +222,12 @@ def _to_resource(dist: dict[str, Any]) -> dict[str, Any]:
     for key, value in dist.items():
         if key in ("downloadURL", "accessURL", "@type"):
             continue
-        res[_DISTRIBUTION.get(key, f"pod_{key}")] = value
+        if key in _DISTRIBUTION:
+            res[_DISTRIBUTION[key]] = value
+        elif isinstance(value, (str, int, float, bool)):
+            # Objects and lists (extension properties) stay in the kept record only: CKAN's resource
+            # extras take scalars (a list there reads as sub-records to its validation).
+            res[f"pod_{key}"] = value
     return res
 
 

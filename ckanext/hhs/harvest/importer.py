@@ -90,10 +90,17 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
                 raw = f.read(config.max_fetch_bytes() + 1)
         except OSError as e:
             raise CatalogError(f"Cannot read {source}: {e.strerror}") from e
+        except ValueError as e:  # a NUL in the path
+            raise CatalogError(f"Cannot read {source!r}: {e}") from e
         if len(raw) > config.max_fetch_bytes():
             raise CatalogError(f"{source} is larger than {config.max_fetch_bytes()} bytes, the limit for a catalog")
     try:
-        catalog = json.loads(raw)
+        try:
+            catalog = json.loads(raw)
+        except UnicodeDecodeError:
+            # Bytes that are not UTF-8 become lone surrogates here, which plan() replaces with U+FFFD
+            # and reports by JSON path, as it does the escapes of lone surrogates.
+            catalog = json.loads(raw.decode("utf-8", "surrogateescape"))
     except ValueError as e:
         raise CatalogError(f"{source} is not JSON: {e}") from e
     except RecursionError as e:

@@ -42,5 +42,12 @@ def import_catalog(user: str, source: str, division: str, withdraw: str, force: 
     if job is not None:
         job.meta["total"] = len(catalog["dataset"])
         job.save_meta()
-    report = importer.import_catalog(context, catalog, division, source, withdraw, progress=progress, force=force)
+    try:
+        report = importer.import_catalog(context, catalog, division, source, withdraw, progress=progress, force=force)
+    except Exception as e:  # each record is already its own transaction; this is the catalog as a whole
+        log.exception("Import of %s into %s stopped", source, division)
+        return {
+            "error": tk._("The import stopped on an unexpected error; the server log has the detail"),
+            "error_detail": repr(e),
+        }
     return report.as_dict()
