@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
@@ -26,6 +27,7 @@ class HhsPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
     def update_config(self, config: CKANConfig):
@@ -39,6 +41,14 @@ class HhsPlugin(p.SingletonPlugin):
         tk.add_resource("assets", "ckanext-hhs")
         # Gravatar is out of reach from HHS networks: avatars are drawn locally, never fetched.
         config["ckan.gravatar_default"] = "disabled"
+
+    # IMiddleware
+    def make_middleware(self, app: Any, config: CKANConfig) -> Any:
+        # A request that fails on a database error leaves the session in an aborted transaction, and
+        # CKAN's error page does not release it: the next request of the same worker failed too.
+        if hasattr(app, "teardown_request"):
+            app.teardown_request(_release_session)
+        return app
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
@@ -75,3 +85,7 @@ class HhsPlugin(p.SingletonPlugin):
         if any(formats):
             pkg_dict["res_format"] = formats
         return pkg_dict
+
+
+def _release_session(error: BaseException | None) -> None:
+    model.Session.remove()

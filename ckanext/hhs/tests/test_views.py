@@ -45,3 +45,24 @@ class TestPages:
         for title in ("Bureau code", "Access level", "Coding system", "PHI classification", "Metadata completeness"):
             assert title in search, title
         assert "/dataset/?vocab_coding_system=LOINC" in search
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_a_request_failing_on_the_database_does_not_break_the_next_one(app):
+    """The session of a request that ends on a database error is released, not handed to the next request."""
+    import sqlalchemy as sa
+
+    import ckan.model as model
+
+    def poison():
+        model.Session.execute(sa.text("SELECT 1 / 0"))
+        return "unreachable"
+
+    app.flask_app.add_url_rule("/_test/poison", "test_poison", poison)
+    # Logged in: the error page then reads the user from the database, in the aborted transaction.
+    headers = {"Authorization": ckan_factories.UserWithToken()["token"]}
+    # Its error page fails as well (the test client raises what a server would log as a 500).
+    with pytest.raises(sa.exc.DBAPIError):
+        app.get("/_test/poison", headers=headers)
+    assert app.get("/dataset/", headers=headers).status_code == 200
+    assert app.get("/api/3/action/package_search", headers=headers).status_code == 200
