@@ -10,7 +10,7 @@ from ckan.types import Schema, Validator, ValidatorFactory
 def term_create(
     not_empty: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_glossary_text: Validator,
     hhs_glossary_slug: Validator,
     hhs_glossary_string_list: Validator,
     hhs_glossary_http_url: Validator,
@@ -20,112 +20,119 @@ def term_create(
 ) -> Schema:
     # Lists of objects are nested schemas, as CKAN validates resources and tags.
     return {
-        "label": [not_empty, unicode_safe, hhs_text_cap],
-        "slug": [ignore_missing, unicode_safe, hhs_glossary_slug],
-        "definition": [not_empty, unicode_safe, hhs_text_cap],
-        "explanation": [ignore_missing, unicode_safe, hhs_text_cap],
-        "example": [ignore_missing, unicode_safe, hhs_text_cap],
-        "abbreviation": [ignore_missing, unicode_safe, hhs_text_cap],
+        "label": [not_empty, hhs_glossary_text, hhs_text_cap],
+        "slug": [ignore_missing, hhs_glossary_text, hhs_glossary_slug],
+        "definition": [not_empty, hhs_glossary_text, hhs_text_cap],
+        "explanation": [ignore_missing, hhs_glossary_text, hhs_text_cap],
+        "example": [ignore_missing, hhs_glossary_text, hhs_text_cap],
+        "abbreviation": [ignore_missing, hhs_glossary_text, hhs_text_cap],
         "synonyms": [ignore_missing, hhs_glossary_string_list],
         "owners": [ignore_missing, hhs_glossary_string_list],
         "sensitivity": [ignore_missing, hhs_glossary_string_list],
         "references": {
-            "name": [not_empty, unicode_safe, hhs_text_cap],
-            "url": [ignore_missing, unicode_safe, hhs_glossary_http_url],
+            "name": [not_empty, hhs_glossary_text, hhs_text_cap],
+            "url": [ignore_missing, hhs_glossary_text, hhs_glossary_http_url],
         },
         "exact_matches": {
-            "system": [not_empty, unicode_safe, hhs_text_cap],
-            "code": [not_empty, unicode_safe, hhs_text_cap],
-            "label": [ignore_missing, unicode_safe, hhs_text_cap],
+            "system": [not_empty, hhs_glossary_text, hhs_text_cap],
+            "code": [not_empty, hhs_glossary_text, hhs_text_cap],
+            "label": [ignore_missing, hhs_glossary_text, hhs_text_cap],
         },
-        "related": {"term": [not_empty, unicode_safe], "type": [default("related"), hhs_glossary_relation_type]},
-        "parent": [ignore_missing, unicode_safe],
-        "steward": [ignore_missing, unicode_safe],
-        "message": [ignore_missing, unicode_safe, hhs_text_cap],
+        "related": {"term": [not_empty, hhs_glossary_text], "type": [default("related"), hhs_glossary_relation_type]},
+        "parent": [ignore_missing, hhs_glossary_text],
+        "steward": [ignore_missing, hhs_glossary_text],
+        "message": [ignore_missing, hhs_glossary_text, hhs_text_cap],
     }
 
 
 @validator_args
-def term_update(not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator) -> Schema:
+def term_update(not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator) -> Schema:
     schema = term_create()
     for field in ("label", "definition"):
         schema[field] = [ignore_missing, *schema[field][1:]]  # type: ignore[index]
-    schema["id"] = [not_empty, unicode_safe]
+    schema["id"] = [not_empty, hhs_glossary_text]
     return schema
 
 
 @validator_args
-def term_ref(not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "message": [ignore_missing, unicode_safe]}
+def term_ref(not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator) -> Schema:
+    return {"id": [not_empty, hhs_glossary_text], "message": [ignore_missing, hhs_glossary_text]}
 
 
 @validator_args
 def term_review(
-    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, int_validator: Validator
+    not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator, int_validator: Validator
 ) -> Schema:
     return {**term_ref(), "revision": [ignore_missing, int_validator]}
 
 
 @validator_args
-def term_reject(not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator) -> Schema:
-    return {**term_review(), "message": [not_empty, unicode_safe]}
+def term_reject(not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator) -> Schema:
+    return {**term_review(), "message": [not_empty, hhs_glossary_text]}
 
 
 @validator_args
-def term_deprecate(not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator) -> Schema:
-    return {**term_ref(), "replaced_by": [ignore_missing, unicode_safe]}
+def term_deprecate(not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator) -> Schema:
+    return {**term_ref(), "replaced_by": [ignore_missing, hhs_glossary_text]}
 
 
 @validator_args
 def term_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_glossary_text: Validator,
     one_of: ValidatorFactory,
     natural_number_validator: Validator,
     int_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
+    hhs_glossary_offset: Validator,
 ) -> Schema:
     return {
-        "q": [ignore_missing, unicode_safe],
+        "q": [ignore_missing, hhs_glossary_text],
         "status": [ignore_missing, one_of(["draft", "in_review", "approved", "deprecated", "rejected"])],
-        "steward": [ignore_missing, unicode_safe],
-        "letter": [ignore_missing, unicode_safe],
-        "parent": [ignore_missing, unicode_safe],
+        "steward": [ignore_missing, hhs_glossary_text],
+        "letter": [ignore_missing, hhs_glossary_text],
+        "parent": [ignore_missing, hhs_glossary_text],
         "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator],
+        "offset": [ignore_missing, natural_number_validator, hhs_glossary_offset],
     }
 
 
 @validator_args
 def term_autocomplete(
-    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, natural_number_validator: Validator
+    not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator, natural_number_validator: Validator
 ) -> Schema:
-    return {"q": [not_empty, unicode_safe], "limit": [ignore_missing, natural_number_validator]}
+    return {"q": [not_empty, hhs_glossary_text], "limit": [ignore_missing, natural_number_validator]}
 
 
 @validator_args
-def revision_compare(not_empty: Validator, unicode_safe: Validator, int_validator: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "a": [not_empty, int_validator], "b": [not_empty, int_validator]}
+def revision_compare(not_empty: Validator, hhs_glossary_text: Validator, int_validator: Validator) -> Schema:
+    return {"id": [not_empty, hhs_glossary_text], "a": [not_empty, int_validator], "b": [not_empty, int_validator]}
 
 
 @validator_args
-def term_similar(ignore_missing: Validator, unicode_safe: Validator, hhs_glossary_string_list: Validator) -> Schema:
+def term_similar(
+    ignore_missing: Validator, hhs_glossary_text: Validator, hhs_glossary_string_list: Validator
+) -> Schema:
     return {
-        "label": [ignore_missing, unicode_safe],
-        "definition": [ignore_missing, unicode_safe],
+        "label": [ignore_missing, hhs_glossary_text],
+        "definition": [ignore_missing, hhs_glossary_text],
         "synonyms": [ignore_missing, hhs_glossary_string_list],
-        "exclude": [ignore_missing, unicode_safe],
+        "exclude": [ignore_missing, hhs_glossary_text],
     }
 
 
 @validator_args
 def term_datasets(
-    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, natural_number_validator: Validator
+    not_empty: Validator,
+    hhs_glossary_text: Validator,
+    ignore_missing: Validator,
+    natural_number_validator: Validator,
+    hhs_glossary_offset: Validator,
 ) -> Schema:
     return {
-        "id": [not_empty, unicode_safe],
+        "id": [not_empty, hhs_glossary_text],
         "limit": [ignore_missing, natural_number_validator],
-        "offset": [ignore_missing, natural_number_validator],
+        "offset": [ignore_missing, natural_number_validator, hhs_glossary_offset],
     }
 
 

@@ -13,12 +13,31 @@ from .. import model as gm
 
 __all__ = [
     "hhs_glossary_http_url",
+    "hhs_glossary_offset",
+    "hhs_glossary_text",
     "hhs_glossary_relation_type",
     "hhs_glossary_slug",
     "hhs_glossary_string_list",
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+MAX_OFFSET = 1_000_000
+
+
+def hhs_glossary_text(value: Any) -> Any:
+    """Text as `unicode_safe` makes it, without NUL characters (PostgreSQL can neither store nor compare them)."""
+    value = tk.get_validator("unicode_safe")(value)
+    if "\x00" in value:
+        raise tk.Invalid(tk._("Text may not contain NUL characters"))
+    return value
+
+
+def hhs_glossary_offset(value: Any) -> Any:
+    if value > MAX_OFFSET:
+        raise tk.Invalid(tk._("At most {max}").format(max=MAX_OFFSET))
+    return value
 
 
 def hhs_glossary_slug(value: Any) -> Any:

@@ -168,6 +168,16 @@ class TestPermissions:
         assert "Secret draft" not in page
         assert "secret-draft" not in app.get("/glossary.ttl").get_data(as_text=True)
 
+    def test_hostile_input_gets_a_clear_error_naming_the_field(self, app, people):
+        for data, field in (({"offset": 10**19}, "offset"), ({"letter": "\x00"}, "letter"), ({"q": "a\x00"}, "q")):
+            with pytest.raises(tk.ValidationError) as e:
+                act("hhs_glossary_term_list", "outsider", **data)
+            assert field in e.value.error_dict
+        with pytest.raises(tk.ValidationError) as e:
+            act("hhs_glossary_term_show", "outsider", id="\x00")
+        assert "id" in e.value.error_dict
+        assert app.post("/api/3/action/hhs_glossary_term_list", json={"offset": 10**19}).status_code == 409
+
     def test_a_reviewer_who_rewrote_a_proposal_may_not_approve_it(self, people):
         act("hhs_glossary_term_create", "proposer", **BENEFICIARY)
         act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
