@@ -43,6 +43,7 @@ __all__ = [
     "hhs_license",
     "hhs_main_nav",
     "hhs_recent_datasets",
+    "hhs_uswds_built",
     "hhs_access_level_choices",
     "hhs_bureau_code_choices",
     "hhs_coding_system_choices",
@@ -110,6 +111,19 @@ def hhs_division_choices(field: dict[str, Any]) -> list[dict[str, str]]:
 
 def hhs_completeness(pkg_dict: dict[str, Any]) -> completeness.Score:
     return completeness.score(pkg_dict)
+
+
+# ---------------------------------------------------------------- theme
+_USWDS_CSS = os.path.join(os.path.dirname(__file__), "assets", "build", "uswds.css")
+
+
+@functools.cache
+def hhs_uswds_built() -> bool:
+    """Whether `npm run build` made the USWDS theme; without it pages keep CKAN's look, not an error."""
+    if os.path.exists(_USWDS_CSS):
+        return True
+    log.warning("The USWDS theme is not built (%s missing): run `npm ci && npm run build`", _USWDS_CSS)
+    return False
 
 
 # ---------------------------------------------------------------- wording
