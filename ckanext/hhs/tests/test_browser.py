@@ -206,6 +206,10 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
         ("/organization/cms", "division"),
         ("/glossary/new", "glossary-new"),
         ("/glossary/review", "glossary-review"),
+        ("/organization/edit/cms", "division-edit"),
+        ("/organization/members/cms", "division-members"),
+        (f"/user/{user['name']}", "user"),
+        ("/dashboard/datasets", "dashboard"),
         ("/dataset/new", "dataset-new"),
     ):
         _check(page, live_server + path, f"staff-{name}")
