@@ -170,6 +170,15 @@ def test_visitor_pages_pass_axe_and_lead_from_home_to_a_download(live_server, br
     page.get_by_role("link", name="Medicare claims").click()
     assert page.url.endswith(f"/dataset/{dataset['name']}")
 
+    # On a phone the main navigation sits behind the USWDS menu button.
+    page.set_viewport_size({"width": 390, "height": 844})
+    _check(page, live_server + "/", "visitor-home-phone")
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("link", name="Divisions", exact=True).first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/organization/")
+    _axe(page, "visitor-divisions-phone")
+
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
 def test_keyboard_reaches_the_search_box_first_and_sees_where_focus_is(live_server, browser):

@@ -96,6 +96,7 @@ class TestPages:
         index = app.get("/organization/").get_data(as_text=True)
         assert "What are Organizations?" not in index and "CKAN Organizations" not in index
         assert "What are divisions?" in index and "Divisions" in index
+        assert "1 division found" in index and "organization found" not in index
         read = app.get("/organization/cdc").get_data(as_text=True)
         assert "/organization/cdc/data.json" in read and "/organization/cdc/catalog.ttl" in read
 
