@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 @tk.blanket.auth_functions
 @tk.blanket.cli
 @tk.blanket.config_declarations
+@tk.blanket.helpers
 class HhsHarvestPlugin(DataJsonHarvester):
     p.implements(IDCATRDFHarvester, inherit=True)
 

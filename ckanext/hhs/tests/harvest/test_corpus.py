@@ -68,6 +68,8 @@ def test_every_record_is_kept_and_exported_as_it_came(app, sysadmin, division, n
     for record in catalog["dataset"]:
         shown = helpers.call_action("package_show", id=datasets[record["identifier"]]["id"])
         assert pod.to_pod(shown) == record
+        # Its page shows whatever the hub's fields could hold (R/P1W as a date, a 40 kB spatial, ...).
+        assert app.get(f"/dataset/{shown['name']}", headers=_auth(sysadmin)).status_code == 200
     # What other portals read: the division's data.json (public records) and the inventory (all of them).
     listing = json.loads(app.get("/organization/cdc/data.json").get_data(as_text=True))["dataset"]
     public = [r for r in catalog["dataset"] if r["accessLevel"] != "non-public"]

@@ -211,7 +211,7 @@ class TestHarvest:
         assert job["status"] == "Finished"
         return job, helpers.call_action("harvest_job_report", id=job["id"])
 
-    def test_hostile_text_is_repaired_and_warned_not_errored(self, catalog_server, division):
+    def test_hostile_text_is_repaired_and_warned_not_errored(self, app, catalog_server, division):
         with open(os.path.join(CORPUS, "hhs-rules.json"), encoding="utf-8") as f:
             rules = json.load(f)["dataset"]
         url = catalog_server.serve(
@@ -226,6 +226,11 @@ class TestHarvest:
         assert {w["path"] for w in warnings["records"]["nul"]} == {"dataset[0].title"}
         assert [w["rule"] for w in warnings["records"][rules[0]["identifier"]]] == ["Rights missing on non-public data"]
         assert pod.to_pod(_show("nul"))["title"] == "Claims\ufffd 2024"
+        # The job page lists them apart from the errors, for the source's editors.
+        admin = ckan_factories.Sysadmin()
+        page = app.get(f"/harvest/cms-catalog/job/{job['id']}", headers=_auth(admin)).get_data(as_text=True)
+        assert "No errors for this job" in page
+        assert f"{warnings['count']} warnings" in page and "Rights missing on non-public data" in page
 
     def test_a_too_deep_catalog_fails_the_job_with_the_reason(self, catalog_server, division):
         url = catalog_server.serve("/data.json", _catalog(_record("deep", x=json.loads("[" * 40 + "]" * 40))))
