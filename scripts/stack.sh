@@ -117,7 +117,7 @@ install_assets() {
       || { tail -n 20 "$LOG/apt.log" >&2; fail "apt-get install failed; its log is $LOG/apt.log"; }
   fi
   say "Building the USWDS theme from npm (log: $LOG/npm.log)"
-  (cd "$ROOT" && npm ci --no-audit --no-fund --cache "$ROOT/.cache/npm" && npm run build) >"$LOG/npm.log" 2>&1 \
+  (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --cache "$ROOT/.cache/npm" && npm run build) >"$LOG/npm.log" 2>&1 \
     || { tail -n 20 "$LOG/npm.log" >&2; fail "npm could not build the theme; its log is $LOG/npm.log"; }
   echo "$want" >"$stamp"
 }
