@@ -214,6 +214,7 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
         (f"/dataset/{existing['name']}/resource/new", "resource-new"),
         ("/organization/cms", "division"),
         ("/glossary/new", "glossary-new"),
+        ("/glossary/medicare-beneficiary/edit", "glossary-edit"),
         ("/glossary/review", "glossary-review"),
         ("/organization/edit/cms", "division-edit"),
         ("/organization/members/cms", "division-members"),

@@ -121,3 +121,43 @@ def test_browse_and_find_datasets_by_term(app, board):
         "ResultSet": {"Result": [{"Name": "npi", "Label": "National Provider Identifier", "Definition": ANY}]}
     }
     assert dataset["glossary_terms"] == ["npi"]
+
+
+def test_edit_form_keeps_relation_types_and_takes_pickers_rows_and_lines(app, board):
+    helpers.call_action(
+        "hhs_glossary_import",
+        context={"user": ckan_factories.Sysadmin()["name"]},
+        rows=[
+            {"name": "beneficiary", "displayName": "Beneficiary", "description": "Covered.", "status": "approved"},
+            {"name": "enrollment", "displayName": "Enrollment", "description": "Coverage.", "status": "approved"},
+        ],
+    )
+    app.post(
+        "/glossary/new",
+        headers=_auth("proposer"),
+        data={"label": "Enrollee", "definition": "A person enrolled.", "intent": "draft"},
+    )
+    assert helpers.call_action("hhs_glossary_term_show", id="enrollee")["status"] == "draft"
+    form = app.get("/glossary/enrollee/edit", headers=_auth("proposer")).get_data(as_text=True)
+    assert 'id="field-related_terms"' in form and 'name="exact_matches__0__system"' in form
+    app.post(
+        "/glossary/enrollee/edit",
+        headers=_auth("proposer"),
+        data={
+            "label": "Enrollee",
+            "definition": "A person enrolled in a plan.",
+            "parent": "beneficiary",
+            "related_terms": ["enrollment"],
+            "references": "https://www.cms.gov/glossary",
+            "exact_matches__0__system": "LOINC",
+            "exact_matches__0__code": "8302-2",
+            "exact_matches__1__system": "",
+            "steward": "",
+        },
+    )
+    term = helpers.call_action("hhs_glossary_term_show", id="enrollee")
+    assert term["definition"] == "A person enrolled in a plan."
+    assert (term["parent"] or {}).get("slug") == "beneficiary"
+    assert [(r["slug"], r["type"]) for r in term["related"]] == [("enrollment", "related")]
+    assert [r["url"] for r in term["references"]] == ["https://www.cms.gov/glossary"]
+    assert [(c["system"], c["code"]) for c in term["exact_matches"]] == [("LOINC", "8302-2")]
