@@ -53,3 +53,32 @@ this.ckan.module('hhs-glossary-duplicates', function ($) {
     }
   };
 });
+
+/* The form's outline shows, for each section, whether its required fields are filled in, what is
+ * still left, or that the section is optional; it follows what is typed. */
+this.ckan.module('hhs-form-outline', function ($) {
+  return {
+    options: { done: '', todo: '', optional: '' },
+
+    initialize: function () {
+      $.proxyAll(this, /_on/);
+      this.form = $('form.hhs-term-form');
+      this.form.on('input change', this._onChange);
+      this._onChange();
+    },
+
+    _onChange: function () {
+      var self = this;
+      this.el.find('.hhs-outline__state').each(function () {
+        var section = $('#' + $(this).data('section'));
+        var required = section.find('.control-required').closest('.form-group').find('input, textarea, select');
+        var filled = section.find('input:not([type=hidden]), textarea, select').filter(function () {
+          return $.trim($(this).val() || '') !== '';
+        }).length + section.find('.hhs-picker__chosen li').length;
+        var left = required.filter(function () { return $.trim($(this).val() || '') === ''; }).length;
+        var text = required.length ? (left ? self.options.todo : self.options.done) : (filled ? self.options.done : self.options.optional);
+        $(this).text('(' + text + ')').toggleClass('is-done', required.length > 0 && !left);
+      });
+    }
+  };
+});
