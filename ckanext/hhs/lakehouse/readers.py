@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import re
 from typing import Any
 
@@ -20,6 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ckanext.hhs import config as core_config
 from ckanext.hhs import net
 
 from . import config
@@ -55,6 +57,11 @@ def delta_options(loc: config.Location) -> dict[str, str] | None:
         "AWS_ALLOW_HTTP": "true" if loc.s3.endpoint.startswith("http://") else "false",
         "AWS_S3_ALLOW_UNSAFE_RENAME": "true",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # One budget per request as the fetch guard has one per fetch; few retries.
+        "timeout": f"{core_config.fetch_timeout()}s",
+        "connect_timeout": "10s",
+        "retry_timeout": f"{core_config.fetch_timeout()}s",
+        "max_retries": "2",
     }
 
 
@@ -124,8 +131,9 @@ def _delta(loc: config.Location) -> dict[str, Any]:
             rows = int(pc.sum(records).as_py() or 0)
     elif actions.num_rows == 0:
         rows = 0
-    history = table.history(1)
-    committed = _from_ms(history[0]["timestamp"]) if history else None
+    committed = _delta_commit_time(loc, table.version())
+    if committed is None and actions.num_rows:
+        committed = _from_ms(pc.max(actions.column("modification_time").cast(pa.int64())).as_py())
     return {
         "columns": columns,
         "rows": rows,
@@ -135,6 +143,19 @@ def _delta(loc: config.Location) -> dict[str, Any]:
         "version": str(table.version()),
         "committed": committed,
     }
+
+
+def _delta_commit_time(loc: config.Location, version: int) -> str | None:
+    """The commitInfo timestamp of the current version's log entry (one small file), if it is still there."""
+    path = f"{loc.path.rstrip('/')}/_delta_log/{version:020d}.json"
+    try:
+        with filesystem(loc).open_input_stream(path) as f:
+            for line in f.read().decode("utf-8").splitlines():
+                if '"commitInfo"' in line:
+                    return _from_ms(json.loads(line)["commitInfo"].get("timestamp"))
+    except (OSError, ValueError, KeyError):
+        return None
+    return None
 
 
 # ---------------------------------------------------------------- Apache Iceberg
