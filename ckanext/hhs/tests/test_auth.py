@@ -44,6 +44,32 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_glossary_review_queue": ({}, False, False),
     "hhs_glossary_import": ({}, False, False),
     "hhs_glossary_embed": ({}, False, False),
+    # Marketplace: objects that do not exist pass auth so that the action answers 404 (`none`); who
+    # decides an existing request is tested in tests/marketplace/test_auth.py.
+    "hhs_marketplace_request_create": ({"product": "p"}, False, True),
+    "hhs_marketplace_request_list": ({}, False, True),  # the action lists only the caller's own or queue
+    "hhs_marketplace_request_show": ({"id": "none"}, False, True),
+    "hhs_marketplace_request_approve": ({"id": "none"}, False, True),
+    "hhs_marketplace_request_reject": ({"id": "none"}, False, True),
+    "hhs_marketplace_request_ask_info": ({"id": "none"}, False, True),
+    "hhs_marketplace_request_respond": ({"id": "none"}, False, True),
+    "hhs_marketplace_request_withdraw": ({"id": "none"}, False, True),
+    "hhs_marketplace_grants_expire": ({}, False, False),
+    "hhs_marketplace_product_usage": ({"id": "p"}, True, True),  # aggregates of a product the caller sees
+    "hhs_marketplace_licence_create": ({"holder": "cms"}, False, False),
+    "hhs_marketplace_licence_update": ({"id": "none"}, False, True),
+    "hhs_marketplace_licence_show": ({"id": "none"}, False, True),
+    "hhs_marketplace_licence_search": ({}, False, True),
+    "hhs_marketplace_licence_request_create": ({"licence": "none", "division": "cms"}, False, True),
+    "hhs_marketplace_licence_request_approve": ({"id": "none"}, False, True),
+    "hhs_marketplace_licence_request_reject": ({"id": "none"}, False, True),
+    "hhs_marketplace_licence_remind": ({}, False, False),
+    "hhs_marketplace_need_create": ({"title": "x", "description": "y"}, False, True),
+    "hhs_marketplace_need_show": ({"id": "none"}, False, True),
+    "hhs_marketplace_need_list": ({}, False, True),
+    "hhs_marketplace_need_answer": ({"id": "none"}, False, True),
+    "hhs_marketplace_need_close": ({"id": "none"}, False, True),
+    "hhs_marketplace_metrics": ({}, False, True),
 }
 
 
