@@ -9,6 +9,7 @@ import flask
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib.search import SearchError, SearchQueryError
 
 from . import permissions
 
@@ -23,7 +24,17 @@ FACETS = {
     "vocab_glossary_terms": "Glossary term",
     "product_status": "Status",
 }
+SORTS = {
+    "relevance": "score desc, title_string asc",
+    "title": "title_string asc",
+    "newest": "metadata_modified desc",
+}
 REQUEST_STEPS = ("approve", "reject", "ask_info", "respond", "withdraw")
+
+
+def _quoted(value: str) -> str:
+    """A facet value inside a quoted Solr term: quotes and backslashes would end or escape it."""
+    return value.replace("\\", "").replace('"', "")
 
 
 def _user_name() -> str:
@@ -68,22 +79,30 @@ def index() -> str:
     fq = ["+dataset_type:data-product"]
     filters = {k: args.getlist(k) for k in FACETS if args.getlist(k)}
     for key, values in filters.items():
-        fq += [f'+{key}:"{v.replace(chr(34), "")}"' for v in values]
+        fq += [f'+{key}:"{_quoted(v)}"' for v in values]
     if "product_status" not in filters:
         fq.append("-product_status:retired")
-    result = tk.get_action("package_search")(
-        _context(),
-        {
-            "q": args.get("q", ""),
-            "fq": " ".join(fq),
-            "include_private": True,
-            "facet.field": list(FACETS),
-            "facet.limit": 20,
-            "rows": PAGE,
-            "start": (page - 1) * PAGE,
-            "sort": args.get("sort") or "score desc, title_string asc",
-        },
-    )
+    empty = {"count": 0, "results": [], "search_facets": {}}
+    try:
+        result = tk.get_action("package_search")(
+            _context(),
+            {
+                "q": args.get("q", ""),
+                "fq": " ".join(fq),
+                "include_private": True,
+                "facet.field": list(FACETS),
+                "facet.limit": 20,
+                "rows": PAGE,
+                "start": (page - 1) * PAGE,
+                "sort": SORTS.get(args.get("sort", ""), SORTS["relevance"]),
+            },
+        )
+    except SearchQueryError:
+        tk.h.flash_error(tk._("The search words could not be understood; try plain words."))
+        result = empty
+    except (SearchError, tk.ValidationError):
+        tk.h.flash_error(tk._("Search is not available right now; please try again later."))
+        result = empty
     return tk.render(
         "hhs_marketplace/index.html",
         {

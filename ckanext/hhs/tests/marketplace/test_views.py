@@ -245,3 +245,13 @@ def test_the_holder_changes_a_licence_on_its_form(app, world):
     assert (shown["seats"], shown["subject"], shown["renewal"]) == (20, "", "auto")
     assert [o["name"] for o in shown["covered"]] == ["cms", "cdc"]
     assert [e["action"] for e in shown["events"]] == ["create", "update"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"q": "title:(claims"}, {"product_type": "api\\"}, {"product_type": 'x" OR *:*'}, {"sort": "nonsense desc"}],
+)
+def test_bad_search_input_gets_a_page_not_an_error(app, world, query):
+    response = app.get("/marketplace", query_string=query)
+    assert response.status_code == 200
+    assert "data product" in _text(response)
