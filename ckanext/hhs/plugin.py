@@ -32,11 +32,6 @@ class HhsPlugin(p.SingletonPlugin):
     # IConfigurer
     def update_config(self, config: CKANConfig):
         tk.add_template_directory(config, "templates")
-        # The HHS wording of ckanext-harvest's pages, kept with the harvest feature, while it is on.
-        # TODO(lead): move this line into harvest/plugin.py (an IConfigurer there) when convenient.
-        plugins = config.get("ckan.plugins") or []
-        if "hhs_harvest" in (plugins.split() if isinstance(plugins, str) else plugins):
-            tk.add_template_directory(config, "harvest/templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "ckanext-hhs")
         # Gravatar is out of reach from HHS networks: avatars are drawn locally, never fetched.

@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 @tk.blanket.helpers
 class HhsHarvestPlugin(DataJsonHarvester):
     p.implements(IDCATRDFHarvester, inherit=True)
+    p.implements(p.IConfigurer, inherit=True)
+
+    # IConfigurer
+
+    def update_config(self, config: Any) -> None:
+        # The HHS wording of ckanext-harvest's pages.
+        tk.add_template_directory(config, "templates")
 
     # IDCATRDFHarvester
 

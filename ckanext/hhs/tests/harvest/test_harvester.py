@@ -216,3 +216,9 @@ def test_job_report_page_shows_counts_record_errors_and_history(app, catalog_ser
     assert "&#39;title&#39; is a required property" in page or "'title' is a required property" in page
     history = app.get(f"/harvest/{source['name']}/job", headers=headers).get_data(as_text=True)
     assert history.count(f"/harvest/{source['name']}/job/") >= 2  # both runs listed
+
+
+def test_harvest_is_in_the_navigation_for_those_who_may_add_a_source(app, division):
+    admin = ckan_factories.SysadminWithToken()
+    assert 'href="/harvest/"' in app.get("/", headers={"Authorization": admin["token"]}).get_data(as_text=True)
+    assert 'href="/harvest/"' not in app.get("/").get_data(as_text=True)
