@@ -29,6 +29,10 @@ def _may(context: Context, action: str, data_dict: DataDict, msg: str) -> AuthRe
 
 
 def _edit(context: Context, data_dict: DataDict) -> AuthResult:
+    if not _logged_in(context):
+        return {"success": False, "msg": tk._("Log in to change lakehouse tables")}
+    if _package_id(data_dict) is None:
+        return {"success": False, "msg": tk._("No such resource")}
     return _may(context, "package_update", data_dict, tk._("Only the dataset's editors may do this"))
 
 

@@ -69,9 +69,12 @@ def lake(tmp_path, monkeypatch):
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
     """The tables of the plugins these tests load: activity (drift), glossary and lakehouse."""
+    import ckan.plugins as p
+
     reset_db()
-    for plugin in ("activity", "hhs_glossary", "hhs_lakehouse"):
-        migrate_db_for(plugin)
+    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
 
 
 def act(name: str, user: str, **data):
