@@ -1,0 +1,136 @@
+"""Lakehouse metadata refresh: a Delta table with 1,000 files and an Iceberg table with 1,000 data files.
+
+Writes both tables (twice: small and 100x larger files, the same file count) under var/bench-lakehouse,
+then reads each table's metadata with the readers the refresh job uses, each read in a fresh process,
+and reports seconds and peak memory (the process's max RSS, minus what it held after its imports), so
+one can see that memory follows the number of files, not the size of the data.
+
+The Iceberg table is kept in the portal's SQL catalog layout, here on a SQLite file (the benchmark needs
+no CKAN database); the reader looks it up there exactly as on PostgreSQL.
+
+    .venv/bin/python benchmarks/lakehouse.py [--files 1000] [--rows-per-file 10 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "var", "bench-lakehouse")
+sys.path.insert(0, ROOT)
+
+
+def _setup_catalog(db: str) -> None:
+    """CKAN's config keys and engine the catalog reads, outside a CKAN app."""
+    import sqlalchemy as sa
+
+    import ckan.model as model
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.hhs.lakehouse.model import ICEBERG_NAMESPACES, ICEBERG_TABLES
+
+    tk.config["ckanext.hhs.lakehouse.iceberg_catalog"] = "hhs"
+    model.meta.engine = sa.create_engine(f"sqlite:///{db}")
+    for table in (ICEBERG_TABLES, ICEBERG_NAMESPACES):
+        table.create(model.meta.engine, checkfirst=True)
+
+
+def write(files: int, rows_per_file: int) -> dict[str, str]:
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from ckanext.hhs.lakehouse.catalog import open_catalog
+
+    base = os.path.join(WORK, f"{files}x{rows_per_file}")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    n = files * rows_per_file
+    table = pa.table(
+        {
+            "part": pa.array([i % files for i in range(n)], pa.int32()),
+            "state_fips": pa.array([f"{i % 56:02d}" for i in range(n)]),
+            "value": pa.array(range(n), pa.int64()),
+            "note": pa.array(["synthetic row " * 4] * n),
+        }
+    )
+    delta = os.path.join(base, "delta")
+    write_deltalake(delta, table, partition_by=["part"])
+    db = os.path.join(base, "catalog.sqlite")
+    _setup_catalog(db)
+    catalog = open_catalog(**{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"})
+    catalog.create_namespace("bench")
+    iceberg = os.path.join(base, "iceberg")
+    created = catalog.create_table("bench.t", schema=table.schema, location="file://" + iceberg)
+    with created.update_spec() as update:
+        update.add_identity("part")
+    created = catalog.load_table("bench.t")
+    created.append(table)
+    return {"delta": delta, "iceberg": iceberg, "db": db, "rows": str(n)}
+
+
+def measure(fmt: str, path: str, db: str) -> dict:
+    """Runs in a child process: one metadata read."""
+    import ckan.plugins.toolkit as tk  # noqa: F401 (imports counted in the baseline)
+
+    from ckanext.hhs.lakehouse import config, readers
+
+    _setup_catalog(db)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    meta = readers.read_metadata(config.Location(uri=path, scheme="file"), fmt)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "format": fmt,
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "added_mb": round((peak - baseline) / 1024, 1),
+        "files": meta["files"],
+        "rows": meta["rows"],
+        "bytes": meta["bytes"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--rows-per-file", type=int, nargs="+", default=[10, 1000])
+    parser.add_argument("--child", nargs=3, metavar=("FORMAT", "PATH", "DB"))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(*args.child)))
+        return
+    lines = [f"Lakehouse metadata refresh benchmark, {dt.date.today().isoformat()}, {os.cpu_count()} cores"]
+    for rows_per_file in args.rows_per_file:
+        started = time.perf_counter()
+        written = write(args.files, rows_per_file)
+        lines.append(
+            f"\n{args.files} files x {rows_per_file} rows ({int(written['rows']):,} rows), "
+            f"written in {time.perf_counter() - started:.1f} s"
+        )
+        for fmt in ("delta", "iceberg"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", fmt, written[fmt], written["db"]],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            lines.append(
+                f"  {fmt:8} {r['seconds']:7.3f} s  peak RSS {r['peak_rss_mb']:7.1f} MB "
+                f"(+{r['added_mb']:.1f} MB for the read)  files {r['files']}  rows {r['rows']:,}  "
+                f"{r['bytes'] / 1e6:.1f} MB on disk"
+            )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
