@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
 
 from .conftest import PLUGINS
 
@@ -53,3 +54,52 @@ def test_query_page(app, people, linked):
     sysadmin = ckan_factories.Sysadmin()["name"]
     page = app.get("/lakehouse/query", extra_environ={"REMOTE_USER": sysadmin})
     assert page.status_code == 200 and "cdc_cases__cdc_cases_table" in page.body
+
+
+def test_drift_in_the_activity_stream_page(app, people, lake):
+    import pyarrow as pa
+
+    from .conftest import act, cms_enrollment, lake_dataset, register, write_delta
+
+    path = write_delta(str(lake / "t"), cms_enrollment())
+    dataset, resource = lake_dataset(people["cms"], "drift-page", "delta")
+    register("cms-steward", resource, path, "delta")
+    write_delta(path, cms_enrollment({"county": pa.array(["a", "b", "c", "d"])}), mode="overwrite", schema_mode="merge")
+    act("hhs_lakehouse_table_refresh", "cms-steward", id=resource["id"], queue=False)
+    page = app.get(f"/dataset/activity/{dataset['name']}", extra_environ={"REMOTE_USER": "cms-steward"})
+    assert page.status_code == 200
+    assert "The columns of the table" in page.body and "county" in page.body
+
+
+def test_saving_a_lakehouse_resource_registers_it(app, people, lake):
+    import ckan.model as model
+
+    from ckanext.hhs.lakehouse import model as lm
+
+    from .conftest import act, cms_enrollment, lake_dataset, write_delta
+
+    path = write_delta(str(lake / "t"), cms_enrollment())
+    dataset, _ = lake_dataset(people["cms"], "saved", "delta")
+    created = helpers.call_action(
+        "resource_create",
+        context={"user": "cms-steward", "ignore_auth": False},
+        package_id=dataset["id"],
+        url="file://" + path,
+        name="Saved table",
+        resource_kind="lakehouse",
+        table_uri=path,
+        table_format="delta",
+    )
+    row = model.Session.get(lm.LakehouseTable, created["id"])
+    assert row is not None and row.status == "pending" and row.sql_name == "saved__saved_table"
+    # A URI outside the roots is not registered (the register action says why).
+    outside = act(
+        "resource_create",
+        "cms-steward",
+        package_id=dataset["id"],
+        url="https://example.com/x",
+        resource_kind="lakehouse",
+        table_uri="/etc",
+        table_format="parquet",
+    )
+    assert model.Session.get(lm.LakehouseTable, outside["id"]) is None
