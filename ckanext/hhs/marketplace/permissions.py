@@ -10,6 +10,16 @@ from ckanext.hhs import config as core_config
 _ROLES = {"member": 1, "editor": 2, "admin": 3}
 
 
+def user_of(context: dict) -> model.User | None:
+    """The logged-in user of an action's context, or None. CKAN 2.11 hands anonymous API callers an
+    AnonymousUser object as ``auth_user_obj``, so CKAN's own "not logged in" check lets them through:
+    every marketplace auth function asks this instead."""
+    name = context.get("user") or ""
+    if not isinstance(name, str) or "\x00" in name:
+        return None
+    return model.User.get(name) or None
+
+
 def role_in(org_id: str | None, user_name: str | None) -> int:
     """The user's role in an organization as a number (0: none, 1 member, 2 editor, 3 admin)."""
     if not org_id or not user_name:
