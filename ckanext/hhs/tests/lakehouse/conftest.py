@@ -13,6 +13,7 @@ from ckan.tests import helpers
 
 from ckanext.hhs.tests import factories
 
+PASSWORD = "correct-horse-battery-staple"
 PLUGINS = "activity hhs hhs_glossary hhs_lakehouse scheming_datasets scheming_organizations dcat"
 
 
@@ -85,7 +86,10 @@ def act(name: str, user: str, **data):
 def people():
     cms = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services")
     cdc = factories.Division(name="cdc", title="Centers for Disease Control and Prevention", bureau_code="009:20")
-    users = {n: ckan_factories.User(name=n)["name"] for n in ("cms-steward", "cdc-steward", "analyst", "outsider")}
+    users = {
+        n: ckan_factories.User(name=n, password=PASSWORD)["name"]
+        for n in ("cms-steward", "cdc-steward", "analyst", "outsider")
+    }
     helpers.call_action("organization_member_create", id=cms["id"], username="cms-steward", role="admin")
     helpers.call_action("organization_member_create", id=cdc["id"], username="cdc-steward", role="editor")
     helpers.call_action("organization_member_create", id=cms["id"], username="analyst", role="member")
