@@ -73,6 +73,8 @@ def iceberg_properties(loc: config.Location) -> dict[str, str]:
             "s3.region": loc.s3.region,
             "s3.access-key-id": loc.s3.key_id,
             "s3.secret-access-key": loc.s3.secret,
+            "s3.connect-timeout": "10",
+            "s3.request-timeout": str(core_config.fetch_timeout()),
         }
     return props
 
@@ -89,6 +91,8 @@ def filesystem(loc: config.Location) -> pafs.FileSystem:
         scheme=scheme,
         allow_bucket_creation=False,
         allow_bucket_deletion=False,
+        connect_timeout=10,
+        request_timeout=core_config.fetch_timeout(),
     )
 
 
