@@ -312,6 +312,8 @@ def _check_terms(slugs: list[Any]) -> None:
             term = show({"ignore_auth": True}, {"id": slug})
         except tk.ObjectNotFound as e:
             raise tk.Invalid(tk._('"{term}" is not a glossary term').format(term=slug)) from e
+        if term["status"] == "draft":  # a draft is its proposer's: its existence is not told to others
+            raise tk.Invalid(tk._('"{term}" is not a glossary term').format(term=slug))
         if term["status"] != "approved":
             raise tk.Invalid(
                 tk._('Glossary term "{term}" is {status}; only approved terms can be linked').format(

@@ -240,9 +240,14 @@ class TestBadInput:
         act("hhs_glossary_term_create", "proposer", label="Encounter", definition="A visit.")
         with pytest.raises(tk.ValidationError) as e:
             factories.HhsDataset(glossary_terms=["medicare-beneficiary", "encounter"])
-        assert 'Glossary term "encounter" is draft; only approved terms can be linked' in str(e.value.error_dict)
+        # A draft is named to nobody but its proposer and the board: it answers like a missing term.
+        assert '"encounter" is not a glossary term' in str(e.value.error_dict)
         with pytest.raises(tk.ValidationError, match="is not a glossary term"):
             factories.HhsDataset(glossary_terms=["no-such-term"])
+        act("hhs_glossary_term_propose", "proposer", id="encounter")
+        with pytest.raises(tk.ValidationError) as e:
+            factories.HhsDataset(glossary_terms=["encounter"])
+        assert 'Glossary term "encounter" is in review; only approved terms can be linked' in str(e.value.error_dict)
 
 
 class TestLinkedData:
