@@ -43,6 +43,8 @@ def _run_import(source: str, division: str, withdraw: str, force: bool = False) 
         report = importer.import_catalog(context, catalog, division, source, withdraw, progress=bar.update, force=force)
     for failure in report.failed:
         click.secho(f"  {failure['identifier']}: {failure['path']}: {failure['message']}", fg="red", err=True)
+    for warning in report.warnings:  # kept records that break HHS rules beyond POD
+        click.secho(f"  {warning['identifier']}: {warning['path']}: {warning['message']}", fg="yellow", err=True)
     summary = report.summary()
     click.echo(", ".join(f"{count} {key}" for key, count in summary.items()))
 

@@ -213,3 +213,20 @@ def test_fast_schema_check_agrees_with_jsonschema(cms_catalog, change):
         assert pod.schema_errors("dataset.json", broken) != []
         with pytest.raises(pod.fastjsonschema.JsonSchemaException):
             pod._fast_validator("dataset.json")(broken)
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_the_cli_lists_failures_and_warnings_by_record(cli, tmp_path, division, cms_catalog):
+    from ckan.cli.cli import ckan as ckan_cli
+
+    kept, bad = copy.deepcopy(cms_catalog["dataset"][:2])
+    kept.update(accessLevel="non-public")
+    kept.pop("rights", None)  # POD allows it; the hub's rule wants rights on non-public data
+    del bad["title"]
+    result = cli.invoke(
+        ckan_cli,
+        ["hhs", "import-catalog", _write(tmp_path, {**cms_catalog, "dataset": [kept, bad]}), "--division", "cms"],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{bad['identifier']}: dataset[1]: 'title' is a required property" in result.output
+    assert kept["identifier"] in result.output and "1 created" in result.output and "1 warnings" in result.output
