@@ -450,9 +450,13 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
     try:
         for row in used:
             sources[row.sql_name] = readers.arrow_source(location(row.table_uri), row.table_format)
+        # One deadline for opening the tables and running the query.
+        left = config.query_timeout() - (time.monotonic() - started)
+        if left <= 0:
+            raise query.QueryTimeout(f"Opening the tables took longer than {config.query_timeout()} s")
         result = query.run(
             sql, sources, min(int(data_dict.get("limit") or config.query_max_rows()), config.query_max_rows()),
-            config.query_timeout(), config.query_memory(),
+            left, config.query_memory(),
         )  # fmt: skip
     except (query.QueryRefused, query.QueryTimeout, readers.ReadError) as e:
         status = "timeout" if isinstance(e, query.QueryTimeout) else "error"

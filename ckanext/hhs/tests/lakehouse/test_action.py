@@ -298,3 +298,18 @@ class TestPreviewAndQuery:
         monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.query_max_rows", "2")
         result = act("hhs_lakehouse_query", "analyst", sql="select * from cms_enrollment__cms_enrollment_table")
         assert len(result["rows"]) == 2 and result["truncated"]
+
+
+def test_a_long_query_is_stopped_and_audited(people, linked, monkeypatch):
+    monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.query_timeout", "1")
+    sql = (
+        "with recursive r(n) as (select 1 union all select n + 1 from r where n < 500000000) "
+        "select count(*) from r, cms_enrollment__cms_enrollment_table"
+    )
+    started = time.monotonic()
+    with pytest.raises(tk.ValidationError) as e:
+        act("hhs_lakehouse_query", "analyst", sql=sql)
+    assert "took longer than" in e.value.error_dict["sql"][0]
+    assert time.monotonic() - started < 10
+    logged = model.Session.query(lm.QueryLog).order_by(lm.QueryLog.at.desc()).first()
+    assert (logged.status, logged.kind) == ("timeout", "query")
