@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
-from . import (
-    model,  # noqa: F401 (the tables, for migrations and the session)
-    visibility,
-)
+from . import model as _tables  # noqa: F401 (the tables, for migrations and the session)
+from . import visibility
 
 PRODUCT_TYPE = "data-product"
 # Single-valued product fields indexed as they are, so the marketplace can facet on them.
@@ -41,36 +40,75 @@ class HhsMarketplacePlugin(p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if pkg_dict.get("type") != PRODUCT_TYPE:
             return pkg_dict
-        # Component datasets may be private: their names are neither searchable nor facets. (The stored
-        # dicts keep them for package_show, which shows each viewer only those they may see.)
+        # Component datasets may be private, and search answers everyone from the index (``fl`` can ask
+        # for any stored field): their names stay in the database only, out of every indexed field and
+        # out of the stored dicts (also the validated dict nested in ``data_dict``). package_show puts
+        # them back from the database (after_dataset_show), for each viewer only those they may see.
         for key in ("component_datasets", "extras_component_datasets"):
             pkg_dict.pop(key, None)
         validated = json.loads(pkg_dict.get("validated_data_dict") or "{}")
         for field in _FACET_FIELDS:
             if validated.get(field):
                 pkg_dict[field] = validated[field]
+        for key in ("validated_data_dict", "data_dict"):
+            if isinstance(pkg_dict.get(key), str):
+                pkg_dict[key] = json.dumps(_without_components(json.loads(pkg_dict[key])))
         return pkg_dict
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
-        # Search results come from the stored dicts without a viewer to filter for: they never carry
-        # component datasets (the product page reads them through package_show).
+        # Second layer for documents indexed before the names were kept out: results never carry them.
         for result in search_results.get("results", []):
-            if result.get("type", PRODUCT_TYPE) != PRODUCT_TYPE:
-                continue
-            result.pop("component_datasets", None)
-            for key in ("validated_data_dict", "data_dict"):
-                if isinstance(result.get(key), str) and "component_datasets" in result[key]:
-                    result[key] = json.dumps(_without_components(json.loads(result[key])))
+            if result.get("type", PRODUCT_TYPE) == PRODUCT_TYPE:
+                _without_components(result)
         return search_results
 
     def after_dataset_show(self, context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        if pkg_dict.get("type") == PRODUCT_TYPE and pkg_dict.get("component_datasets"):
-            pkg_dict["component_datasets"] = visibility.visible_names(pkg_dict["component_datasets"], context)
+        if pkg_dict.get("type") != PRODUCT_TYPE:
+            return pkg_dict
+        # package_show may answer from the index, which holds no component names: read them from the
+        # database, then keep those the viewer may see.
+        names = _stored_components(pkg_dict)
+        extras = [e for e in pkg_dict.get("extras") or [] if e.get("key") == "component_datasets"]
+        for extra in extras:  # an unvalidated dict (validate: False, use_default_schema)
+            extra["value"] = json.dumps(visibility.visible_names(names, context))
+        if extras:
+            pkg_dict.pop("component_datasets", None)
+        elif names:
+            pkg_dict["component_datasets"] = visibility.visible_names(names, context)
+        else:
+            pkg_dict.pop("component_datasets", None)
         return pkg_dict
 
 
+def _stored_components(pkg_dict: dict[str, Any]) -> list[Any]:
+    value = (
+        model.Session.query(model.PackageExtra.value)
+        .filter(
+            model.PackageExtra.package_id == pkg_dict["id"],
+            model.PackageExtra.key == "component_datasets",
+            model.PackageExtra.state == "active",
+        )
+        .scalar()
+    )
+    try:
+        names = json.loads(value) if value else []
+    except ValueError:
+        names = [value]
+    return names if isinstance(names, list) else [names]
+
+
 def _without_components(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dict without component datasets, also in the dicts stored inside it as JSON text."""
     pkg_dict.pop("component_datasets", None)
-    if "extras" in pkg_dict:
-        pkg_dict["extras"] = [e for e in pkg_dict["extras"] or [] if e.get("key") != "component_datasets"]
+    pkg_dict.pop("extras_component_datasets", None)
+    if isinstance(pkg_dict.get("extras"), list):
+        pkg_dict["extras"] = [e for e in pkg_dict["extras"] if e.get("key") != "component_datasets"]
+    for key in ("validated_data_dict", "data_dict"):
+        if isinstance(pkg_dict.get(key), str):
+            try:
+                nested = json.loads(pkg_dict[key])
+            except ValueError:
+                continue
+            if isinstance(nested, dict):
+                pkg_dict[key] = json.dumps(_without_components(nested))
     return pkg_dict
