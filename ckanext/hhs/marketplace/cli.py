@@ -30,7 +30,8 @@ def expire(as_of: str | None, queue: bool):
     result = jobs.expire_grants(as_of)
     click.echo(
         f"{len(result['expired'])} requests expired, {result['revoked']} grants revoked, "
-        f"{result['provisioned']} missing grants provisioned"
+        f"{result['provisioned']} missing grants provisioned, "
+        f"{result['removed']} collaborations that outlived their grants removed"
     )
 
 

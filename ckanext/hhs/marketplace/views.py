@@ -15,6 +15,7 @@ from . import permissions
 
 marketplace = flask.Blueprint("hhs_marketplace", __name__)
 PAGE = 20
+MAX_PAGE = 500  # 10,000 results: past that, Solr's deep paging costs more than any reader goes
 FACETS = {
     "organization": "Owner division",
     "product_type": "Product type",
@@ -53,6 +54,19 @@ def _call(action: str, data: dict[str, Any], what: str = "Page") -> Any:
         return tk.abort(404, tk._("{what} not found").format(what=tk._(what)))
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
+    except tk.ValidationError as e:
+        if set(e.error_dict) == {"id"}:  # an address no object can have
+            return tk.abort(404, tk._("{what} not found").format(what=tk._(what)))
+        return tk.abort(400, "; ".join(f"{k}: {m}" for k, m in _errors(e).items()))
+
+
+def _page() -> int:
+    """The page number asked for: anything but a small positive number is the first page."""
+    try:
+        page = int(tk.request.args.get("page", "1"))
+    except ValueError:
+        return 1
+    return page if 1 <= page <= MAX_PAGE else 1
 
 
 def _login_first() -> Any:
@@ -75,7 +89,7 @@ def _flash_errors(e: tk.ValidationError) -> None:
 @marketplace.route("/marketplace")
 def index() -> str:
     args = tk.request.args
-    page = max(tk.asint(args.get("page", 1) or 1), 1)
+    page = _page()
     fq = ["+dataset_type:data-product"]
     filters = {k: args.getlist(k) for k in FACETS if args.getlist(k)}
     for key, values in filters.items():
@@ -117,6 +131,8 @@ def index() -> str:
 
 
 def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> str:
+    if "\x00" in name:  # no name has it, and the database refuses to compare with it
+        return tk.abort(404, tk._("Data product not found"))
     try:
         pkg = tk.get_action("package_show")(_context(), {"id": name})
     except tk.ObjectNotFound:

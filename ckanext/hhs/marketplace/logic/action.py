@@ -298,7 +298,8 @@ def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict
     job and `ckan hhs marketplace expire` call it. Sysadmins only.
 
     :param as_of: the day to expire against, YYYY-MM-DD (optional, default today)
-    :returns: ``revoked`` (grants), ``expired`` (request ids) and ``provisioned`` (grants re-made)
+    :returns: ``revoked`` (grants), ``expired`` (request ids), ``provisioned`` (grants re-made) and
+        ``removed`` (collaborations that outlived the grants that made them)
     """
     tk.check_access("hhs_marketplace_grants_expire", context, data_dict)
     data, errors = tk.navl_validate(data_dict, schema.grants_expire(), context)
@@ -332,7 +333,8 @@ def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict
     provisioned = 0
     for request in model.Session.query(mm.AccessRequest).filter(mm.AccessRequest.status == "approved").all():
         provisioned += _provision(request)
-    return {"revoked": revoked, "expired": expired, "provisioned": provisioned}
+    removed = _remove_leftovers(as_of)
+    return {"revoked": revoked, "expired": expired, "provisioned": provisioned, "removed": removed}
 
 
 @tk.side_effect_free
@@ -887,11 +889,14 @@ def _wanted_datasets(refs: list[str], pkg: dict[str, Any], user_name: str) -> li
 
 def _end_date(data_dict: DataDict, pkg: dict[str, Any]) -> dt.date:
     today = mm.now().date()
-    longest = tk.asint(pkg.get("max_access_days") or mp_config.max_access_days())
+    # A product's own limit is any natural number: past a century it is no limit, and dates overflow.
+    longest = min(tk.asint(pkg.get("max_access_days") or mp_config.max_access_days()), 36500)
     if data_dict.get("end_date"):
         field, end = "end_date", data_dict["end_date"]
     elif data_dict.get("duration_days"):
-        field, end = "duration_days", today + dt.timedelta(days=int(data_dict["duration_days"]))
+        # Compared before the date is computed: a huge number of days overflows the date arithmetic.
+        field, days = "duration_days", min(int(data_dict["duration_days"]), longest + 1)
+        end = today + dt.timedelta(days=days)
     else:
         raise tk.ValidationError({"end_date": [tk._("Say until when you need access (an end date or a duration)")]})
     if end <= today:
@@ -974,7 +979,7 @@ def _provision(request: mm.AccessRequest) -> int:
                 package_id=dataset.id,
                 user_id=request.requester_id,
                 end_date=request.end_date,
-                preexisting=member is not None,
+                preexisting=member is not None and _predates_the_marketplace(request, dataset.id),
             )
             model.Session.add(grant)
             mm.record("request", request.id, None, "grant", data_product=product.name, dataset=dataset.id)
@@ -992,6 +997,26 @@ def _provision(request: mm.AccessRequest) -> int:
     return made
 
 
+def _predates_the_marketplace(request: mm.AccessRequest, package_id: str) -> bool:
+    """Whether the requester's existing collaboration on the dataset was made outside the marketplace.
+
+    Only then is it kept when the grant ends. A collaboration that another grant made (or that a grant
+    left behind) is the marketplace's: the last grant to end removes it. The latest other grant of the
+    same person on the dataset, a live one first, says where the collaboration came from; with no
+    grant before, it predates the marketplace."""
+    others = (
+        model.Session.query(mm.Grant)
+        .filter(
+            mm.Grant.package_id == package_id,
+            mm.Grant.user_id == request.requester_id,
+            mm.Grant.request_id != request.id,
+        )
+        .order_by(mm.Grant.revoked.isnot(None), mm.Grant.created.desc())
+        .first()
+    )
+    return others is None or others.preexisting
+
+
 def _collaborator(package_id: str, user_id: str) -> model.PackageMember | None:
     return (
         model.Session.query(model.PackageMember)
@@ -1007,20 +1032,7 @@ def _revoke(request: mm.AccessRequest, reason: str, as_of: dt.date) -> int:
     ended = 0
     grants = model.Session.query(mm.Grant).filter(mm.Grant.request_id == request.id, mm.Grant.revoked.is_(None))
     for grant in grants.all():
-        still_needed = (
-            model.Session.query(mm.Grant.id)
-            .join(mm.AccessRequest, mm.AccessRequest.id == mm.Grant.request_id)
-            .filter(
-                mm.Grant.package_id == grant.package_id,
-                mm.Grant.user_id == grant.user_id,
-                mm.Grant.id != grant.id,
-                mm.Grant.revoked.is_(None),
-                mm.Grant.end_date >= as_of,
-                mm.AccessRequest.status == "approved",
-            )
-            .first()
-        )
-        if not grant.preexisting and not still_needed and _collaborator(grant.package_id, grant.user_id):
+        if not grant.preexisting and not _still_needed(grant, as_of) and _collaborator(grant.package_id, grant.user_id):
             with contextlib.suppress(tk.ObjectNotFound):  # removed by hand already
                 tk.get_action("package_collaborator_delete")(
                     dict(context), {"id": grant.package_id, "user_id": grant.user_id}
@@ -1030,6 +1042,71 @@ def _revoke(request: mm.AccessRequest, reason: str, as_of: dt.date) -> int:
         model.Session.commit()
         ended += 1
     return ended
+
+
+def _still_needed(grant: mm.Grant, as_of: dt.date) -> bool:
+    """Whether another live grant of the same person on the same dataset needs the collaboration."""
+    other = (
+        model.Session.query(mm.Grant.id)
+        .join(mm.AccessRequest, mm.AccessRequest.id == mm.Grant.request_id)
+        .filter(
+            mm.Grant.package_id == grant.package_id,
+            mm.Grant.user_id == grant.user_id,
+            mm.Grant.id != grant.id,
+            mm.Grant.revoked.is_(None),
+            mm.Grant.end_date >= as_of,
+            mm.AccessRequest.status == "approved",
+        )
+        .first()
+    )
+    return other is not None
+
+
+def _remove_leftovers(as_of: dt.date) -> int:
+    """Remove collaborations that an ended grant made and that outlived it (a later grant of the same
+    person once counted them as preexisting, so the last revoke kept them). A collaboration changed
+    after the grant ended was given again by hand and stays. Returns how many were removed."""
+    rows = (
+        model.Session.query(mm.Grant)
+        .join(
+            model.PackageMember,
+            sa.and_(
+                model.PackageMember.package_id == mm.Grant.package_id, model.PackageMember.user_id == mm.Grant.user_id
+            ),
+        )
+        .filter(
+            mm.Grant.revoked.isnot(None),
+            mm.Grant.preexisting.is_(False),
+            model.PackageMember.modified <= mm.Grant.revoked,
+        )
+        .order_by(mm.Grant.revoked.desc())
+        .all()
+    )
+    context = _site_context()
+    removed, seen = 0, set()
+    for grant in rows:
+        key = (grant.package_id, grant.user_id)
+        if key in seen or _still_needed(grant, as_of):
+            continue
+        seen.add(key)
+        # The latest grant of the person on the dataset decides: one that kept a collaboration made
+        # outside the marketplace keeps it.
+        latest = (
+            model.Session.query(mm.Grant)
+            .filter(mm.Grant.package_id == grant.package_id, mm.Grant.user_id == grant.user_id)
+            .order_by(mm.Grant.created.desc())
+            .first()
+        )
+        if latest is not None and latest.preexisting and latest.created > grant.revoked:
+            continue
+        with contextlib.suppress(tk.ObjectNotFound):
+            tk.get_action("package_collaborator_delete")(
+                dict(context), {"id": grant.package_id, "user_id": grant.user_id}
+            )
+        mm.record("request", grant.request_id, None, "revoke", "leftover", dataset=grant.package_id)
+        model.Session.commit()
+        removed += 1
+    return removed
 
 
 def _name(user_id: str | None) -> str | None:

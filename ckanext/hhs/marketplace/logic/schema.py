@@ -10,7 +10,7 @@ from ckan.types import Schema, Validator, ValidatorFactory
 def request_create(
     not_empty: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     boolean_validator: Validator,
     natural_number_validator: Validator,
     default: ValidatorFactory,
@@ -19,11 +19,11 @@ def request_create(
     hhs_marketplace_string_list: Validator,
 ) -> Schema:
     return {
-        "product": [not_empty, unicode_safe],
-        "purpose": [not_empty, unicode_safe, hhs_text_cap],
-        "project": [ignore_missing, unicode_safe, hhs_text_cap],
+        "product": [not_empty, hhs_marketplace_text],
+        "purpose": [not_empty, hhs_marketplace_text, hhs_text_cap],
+        "project": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "datasets": [ignore_missing, hhs_marketplace_string_list],
-        "columns": [ignore_missing, unicode_safe, hhs_text_cap],
+        "columns": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "end_date": [ignore_missing, hhs_marketplace_date],
         "duration_days": [ignore_missing, natural_number_validator],
         "accept_terms": [default(False), boolean_validator],
@@ -31,39 +31,40 @@ def request_create(
 
 
 @validator_args
-def request_ref(not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "message": [ignore_missing, unicode_safe]}
+def request_ref(not_empty: Validator, hhs_marketplace_text: Validator, ignore_missing: Validator) -> Schema:
+    return {"id": [not_empty, hhs_marketplace_text], "message": [ignore_missing, hhs_marketplace_text]}
 
 
 @validator_args
-def request_message(not_empty: Validator, unicode_safe: Validator, hhs_text_cap: Validator) -> Schema:
+def request_message(not_empty: Validator, hhs_marketplace_text: Validator, hhs_text_cap: Validator) -> Schema:
     """A step that must say why (reject, ask for information, answer it)."""
-    return {"id": [not_empty, unicode_safe], "message": [not_empty, unicode_safe, hhs_text_cap]}
+    return {"id": [not_empty, hhs_marketplace_text], "message": [not_empty, hhs_marketplace_text, hhs_text_cap]}
 
 
 @validator_args
 def request_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     one_of: ValidatorFactory,
     default: ValidatorFactory,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
+    hhs_marketplace_offset: Validator,
 ) -> Schema:
     from ..model import REQUEST_STATUSES
 
     return {
         "scope": [default("mine"), one_of(["mine", "queue"])],
         "status": [ignore_missing, one_of([*REQUEST_STATUSES, "open"])],
-        "product": [ignore_missing, unicode_safe],
+        "product": [ignore_missing, hhs_marketplace_text],
         "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator],
+        "offset": [ignore_missing, natural_number_validator, hhs_marketplace_offset],
     }
 
 
 @validator_args
-def product_ref(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def product_ref(not_empty: Validator, hhs_marketplace_text: Validator) -> Schema:
+    return {"id": [not_empty, hhs_marketplace_text]}
 
 
 @validator_args
@@ -75,7 +76,7 @@ def grants_expire(ignore_missing: Validator, hhs_marketplace_date: Validator) ->
 def licence_create(
     not_empty: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     natural_number_validator: Validator,
     one_of: ValidatorFactory,
     default: ValidatorFactory,
@@ -83,60 +84,62 @@ def licence_create(
     hhs_marketplace_date: Validator,
     hhs_marketplace_string_list: Validator,
     hhs_marketplace_amount: Validator,
+    hhs_marketplace_seats: Validator,
 ) -> Schema:
     return {
-        "vendor": [not_empty, unicode_safe, hhs_text_cap],
-        "product": [not_empty, unicode_safe, hhs_text_cap],
-        "subject": [ignore_missing, unicode_safe, hhs_text_cap],
-        "contract_number": [ignore_missing, unicode_safe, hhs_text_cap],
-        "holder": [not_empty, unicode_safe],
+        "vendor": [not_empty, hhs_marketplace_text, hhs_text_cap],
+        "product": [not_empty, hhs_marketplace_text, hhs_text_cap],
+        "subject": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
+        "contract_number": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
+        "holder": [not_empty, hhs_marketplace_text],
         "covered": [ignore_missing, hhs_marketplace_string_list],
-        "seats": [ignore_missing, natural_number_validator],
+        "seats": [ignore_missing, natural_number_validator, hhs_marketplace_seats],
         "cost": [ignore_missing, hhs_marketplace_amount],
         "start_date": [not_empty, hhs_marketplace_date],
         "end_date": [not_empty, hhs_marketplace_date],
         "renewal": [default("manual"), one_of(["auto", "manual", "none"])],
-        "terms": [ignore_missing, unicode_safe, hhs_text_cap],
-        "data_product": [ignore_missing, unicode_safe],
+        "terms": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
+        "data_product": [ignore_missing, hhs_marketplace_text],
     }
 
 
 @validator_args
-def licence_update(not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator) -> Schema:
+def licence_update(not_empty: Validator, hhs_marketplace_text: Validator, ignore_missing: Validator) -> Schema:
     schema = licence_create()
     for field in ("vendor", "product", "holder", "start_date", "end_date"):
         schema[field] = [ignore_missing, *schema[field][1:]]  # type: ignore[index]
     schema["renewal"] = [ignore_missing, *schema["renewal"][1:]]  # type: ignore[index]
-    schema["id"] = [not_empty, unicode_safe]
+    schema["id"] = [not_empty, hhs_marketplace_text]
     return schema
 
 
 @validator_args
 def licence_search(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     boolean_validator: Validator,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
+    hhs_marketplace_offset: Validator,
 ) -> Schema:
     return {
-        "q": [ignore_missing, unicode_safe],
-        "vendor": [ignore_missing, unicode_safe],
-        "division": [ignore_missing, unicode_safe],
+        "q": [ignore_missing, hhs_marketplace_text],
+        "vendor": [ignore_missing, hhs_marketplace_text],
+        "division": [ignore_missing, hhs_marketplace_text],
         "current": [ignore_missing, boolean_validator],
         "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator],
+        "offset": [ignore_missing, natural_number_validator, hhs_marketplace_offset],
     }
 
 
 @validator_args
 def licence_request_create(
-    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, hhs_text_cap: Validator
+    not_empty: Validator, hhs_marketplace_text: Validator, ignore_missing: Validator, hhs_text_cap: Validator
 ) -> Schema:
     return {
-        "licence": [not_empty, unicode_safe],
-        "division": [not_empty, unicode_safe],
-        "reason": [ignore_missing, unicode_safe, hhs_text_cap],
+        "licence": [not_empty, hhs_marketplace_text],
+        "division": [not_empty, hhs_marketplace_text],
+        "reason": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
     }
 
 
@@ -144,15 +147,15 @@ def licence_request_create(
 def need_create(
     not_empty: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     hhs_text_cap: Validator,
     hhs_marketplace_date: Validator,
     hhs_marketplace_string_list: Validator,
 ) -> Schema:
     return {
-        "title": [not_empty, unicode_safe, hhs_text_cap],
-        "description": [not_empty, unicode_safe, hhs_text_cap],
-        "why": [ignore_missing, unicode_safe, hhs_text_cap],
+        "title": [not_empty, hhs_marketplace_text, hhs_text_cap],
+        "description": [not_empty, hhs_marketplace_text, hhs_text_cap],
+        "why": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "needed_by": [ignore_missing, hhs_marketplace_date],
         "asked": [ignore_missing, hhs_marketplace_string_list],
     }
@@ -161,16 +164,17 @@ def need_create(
 @validator_args
 def need_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     one_of: ValidatorFactory,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
+    hhs_marketplace_offset: Validator,
 ) -> Schema:
     return {
         "status": [ignore_missing, one_of(["open", "closed"])],
-        "q": [ignore_missing, unicode_safe],
+        "q": [ignore_missing, hhs_marketplace_text],
         "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator],
+        "offset": [ignore_missing, natural_number_validator, hhs_marketplace_offset],
     }
 
 
@@ -178,22 +182,22 @@ def need_list(
 def need_answer(
     not_empty: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    hhs_marketplace_text: Validator,
     one_of: ValidatorFactory,
     hhs_text_cap: Validator,
     hhs_marketplace_date: Validator,
     hhs_marketplace_string_list: Validator,
 ) -> Schema:
     return {
-        "id": [not_empty, unicode_safe],
+        "id": [not_empty, hhs_marketplace_text],
         "kind": [not_empty, one_of(["existing", "commit"])],
         "datasets": [ignore_missing, hhs_marketplace_string_list],
-        "division": [ignore_missing, unicode_safe],
-        "note": [ignore_missing, unicode_safe, hhs_text_cap],
+        "division": [ignore_missing, hhs_marketplace_text],
+        "note": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "publish_by": [ignore_missing, hhs_marketplace_date],
     }
 
 
 @validator_args
-def metrics(ignore_missing: Validator, unicode_safe: Validator) -> Schema:
-    return {"division": [ignore_missing, unicode_safe]}
+def metrics(ignore_missing: Validator, hhs_marketplace_text: Validator) -> Schema:
+    return {"division": [ignore_missing, hhs_marketplace_text]}

@@ -9,6 +9,7 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib.navl.validators import unicode_safe
 from ckan.types import Context
 
 from ckanext.hhs.logic.validators import as_list
@@ -17,8 +18,41 @@ __all__ = [
     "hhs_marketplace_amount",
     "hhs_marketplace_components",
     "hhs_marketplace_date",
+    "hhs_marketplace_offset",
+    "hhs_marketplace_seats",
     "hhs_marketplace_string_list",
+    "hhs_marketplace_text",
 ]
+
+# Past these the database or the date arithmetic fails: they are errors naming the field instead.
+_MAX_OFFSET = 1_000_000
+_MAX_SEATS = 10_000_000
+_YEARS = (1900, 9000)
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise tk.Invalid(tk._("Text may not contain NUL characters"))
+    return text
+
+
+def hhs_marketplace_text(value: Any) -> Any:
+    """Text (CKAN's unicode_safe) that the database can store: no NUL character."""
+    return _no_nul(unicode_safe(value))
+
+
+def hhs_marketplace_offset(value: Any) -> Any:
+    """An offset into a list, after natural_number_validator: at most a million."""
+    if int(value) > _MAX_OFFSET:
+        raise tk.Invalid(tk._("Must be at most {n}").format(n=_MAX_OFFSET))
+    return value
+
+
+def hhs_marketplace_seats(value: Any) -> Any:
+    """A number of licence seats, after natural_number_validator."""
+    if int(value) > _MAX_SEATS:
+        raise tk.Invalid(tk._("Must be at most {n}").format(n=_MAX_SEATS))
+    return value
 
 
 def hhs_marketplace_components(value: Any, context: Context) -> Any:
@@ -48,9 +82,12 @@ def hhs_marketplace_date(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        date = dt.date.fromisoformat(str(value).strip())
     except ValueError as e:
         raise tk.Invalid(tk._("{value!r} is not a date; use YYYY-MM-DD").format(value=value)) from e
+    if not _YEARS[0] <= date.year <= _YEARS[1]:
+        raise tk.Invalid(tk._("{value!r} is not a plausible date").format(value=value))
+    return date
 
 
 def hhs_marketplace_string_list(value: Any) -> list[str]:
@@ -61,6 +98,7 @@ def hhs_marketplace_string_list(value: Any) -> list[str]:
     for item in items:
         if not isinstance(item, str):
             raise tk.Invalid(tk._("{item!r} is not text").format(item=item))
+        _no_nul(item)
         if item.strip():
             out.append(item.strip())
     return list(dict.fromkeys(out))
@@ -72,6 +110,6 @@ def hhs_marketplace_amount(value: Any) -> Any:
         amount = Decimal(str(value).replace(",", "").replace("$", "").strip())
     except InvalidOperation as e:
         raise tk.Invalid(tk._("{value!r} is not an amount; use digits, e.g. 125000.00").format(value=value)) from e
-    if amount < 0 or amount >= Decimal("1e12"):
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         raise tk.Invalid(tk._("{value!r} is not a valid amount").format(value=value))
     return amount.quantize(Decimal("0.01"))
