@@ -44,8 +44,10 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_glossary_review_queue": ({}, False, False),
     "hhs_glossary_import": ({}, False, False),
     "hhs_glossary_embed": ({}, False, False),
-    # Marketplace: objects that do not exist pass auth so that the action answers 404 (`none`); who
-    # decides an existing request is tested in tests/marketplace/test_auth.py.
+    # Marketplace: every action but the usage figures is for logged-in staff, so an anonymous caller is
+    # refused by each (also through the API: tests/marketplace/test_security.py); for the logged-in,
+    # objects that do not exist pass auth so that the action answers 404 (`none`); who decides an
+    # existing request is tested in tests/marketplace/test_auth.py.
     "hhs_marketplace_request_create": ({"product": "p"}, False, True),
     "hhs_marketplace_request_list": ({}, False, True),  # the action lists only the caller's own or queue
     "hhs_marketplace_request_show": ({"id": "none"}, False, True),
