@@ -72,6 +72,17 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_marketplace_need_answer": ({"id": "none"}, False, True),
     "hhs_marketplace_need_close": ({"id": "none"}, False, True),
     "hhs_marketplace_metrics": ({}, False, True),
+    # Lakehouse: `{dataset}` is no resource; reads of a missing resource pass auth so that the action
+    # answers 404 (reads of real tables follow package_show: tests/lakehouse).
+    "hhs_lakehouse_table_register": ({"id": "{dataset}"}, False, False),
+    "hhs_lakehouse_table_refresh": ({"id": "{dataset}"}, False, False),
+    "hhs_lakehouse_table_show": ({"id": "{dataset}"}, True, True),
+    "hhs_lakehouse_table_list": ({}, True, True),  # the action lists only tables of datasets the caller may see
+    "hhs_lakehouse_column_suggest": ({"id": "{dataset}"}, False, False),
+    "hhs_lakehouse_column_confirm": ({"id": "{dataset}"}, False, False),
+    "hhs_lakehouse_join_keys": ({"id": "{dataset}"}, True, True),
+    "hhs_lakehouse_preview": ({"id": "{dataset}"}, False, True),
+    "hhs_lakehouse_query": ({"sql": "select 1"}, False, True),  # the action checks each table it reads
 }
 
 
