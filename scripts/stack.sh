@@ -222,6 +222,7 @@ demo_config() {
     "ckan.storage_path=$VAR/storage" \
     "ckan.views.default_views=" \
     "ckanext.hhs.allowed_private_hosts=127.0.0.1:$WEB_PORT" \
+    "ckanext.hhs.lakehouse.allowed_roots=$VAR/storage/lakehouse" \
     "ckan.search.solr_commit=false" \
     "${opts[@]}" >/dev/null
   mkdir -p "$VAR/storage"
