@@ -406,7 +406,7 @@ def hhs_marketplace_licence_create(context: Context, data_dict: DataDict) -> dic
     tk.check_access("hhs_marketplace_licence_create", context, data_dict)
     user = _user(context)
     licence = mm.Licence(created_by=user.id)
-    _apply_licence(licence, data_dict)
+    _apply_licence(licence, data_dict, user.name)
     model.Session.add(licence)
     model.Session.flush()
     mm.record("licence", licence.id, user.id, "create", data=_licence_snapshot(licence))
@@ -425,7 +425,7 @@ def hhs_marketplace_licence_update(context: Context, data_dict: DataDict) -> dic
     tk.check_access("hhs_marketplace_licence_update", context, data_dict)
     licence = _get_licence(data_dict["id"])
     user = _user(context)
-    _apply_licence(licence, data_dict)
+    _apply_licence(licence, data_dict, user.name)
     licence.modified = mm.now()
     mm.record("licence", licence.id, user.id, "update", data=_licence_snapshot(licence))
     model.Session.commit()
@@ -1207,7 +1207,7 @@ def _covered(licence: mm.Licence) -> list[str]:
     return [licence.holder_org_id, *[o for o in licence.covered_org_ids or [] if o != licence.holder_org_id]]
 
 
-def _apply_licence(licence: mm.Licence, data: dict[str, Any]) -> None:
+def _apply_licence(licence: mm.Licence, data: dict[str, Any], viewer: str) -> None:
     for field in ("vendor", "product", "subject", "contract_number", "seats", "cost", "renewal", "terms"):
         if field in data:
             setattr(licence, field, data[field])
@@ -1223,7 +1223,8 @@ def _apply_licence(licence: mm.Licence, data: dict[str, Any]) -> None:
     if "data_product" in data:
         if data["data_product"]:
             product = model.Package.get(data["data_product"])
-            if product is None or product.type != "data-product":
+            # A product the caller may not see answers as one that does not exist.
+            if product is None or product.type != "data-product" or not _can_see(product.id, viewer):
                 raise tk.ValidationError(
                     {"data_product": [tk._('"{ref}" is not a data product').format(ref=data["data_product"])]}
                 )

@@ -108,7 +108,7 @@ class TestRequestLifecycle:
         assert result["expired"] == [request["id"]] and result["revoked"] == 1
         assert not can_see(world.analyst, world.secret)
         again = call("hhs_marketplace_grants_expire", world.sysadmin, as_of=in_days(31))
-        assert again == {"revoked": 0, "expired": [], "provisioned": 0}
+        assert again == {"revoked": 0, "expired": [], "provisioned": 0, "removed": 0}
 
         shown = call("hhs_marketplace_request_show", world.analyst, id=request["id"])
         assert shown["status"] == "expired"

@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.tests import helpers
 
-from .conftest import ask, in_days
+from .conftest import ask, in_days, make_product
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.auth.allow_dataset_collaborators", "true"),
@@ -367,3 +367,16 @@ def test_bad_search_addresses_get_the_page(app, world, path):
 )
 def test_bad_object_addresses_get_404_or_400(app, world, token, path, status):
     assert app.get(path, headers=token).status_code == status
+
+
+def test_linking_a_licence_to_a_product_one_may_not_see_answers_as_for_a_missing_one(world):
+    hidden = make_product(world.cdc, world.sysadmin, name="cdc-private-product", private=True)
+    licence = _licence(world)
+    errors = []
+    for ref in (hidden["name"], "no-such-product"):
+        with pytest.raises(tk.ValidationError) as e:
+            call("hhs_marketplace_licence_update", world.steward, id=licence["id"], data_product=ref)
+        errors.append(str(e.value.error_dict["data_product"]).replace(ref, "REF"))
+    assert errors[0] == errors[1]
+    linked = call("hhs_marketplace_licence_update", world.steward, id=licence["id"], data_product=world.product["name"])
+    assert linked["data_product"]["name"] == world.product["name"]
