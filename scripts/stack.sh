@@ -293,7 +293,8 @@ cmd_demo() {
   grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [A-Z]+ |^\s*$' "$LOG/seed.log" | tail -n 30
   # Marketplace access ends only when the expiry runs: hourly here, after the seed (production runs
   # `ckan hhs marketplace expire` and `remind` from cron).
-  start_daemon marketplace-daily - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; sleep 3600; done"
+  # What production runs from cron: grant expiry, licence reminders and lakehouse table refresh, hourly.
+  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; sleep 3600; done"
   cat <<MSG
 
 The HHS Data Hub runs at http://127.0.0.1:$WEB_PORT
@@ -327,7 +328,7 @@ stop_pid() {
 
 cmd_stop() {
   local name
-  for name in marketplace-daily harvest-run harvest-fetch harvest-gather worker web smtp solr; do stop_pid "$name"; done
+  for name in scheduler harvest-run harvest-fetch harvest-gather worker web smtp solr; do stop_pid "$name"; done
   if pid_alive redis; then say "Stopping redis"; redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true; rm -f "$RUN/redis.pid"; fi
   if [ -f "$RUN/postgresql.started-by-us" ]; then
     say "Stopping PostgreSQL"
@@ -340,7 +341,7 @@ cmd_status() {
   local name
   pg_isready -q -h 127.0.0.1 2>/dev/null && echo "postgresql  up    127.0.0.1:5432" || echo "postgresql  down"
   [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && echo "redis       up    127.0.0.1:6379" || echo "redis       down"
-  for name in solr web worker harvest-gather harvest-fetch harvest-run marketplace-daily smtp; do
+  for name in solr web worker harvest-gather harvest-fetch harvest-run scheduler smtp; do
     if pid_alive "$name"; then printf '%-11s up    pid %s  log %s\n' "$name" "$(cat "$RUN/$name.pid")" "$LOG/$name.log"
     else printf '%-11s down\n' "$name"; fi
   done
