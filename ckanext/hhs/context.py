@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ckan.types import Context
+import functools
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
 
 
 def fresh(context: Context) -> Context:
@@ -12,3 +17,17 @@ def fresh(context: Context) -> Context:
     if context.get("ignore_auth"):
         new["ignore_auth"] = True
     return new
+
+
+def all_or_nothing(action: Any) -> Any:
+    """A write action that fails leaves nothing behind: its session changes are rolled back."""
+
+    @functools.wraps(action)
+    def wrapped(context: Context, data_dict: DataDict) -> Any:
+        try:
+            return action(context, data_dict)
+        except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound):
+            model.Session.rollback()
+            raise
+
+    return wrapped

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +12,8 @@ import ckan.plugins.toolkit as tk
 from ckan.logic import validate
 from ckan.types import Context, DataDict
 
+from ckanext.hhs.context import all_or_nothing as _all_or_nothing
+
 from .. import config as glossary_config
 from .. import model as gm
 from .. import permissions, similarity
@@ -20,20 +21,6 @@ from . import schema
 
 # "No check": the viewer of code that sees every term (imports, the CLI, the board's own queue).
 ANYONE: Any = object()
-
-
-def _all_or_nothing(action: Any) -> Any:
-    """A write action that fails leaves nothing behind: its session changes are rolled back."""
-
-    @functools.wraps(action)
-    def wrapped(context: Context, data_dict: DataDict) -> Any:
-        try:
-            return action(context, data_dict)
-        except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound):
-            model.Session.rollback()
-            raise
-
-    return wrapped
 
 
 # ---------------------------------------------------------------- create, show, update

@@ -129,7 +129,7 @@ def package_update(up_func: Any, context: Context, data_dict: DataDict) -> Any:
 @tk.side_effect_free
 def harvest_source_show_status(up_func: Any, context: Context, data_dict: DataDict) -> Any:
     status = up_func(context, data_dict)
-    if status.get("last_job") and not _may_run(context.get("user"), data_dict["id"]):
+    if status.get("last_job") and not _allowed("harvest_source_update", context.get("user"), data_dict["id"]):
         for key in ("gather_error_summary", "object_error_summary"):
             status["last_job"].pop(key, None)
     return status
@@ -141,15 +141,8 @@ def harvest_source_list(up_func: Any, context: Context, data_dict: DataDict) -> 
     # ckanext-harvest lists every source, private and deleted ones too, to anonymous callers (and
     # checks no auth at all).
     tk.check_access("harvest_source_list", context, data_dict)
-    return [source for source in up_func(context, data_dict) if _may_see(context.get("user"), source["id"])]
-
-
-def _may_see(user: str | None, source_id: str) -> bool:
-    try:
-        tk.check_access("package_show", {"model": model, "user": user or ""}, {"id": source_id})
-    except (tk.NotAuthorized, tk.ObjectNotFound):
-        return False
-    return True
+    user = context.get("user")
+    return [source for source in up_func(context, data_dict) if _allowed("package_show", user, source["id"])]
 
 
 def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:
@@ -162,9 +155,9 @@ def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:
         raise tk.ValidationError({"url": [e.public]}) from e
 
 
-def _may_run(user: str | None, source_id: str) -> bool:
+def _allowed(action: str, user: str | None, source_id: str) -> bool:
     try:
-        tk.check_access("harvest_source_update", {"model": model, "user": user or ""}, {"id": source_id})
+        tk.check_access(action, {"model": model, "user": user or ""}, {"id": source_id})
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return False
     return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import logging
 from typing import Any
 
@@ -17,6 +16,8 @@ import ckan.plugins.toolkit as tk
 from ckan.logic import validate
 from ckan.types import Context, DataDict
 
+from ckanext.hhs.context import all_or_nothing as _all_or_nothing
+
 from .. import config as mp_config
 from .. import mail, permissions
 from .. import model as mm
@@ -26,20 +27,6 @@ log = logging.getLogger(__name__)
 
 # Products in these states take new requests.
 REQUESTABLE = ("active", "deprecated")
-
-
-def _all_or_nothing(action: Any) -> Any:
-    """A write action that fails leaves nothing behind: its session changes are rolled back."""
-
-    @functools.wraps(action)
-    def wrapped(context: Context, data_dict: DataDict) -> Any:
-        try:
-            return action(context, data_dict)
-        except (tk.ValidationError, tk.NotAuthorized, tk.ObjectNotFound):
-            model.Session.rollback()
-            raise
-
-    return wrapped
 
 
 # ---------------------------------------------------------------- access requests
