@@ -89,3 +89,31 @@ def catalog_server(monkeypatch):
     yield server
     server.httpd.shutdown()
     server.httpd.server_close()
+
+
+@pytest.fixture
+def live_server(app, monkeypatch):
+    """The test app served over HTTP on 127.0.0.1, for the browser tests.
+
+    The site URL is the server's own: CKAN's JavaScript loads its translations from it before it starts
+    its modules (the sort menu, the glossary picker, ...).
+    """
+    from werkzeug.serving import make_server
+
+    import ckan.plugins.toolkit as tk
+
+    server = make_server("127.0.0.1", 0, app.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setitem(tk.config, "ckan.site_url", url)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium (tests/browser.py; only browser test modules, which import it, use this)."""
+    from ckanext.hhs.tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -9,59 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.browser import axe_check
 
-playwright = pytest.importorskip("playwright.sync_api")
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None:  # `make test` installs Debian's chromium; other runners may not have it
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "var", "screenshots")
 PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture
-def live_server(app, monkeypatch):
-    """The test app served over HTTP on 127.0.0.1, for the browser.
-
-    The site URL is the server's own: CKAN's JavaScript loads its translations from it before it starts
-    its modules (the sort menu, the glossary picker, ...).
-    """
-    server = make_server("127.0.0.1", 0, app.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(tk.config, "ckan.site_url", url)
-    yield url
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -93,14 +50,7 @@ def _check(page, url: str, name: str) -> None:
     """Open url, keep a screenshot, and fail on any axe-core WCAG 2.1 A/AA violation."""
     response = page.goto(url)
     assert response.status == 200, url
-    _axe(page, name)
-
-
-def _axe(page, name: str) -> None:
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-    violations = Axe().run(page, options=WCAG).response["violations"]
-    assert [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations] == [], name
+    axe_check(page, name)
 
 
 def _log_in(page, base: str, user: dict) -> None:
@@ -157,7 +107,7 @@ def test_visitor_pages_pass_axe_and_lead_from_home_to_a_download(live_server, br
     page.wait_for_load_state("networkidle")  # CKAN's JavaScript modules start once its translations loaded
     page.select_option("#field-order-by", "completeness_sort desc, metadata_modified desc")
     page.wait_for_url(re.compile("sort=completeness_sort"))
-    _axe(page, "visitor-search-facet-sort")
+    axe_check(page, "visitor-search-facet-sort")
     page.get_by_role("link", name="Medicare claims").click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/dataset/{dataset['name']}")
@@ -177,7 +127,7 @@ def test_visitor_pages_pass_axe_and_lead_from_home_to_a_download(live_server, br
     page.get_by_role("link", name="Divisions", exact=True).first.click()
     page.wait_for_load_state()
     assert page.url.endswith("/organization/")
-    _axe(page, "visitor-divisions-phone")
+    axe_check(page, "visitor-divisions-phone")
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
@@ -240,7 +190,7 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
     page.keyboard.press("Enter")  # chooses the highlighted term; never submits the typed text
     assert page.url.endswith("/dataset/new")
     assert page.locator("input[type=hidden][name=glossary_terms]").input_value() == "medicare-beneficiary"
-    _axe(page, "staff-dataset-new-filled")
+    axe_check(page, "staff-dataset-new-filled")
     page.click("button[name=save]")
     page.wait_for_load_state()
     assert "/resource/new" in page.url, page.url
@@ -250,11 +200,11 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
     page.click("#resource-link-button")
     page.fill("#field-resource-url", "https://data.cms.gov/inpatient")
     page.fill("#field-name", "Inpatient stays on data.cms.gov")
-    _axe(page, "staff-resource-new-filled")
+    axe_check(page, "staff-resource-new-filled")
     page.click("button[name=save][value=go-metadata]")
     page.wait_for_load_state()
     assert page.url.endswith("/dataset/inpatient-stays"), page.url
-    _axe(page, "staff-dataset-created")
+    axe_check(page, "staff-dataset-created")
     created = helpers.call_action("package_show", id="inpatient-stays")
     assert created["glossary_terms"] == ["medicare-beneficiary"]
     assert [r["url"] for r in created["resources"]] == ["https://data.cms.gov/inpatient"]
@@ -282,7 +232,7 @@ def test_propose_a_term_with_live_duplicates_then_a_board_member_approves_it(liv
     page.wait_for_load_state("networkidle")
     page.fill("#field-label", "Beneficiary")  # already a term: shown while typing, before saving
     page.get_by_role("link", name="Beneficiary").first.wait_for()
-    _axe(page, "staff-glossary-new-duplicates")
+    axe_check(page, "staff-glossary-new-duplicates")
     page.fill("#field-label", "Enrollee")
     page.fill("#field-definition", "A person enrolled in a health plan for a period of coverage.")
     page.focus("#field-related_terms")
@@ -292,12 +242,12 @@ def test_propose_a_term_with_live_duplicates_then_a_board_member_approves_it(liv
     page.fill("#field-references", "CMS glossary | https://www.cms.gov/glossary")
     page.select_option("select[name=exact_matches__0__system]", "LOINC")
     page.fill("input[name=exact_matches__0__code]", "8302-2")
-    _axe(page, "staff-glossary-new-filled")
+    axe_check(page, "staff-glossary-new-filled")
     page.get_by_role("button", name="Propose for review").click()
     page.wait_for_load_state()
     assert page.url.endswith("/glossary/enrollee"), page.url
     assert page.get_by_text("Term proposed.").count() == 1
-    _axe(page, "staff-glossary-proposed")
+    axe_check(page, "staff-glossary-proposed")
     term = helpers.call_action("hhs_glossary_term_show", id="enrollee")
     assert term["status"] == "in_review"
     assert [r["slug"] for r in term["related"]] == ["beneficiary"]
@@ -310,7 +260,7 @@ def test_propose_a_term_with_live_duplicates_then_a_board_member_approves_it(liv
     approve.get_by_role("button", name="Approve").click()
     reviewer_page.wait_for_load_state()
     assert helpers.call_action("hhs_glossary_term_show", id="enrollee")["status"] == "approved"
-    _axe(reviewer_page, "board-glossary-approved")
+    axe_check(reviewer_page, "board-glossary-approved")
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -331,7 +281,7 @@ def test_an_editor_adds_a_harvest_source_and_reads_its_report(live_server, brows
     _log_in(page, live_server, user)
     page.get_by_role("link", name="Harvest", exact=True).click()
     page.wait_for_load_state()
-    _axe(page, "staff-harvest-sources")
+    axe_check(page, "staff-harvest-sources")
     _check(page, live_server + "/harvest/new", "staff-harvest-new")
     page.fill("#field-url", url)
     page.fill("#field-title", "CMS catalog")
@@ -350,4 +300,4 @@ def test_an_editor_adds_a_harvest_source_and_reads_its_report(live_server, brows
     page.get_by_role("link", name="Report of this harvest").click()
     page.wait_for_load_state()
     assert f"/job/{job['id']}" in page.url
-    _axe(page, "staff-harvest-report")
+    axe_check(page, "staff-harvest-report")
