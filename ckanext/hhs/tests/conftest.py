@@ -14,7 +14,7 @@ def clean_db(reset_db, migrate_db_for):
     import ckan.plugins as p
 
     reset_db()
-    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse"):
+    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
 

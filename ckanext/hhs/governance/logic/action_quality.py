@@ -1,0 +1,5 @@
+"""action: the quality part of the dashboard."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

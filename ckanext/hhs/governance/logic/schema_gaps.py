@@ -1,0 +1,5 @@
+"""schema: the gaps part of the dashboard."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""schema: the quality part of the dashboard."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""The quality pages of the governance dashboard (routes on views.blueprint)."""
+
+from __future__ import annotations
+
+from .views import blueprint  # noqa: F401
