@@ -1,5 +1,118 @@
-"""auth: the gaps part of the dashboard."""
+"""auth: the gaps tracker.
+
+- Board members (and sysadmins) see every gap, list them, read the summary and comment.
+- Board editors and admins (``permissions.may_decide``) create gaps, change them and close or reopen them.
+- Admins of a gap's owner division see that gap, comment on it, and move it from open to in progress
+  (they are the ones fixing it, so they say when work starts); closing stays the Board's decision.
+  They list only their divisions' gaps (the action filters).
+- Everyone else, anonymous callers included, is refused.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan import authz
+from ckan.types import AuthResult, Context, DataDict
+
+from .. import permissions
+from ..model import gaps as gm
+
+__all__ = [
+    "hhs_governance_gap_comment_create",
+    "hhs_governance_gap_create",
+    "hhs_governance_gap_list",
+    "hhs_governance_gap_show",
+    "hhs_governance_gap_summary",
+    "hhs_governance_gap_update",
+]
+
+
+def _refuse(msg: str) -> AuthResult:
+    return {"success": False, "msg": msg}
+
+
+_OK: AuthResult = {"success": True}
+
+
+def gap_of(data_dict: DataDict) -> gm.Gap | None:
+    ref = data_dict.get("id")
+    if not isinstance(ref, str) or not ref or "\x00" in ref:
+        return None
+    return model.Session.get(gm.Gap, ref)
+
+
+def is_division_admin(user: model.User | None, org_id: str) -> bool:
+    return user is not None and authz.users_role_for_group_or_org(org_id, user.name) == "admin"
+
+
+def admin_division_ids(user: model.User | None) -> list[str]:
+    """Divisions (organization ids) the user is an admin of."""
+    if user is None:
+        return []
+    rows = model.Session.query(model.Member.group_id).filter(
+        model.Member.table_name == "user",
+        model.Member.table_id == user.id,
+        model.Member.state == "active",
+        model.Member.capacity == "admin",
+    )
+    return [r[0] for r in rows]
+
+
+def _sees(context: Context, data_dict: DataDict) -> AuthResult:
+    user = permissions.user_of(context)
+    if permissions.is_board_member(user):
+        return _OK
+    gap = gap_of(data_dict)
+    if gap is not None and is_division_admin(user, gap.owner_org_id):
+        return _OK
+    return _refuse(tk._("Gaps are for the Data Governance Board and the admins of the division that owns them"))
+
+
+def hhs_governance_gap_create(context: Context, data_dict: DataDict) -> AuthResult:
+    if permissions.may_decide(permissions.user_of(context)):
+        return _OK
+    return _refuse(tk._("Only editors of the Data Governance Board record gaps"))
+
+
+def hhs_governance_gap_update(context: Context, data_dict: DataDict) -> AuthResult:
+    user = permissions.user_of(context)
+    if permissions.may_decide(user):
+        return _OK
+    gap = gap_of(data_dict)
+    changes = {k for k, v in data_dict.items() if k not in ("id", "message") and v not in (None, "")}
+    if (
+        gap is not None
+        and is_division_admin(user, gap.owner_org_id)
+        and changes == {"status"}
+        and data_dict.get("status") == "in_progress"
+        and gap.status == "open"
+    ):
+        return _OK
+    return _refuse(
+        tk._(
+            "Only editors of the Data Governance Board change gaps; the owner division's admins may move "
+            "an open gap to in progress"
+        )
+    )
+
+
+def hhs_governance_gap_show(context: Context, data_dict: DataDict) -> AuthResult:
+    return _sees(context, data_dict)
+
+
+def hhs_governance_gap_list(context: Context, data_dict: DataDict) -> AuthResult:
+    user = permissions.user_of(context)
+    if permissions.is_board_member(user) or admin_division_ids(user):
+        return _OK
+    return _refuse(tk._("Gaps are for the Data Governance Board and the admins of the division that owns them"))
+
+
+def hhs_governance_gap_comment_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _sees(context, data_dict)
+
+
+def hhs_governance_gap_summary(context: Context, data_dict: DataDict) -> AuthResult:
+    if permissions.is_board_member(permissions.user_of(context)):
+        return _OK
+    return _refuse(tk._("The gaps summary is for the Data Governance Board"))
