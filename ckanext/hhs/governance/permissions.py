@@ -59,4 +59,6 @@ def may_decide(user: model.User | None) -> bool:
 
 def may_edit_dataset(user: model.User | None, package_id: str) -> bool:
     """A division's editor of the dataset (or a sysadmin): who accepts a quality suggestion."""
-    return user is not None and authz.is_authorized_boolean("package_update", {"user": user.name}, {"id": package_id})
+    return user is not None and authz.is_authorized_boolean(
+        "package_update", {"user": user.name, "model": model}, {"id": package_id}
+    )

@@ -1,5 +1,66 @@
-"""schema: the quality part of the dashboard."""
+"""schema: the quality actions, one schema per action."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.lib.navl.validators import unicode_safe
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator, ValidatorFactory
+
+from ..model import quality as qm
+
+__all__ = [
+    "fixlist_show",
+    "quality_check",
+    "quality_summary",
+    "suggestion_list",
+    "suggestion_ref",
+]
+
+
+def _ref(value: Any) -> Any:
+    """An id or name the database can look up (text, no NUL character)."""
+    value = unicode_safe(value).strip()
+    if "\x00" in value or len(value) > 200:
+        raise tk.Invalid(tk._("Not a valid id or name"))
+    return value
+
+
+@validator_args
+def quality_check(ignore_missing: Validator, boolean_validator: Validator) -> Schema:
+    return {
+        "id": [ignore_missing, _ref],
+        "wait": [ignore_missing, boolean_validator],
+        "force": [ignore_missing, boolean_validator],
+    }
+
+
+@validator_args
+def suggestion_list(
+    ignore_missing: Validator, one_of: ValidatorFactory, natural_number_validator: Validator, int_validator: Validator
+) -> Schema:
+    return {
+        "id": [ignore_missing, _ref],
+        "division": [ignore_missing, _ref],
+        "kind": [ignore_missing, _ref],
+        "status": [ignore_missing, one_of(list(qm.SUGGESTION_STATUSES))],
+        "limit": [ignore_missing, int_validator, natural_number_validator],
+        "offset": [ignore_missing, int_validator, natural_number_validator],
+    }
+
+
+@validator_args
+def suggestion_ref(not_empty: Validator) -> Schema:
+    return {"id": [not_empty, _ref]}
+
+
+@validator_args
+def fixlist_show(not_empty: Validator, ignore_missing: Validator) -> Schema:
+    return {"division": [not_empty, _ref], "source": [ignore_missing, unicode_safe]}
+
+
+@validator_args
+def quality_summary() -> Schema:
+    return {}

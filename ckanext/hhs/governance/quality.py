@@ -1,0 +1,576 @@
+"""Automated quality checks: what each dataset is missing or has weak, with a value to give it where one
+can be derived, and the validation of its tabular resources against their declared Table Schema.
+
+The check runs as the site user in a background job (`run`), over one dataset or every dataset changed
+since it was last checked (by metadata_modified), one page of ids at a time and one commit per dataset,
+so a stopped run resumes where it stopped and a second run over an unchanged catalog does nothing.
+Glossary terms are suggested through the glossary's own actions, health themes from the core
+vocabulary, a contact or steward from the dataset's division, and repairs of double-encoded text
+(mojibake) by `ftfy`. Resources and schemas are read only through the core's fetch guard (net.py) and
+validated from memory by Frictionless, which never opens a URL itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+from typing import Any
+
+import ftfy
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.lib import uploader
+
+from ckanext.hhs import completeness, net, vocab
+from ckanext.hhs import config as core_config
+
+from . import config
+from .model import quality as qm
+
+log = logging.getLogger(__name__)
+
+SHORT_DESCRIPTION = 80  # characters: less says too little to find or judge the data
+MAX_GLOSSARY_SUGGESTIONS = 5
+MAX_THEME_SUGGESTIONS = 3
+TABULAR_FORMATS = {"csv": "csv", "text/csv": "csv", "tsv": "tsv", "text/tab-separated-values": "tsv"}
+
+# Words in a dataset's title, description or keywords that point to a health theme of the vocabulary.
+THEME_CUES: dict[str, tuple[str, ...]] = {
+    "chronic-disease": (
+        "chronic",
+        "diabetes",
+        "cancer",
+        "heart disease",
+        "obesity",
+        "hypertension",
+        "asthma",
+        "kidney",
+    ),
+    "infectious-disease": (
+        "infectious",
+        "covid",
+        "influenza",
+        "vaccin",
+        "hiv",
+        "hepatitis",
+        "tuberculosis",
+        "outbreak",
+    ),
+    "behavioral-health": ("mental health", "behavioral", "substance use", "opioid", "suicide", "alcohol"),
+    "maternal-child-health": ("maternal", "infant", "pregnan", "prenatal", "newborn", "child health"),
+    "health-care-quality": ("quality", "patient safety", "readmission", "star rating", "quality measure"),
+    "health-care-cost": ("cost", "spending", "payment", "utilization", "reimbursement", "charges", "claims"),
+    "health-insurance": ("insurance", "coverage", "enrollment", "enrollee", "medicare advantage", "marketplace plan"),
+    "providers": ("provider", "hospital", "physician", "clinician", "facility", "nursing home", "hospice", "supplier"),
+    "drugs-devices": ("drug", "prescription", "medical device", "biologic", "pharmac", "part d"),
+    "environmental-health": ("environmental", "air quality", "drinking water", "lead poisoning", "toxic"),
+    "emergency-preparedness": ("emergency", "preparedness", "disaster", "pandemic"),
+    "social-services": ("child care", "tanf", "foster care", "head start", "social services", "child support"),
+    "health-equity": ("equity", "disparit", "underserved", "rural health", "race and ethnicity"),
+    "research": ("research", "clinical trial", "grant", "study"),
+}
+# Text that says a dataset covers a place, so a missing spatial coverage is worth filling.
+_NATIONAL = re.compile(r"\b(national(ly)?|nationwide|united states|u\.s\.|all states)\b", re.I)
+_PLACES = re.compile(r"\b(state|states|county|counties|zip|city|cities|region|geograph\w*)\b", re.I)
+
+
+# ---------------------------------------------------------------- finding suggestions
+
+
+def suggestions_for(
+    pkg: dict[str, Any], division: dict[str, Any] | None, glossary: Glossary | None = None
+) -> list[dict[str, Any]]:
+    """The suggestions for one dataset (package_show output): each with key, kind, field, mode
+    (set or add), current, suggested (None when nothing can be derived) and reason."""
+    found: list[dict[str, Any]] = []
+
+    def add(kind: str, field: str, reason: str, suggested: Any = None, current: Any = None, mode: str = "set"):
+        digest = hashlib.sha1(json.dumps(suggested, sort_keys=True).encode()).hexdigest()[:12]
+        found.append(
+            {
+                "key": f"{kind}:{field}:{digest}",
+                "kind": kind,
+                "field": field,
+                "mode": mode,
+                "current": current,
+                "suggested": suggested,
+                "reason": reason,
+            }
+        )
+
+    title, notes = pkg.get("title") or "", pkg.get("notes") or ""
+    keywords = [t["name"] for t in pkg.get("tags") or [] if t.get("name")]
+    text = " ".join([title, notes, *keywords])
+
+    # Text visibly double-encoded (mojibake): its repaired form. fix_encoding changes only that.
+    for field in ("title", "notes"):
+        value = pkg.get(field) or ""
+        repaired = ftfy.fix_encoding(value)
+        if repaired != value:
+            add("encoding", field, "The text is double-encoded (mojibake); this is its repaired form", repaired, value)
+
+    if not notes.strip():
+        add("missing", "notes", "The dataset has no description")
+    elif len(notes.strip()) < SHORT_DESCRIPTION:
+        add("weak", "notes", f"The description is very short ({len(notes.strip())} characters)", current=notes)
+    words = title.split()
+    if title and (
+        len(words) < 3 and len(title) < 20 or title.isupper() or "_" in title or title.lower() == pkg.get("name")
+    ):
+        add("weak", "title", "The title is too short or reads like a file name to say what the data is", current=title)
+    if not keywords:
+        add("missing", "tag_string", "The dataset has no keywords")
+
+    steward = division_steward(division)
+    if not _filled(pkg.get("contact")):
+        add("contact", "contact", "No contact point: its division's steward", [steward] if steward else None)
+    if not _filled(pkg.get("data_steward")):
+        add("steward", "data_steward", "No data steward named: its division's steward", [steward] if steward else None)
+
+    if not _filled(pkg.get("data_dictionary")):
+        schema_url = next((r.get("schema_url") for r in pkg.get("resources") or [] if r.get("schema_url")), None)
+        suggested = [{"url": schema_url, "format": "application/json"}] if schema_url else None
+        add("missing", "data_dictionary", "No data dictionary explains the columns", suggested)
+
+    if not _filled(pkg.get("temporal")) and pkg.get("frequency") and pkg.get("frequency") != "irregular":
+        add("missing", "temporal", "Updated on a schedule but says no time period covered", _resource_period(pkg))
+    if not _filled(pkg.get("spatial")) and (_NATIONAL.search(text) or _PLACES.search(text)):
+        suggested = "United States" if _NATIONAL.search(text) else None
+        add("missing", "spatial", "Its text speaks of places but it says no geography covered", suggested)
+
+    themes = set(pkg.get("health_theme") or [])
+    for theme, reason in suggest_themes(text, keywords):
+        if theme not in themes:
+            add("theme", "health_theme", reason, theme, sorted(themes), mode="add")
+
+    if glossary is not None:
+        linked = set(pkg.get("glossary_terms") or [])
+        for slug, reason in glossary.suggest(title, notes, keywords):
+            if slug not in linked:
+                add("glossary", "glossary_terms", reason, slug, sorted(linked), mode="add")
+    return found
+
+
+def division_steward(division: dict[str, Any] | None) -> dict[str, str] | None:
+    """The contact a division names for its data (organization fields steward_name, steward_email)."""
+    if not division or not division.get("steward_email"):
+        return None
+    return {"name": division.get("steward_name") or division.get("title") or "", "email": division["steward_email"]}
+
+
+def suggest_themes(text: str, keywords: list[str]) -> list[tuple[str, str]]:
+    """Health themes (vocab.HEALTH_THEMES) the text and keywords point to, best first."""
+    lowered, keyword_text = f" {text.lower()} ", " ".join(keywords).lower()
+    scored = []
+    for theme, cues in THEME_CUES.items():
+        hits = [c for c in cues if re.search(rf"\b{re.escape(c)}", lowered)]
+        in_keywords = [c for c in cues if re.search(rf"\b{re.escape(c)}", keyword_text)]
+        score = len(hits) + len(in_keywords)
+        if in_keywords or len(hits) >= 2:
+            cue = ", ".join(dict.fromkeys(in_keywords + hits))
+            scored.append((score, theme, f"{vocab.HEALTH_THEMES[theme]}: its text or keywords mention {cue}"))
+    scored.sort(key=lambda s: -s[0])
+    return [(theme, reason) for _, theme, reason in scored[:MAX_THEME_SUGGESTIONS]]
+
+
+class Glossary:
+    """Approved glossary terms, read once per run through the glossary's own actions.
+
+    A term is suggested when the dataset's title or description names it (label, synonym or
+    abbreviation), or when the glossary's duplicate finder (`hhs_glossary_term_similar`) finds a keyword
+    that names a term or a term whose definition reads like the description."""
+
+    def __init__(self, context: dict[str, Any]):
+        self.context = context
+        self.terms: list[tuple[str, str, list[str], str]] = []  # slug, label, normalised names, abbreviation
+        offset = 0
+        while True:
+            page = tk.get_action("hhs_glossary_term_list")(
+                dict(context), {"status": "approved", "limit": 100, "offset": offset}
+            )
+            for t in page["results"]:
+                names = [_normalise(n) for n in (t["label"], *(t.get("synonyms") or [])) if len(_normalise(n)) > 3]
+                self.terms.append((t["slug"], t["label"], names, t.get("abbreviation") or ""))
+            offset += 100
+            if offset >= page["count"] or not page["results"]:
+                break
+        self.approved = {slug: label for slug, label, _, _ in self.terms}
+
+    @classmethod
+    def load(cls, context: dict[str, Any]) -> Glossary | None:
+        try:
+            return cls(context)
+        except KeyError:  # hhs_glossary is not loaded
+            return None
+
+    def suggest(self, title: str, notes: str, keywords: list[str]) -> list[tuple[str, str]]:
+        text = f" {_normalise(title + ' ' + notes)} "
+        found: dict[str, str] = {}
+        for slug, label, names, abbreviation in self.terms:
+            named = next((n for n in names if f" {n} " in text), None)
+            if named:
+                found[slug] = f'Its title or description names the glossary term "{label}"'
+            elif len(abbreviation) > 1 and re.search(rf"\b{re.escape(abbreviation)}\b", f"{title} {notes}"):
+                found[slug] = f'Its title or description uses "{abbreviation}" ({label})'
+        similar = tk.get_action("hhs_glossary_term_similar")(
+            dict(self.context), {"synonyms": keywords[:20], "definition": notes[:4000]}
+        )
+        for term in similar:
+            if term.get("status") == "approved" and term["slug"] not in found:
+                found[term["slug"]] = f'Glossary term "{term["label"]}": {term["reason"]} ({term["score"]:.2f})'
+        # Longer (more specific) names first: "Medicare beneficiary" before "Beneficiary".
+        ranked = sorted(found.items(), key=lambda kv: -len(self.approved.get(kv[0], "")))
+        return ranked[:MAX_GLOSSARY_SUGGESTIONS]
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_filled(v) for v in value)
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    return value not in (None, "")
+
+
+def _resource_period(pkg: dict[str, Any]) -> str | None:
+    """The span of the periods its distributions cover (start/end), when they say."""
+    spans = [r.get("temporal") for r in pkg.get("resources") or [] if isinstance(r.get("temporal"), str)]
+    parts = [s.split("/") for s in spans if s.count("/") == 1]
+    if not parts:
+        return None
+    return f"{min(p[0] for p in parts)}/{max(p[1] for p in parts)}"
+
+
+def is_harvested(pkg: dict[str, Any]) -> bool:
+    """Its division's catalog is the truth for it (imported or harvested): fixes go back to the source."""
+    return bool(pkg.get("source_catalog") or pkg.get("pod_record") or pkg.get("harvest_source_id"))
+
+
+def source_of(pkg: dict[str, Any]) -> str | None:
+    if pkg.get("source_catalog"):
+        return pkg["source_catalog"]
+    return f"harvest:{pkg['harvest_source_id']}" if pkg.get("harvest_source_id") else None
+
+
+# ---------------------------------------------------------------- the check job
+
+
+def site_context() -> dict[str, Any]:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site_user["name"], "ignore_auth": False}
+
+
+def start(scope: str, force: bool = False, wait: bool = False) -> qm.QualityRun:
+    """Record a run and queue it (or, with wait, run it now)."""
+    run_ = qm.QualityRun(scope=scope, status="queued")
+    model.Session.add(run_)
+    model.Session.commit()
+    if wait:
+        run(run_.id, force)
+    else:
+        tk.enqueue_job(
+            run,
+            [run_.id, force],
+            title=f"hhs_governance: quality check of {scope}",
+            rq_kwargs={"timeout": config.quality_job_timeout()},
+        )
+    return run_
+
+
+def run(run_id: str, force: bool = False) -> None:
+    """The job: check the run's dataset, or every dataset due (never checked, or changed since)."""
+    run_ = model.Session.get(qm.QualityRun, run_id)
+    if run_ is None or run_.status in ("running", "finished"):
+        return  # queued twice: the first one does the work
+    run_.status, run_.started = "running", qm.now()
+    model.Session.commit()
+    context = site_context()
+    try:
+        glossary = Glossary.load(context)
+        divisions: dict[str, dict[str, Any] | None] = {}
+        started = run_.started
+        if run_.scope != "all":
+            _check_one(run_, run_.scope, context, glossary, divisions, validate_now=True)
+        else:
+            last = ""
+            while ids := _due(last, started if force else None):
+                for package_id in ids:
+                    _check_one(run_, package_id, context, glossary, divisions)
+                last = ids[-1]
+        run_.status = "finished"
+    except Exception as e:  # recorded and shown on the page, never old figures shown as new
+        log.exception("Quality check %s failed", run_id)
+        model.Session.rollback()
+        run_ = model.Session.get(qm.QualityRun, run_id)
+        run_.status, run_.error = "failed", str(e)[:2000]
+    run_.finished = qm.now()
+    model.Session.commit()
+
+
+def _due(after: str, checked_before: dt.datetime | None) -> list[str]:
+    """The next page of ids of active datasets due a check (by id, after `after`)."""
+    pkg, row = model.Package, qm.QualityDataset
+    due = sa.or_(row.package_id.is_(None), row.modified.is_(None), row.modified < pkg.metadata_modified)
+    if checked_before is not None:  # forced: everything not yet checked by this run
+        due = sa.or_(due, row.checked_at < checked_before)
+    query = (
+        model.Session.query(pkg.id)
+        .outerjoin(row, row.package_id == pkg.id)
+        .filter(pkg.type == "dataset", pkg.state == "active", pkg.id > after, due)
+        .order_by(pkg.id)
+        .limit(config.quality_page_size())
+    )
+    return [r[0] for r in query]
+
+
+def _check_one(
+    run_: qm.QualityRun,
+    package_id: str,
+    context: dict[str, Any],
+    glossary: Glossary | None,
+    divisions: dict[str, dict[str, Any] | None],
+    validate_now: bool = False,
+) -> None:
+    try:
+        pkg = tk.get_action("package_show")(dict(context), {"id": package_id})
+        org_id = pkg.get("owner_org")
+        if org_id and org_id not in divisions:
+            divisions[org_id] = tk.get_action("organization_show")(
+                dict(context), {"id": org_id, "include_datasets": False, "include_users": False}
+            )
+        store(pkg, suggestions_for(pkg, divisions.get(org_id or ""), glossary))
+        run_.checked += 1
+        model.Session.commit()
+    except Exception as e:
+        log.exception("Quality check of dataset %s failed", package_id)
+        model.Session.rollback()
+        row = model.Session.get(qm.QualityDataset, package_id) or qm.QualityDataset(package_id=package_id)
+        row.modified = model.Session.query(model.Package.metadata_modified).filter_by(id=package_id).scalar()
+        row.checked_at, row.error = qm.now(), str(e)[:2000]
+        model.Session.add(row)
+        run_.failed += 1
+        model.Session.commit()
+        if run_.scope != "all":
+            raise
+        return
+    if tabular_resources(pkg):
+        if validate_now:
+            validate_dataset(package_id)
+        else:
+            tk.enqueue_job(
+                validate_dataset,
+                [package_id],
+                title=f"hhs_governance: validate the tables of {pkg['name']}",
+                rq_kwargs={"timeout": config.quality_job_timeout()},
+            )
+
+
+def store(pkg: dict[str, Any], found: list[dict[str, Any]]) -> None:
+    """Keep the dataset's suggestions in step with what a check found (the caller commits).
+
+    New ones are added; open ones no longer found are dropped (the field was fixed); decisions are kept:
+    a dismissed suggestion is not made again, and one on a source's fix list is `resolved` once the
+    source fixes it."""
+    harvested = is_harvested(pkg)
+    existing = {s.key: s for s in model.Session.query(qm.Suggestion).filter_by(package_id=pkg["id"])}
+    for item in found:
+        suggestion = existing.pop(item["key"], None)
+        if suggestion is None:
+            suggestion = qm.Suggestion(package_id=pkg["id"], **item)
+            model.Session.add(suggestion)
+        elif suggestion.status != "open":
+            continue
+        suggestion.current, suggestion.reason, suggestion.mode = item["current"], item["reason"], item["mode"]
+        suggestion.owner_org = pkg.get("owner_org")
+        suggestion.source = source_of(pkg) if harvested else None
+        suggestion.identifier = pkg.get("identifier") or pkg["id"]
+    for gone in existing.values():
+        if gone.status == "open":
+            model.Session.delete(gone)
+        elif gone.status == "accepted" and gone.outcome == "fix_list":
+            gone.status = "resolved"
+    row = model.Session.get(qm.QualityDataset, pkg["id"]) or qm.QualityDataset(package_id=pkg["id"])
+    row.owner_org = pkg.get("owner_org")
+    row.modified = dt.datetime.fromisoformat(pkg["metadata_modified"])
+    row.checked_at, row.error = qm.now(), ""
+    model.Session.add(row)
+
+
+def field_label(field: str) -> str:
+    """A field's name in words: the completeness score's labels (the core's one definition)."""
+    return FIELD_LABELS.get(field) or completeness.WEIGHTS.get(field, (0, field))[1]
+
+
+FIELD_LABELS = {"title": "Title", "glossary_terms": "Glossary terms"}
+
+
+# ---------------------------------------------------------------- accepting a suggestion
+
+
+def patch_for(suggestion: qm.Suggestion, pkg: dict[str, Any]) -> dict[str, Any]:
+    """The package_patch data that applies an accepted suggestion to the dataset as it is now."""
+    if suggestion.suggested is None:
+        raise tk.ValidationError({"suggested": [tk._("There is no suggested value to accept; edit the dataset")]})
+    field, value = suggestion.field, suggestion.suggested
+    if suggestion.mode == "add":
+        values = list(pkg.get(field) or [])
+        return {"id": pkg["id"], field: values if value in values else [*values, value]}
+    if suggestion.kind == "encoding" and pkg.get(field) != suggestion.current:
+        raise tk.ValidationError({field: [tk._("The field changed since the check; run the check again")]})
+    return {"id": pkg["id"], field: value}
+
+
+# ---------------------------------------------------------------- validating tabular resources
+
+
+def tabular_resources(pkg: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    """(resource, format, schema URL) of each CSV/TSV resource that declares a Table Schema: its own
+    schema_url, else a JSON schema the dataset says it conforms to."""
+    declared = next(
+        (u for u in pkg.get("conforms_to") or [] if isinstance(u, str) and u.lower().endswith(".json")), None
+    )
+    found = []
+    for res in pkg.get("resources") or []:
+        kind = TABULAR_FORMATS.get((res.get("format") or "").lower()) or TABULAR_FORMATS.get(
+            (res.get("mimetype") or "").lower()
+        )
+        schema_url = res.get("schema_url") or declared
+        if kind and schema_url and res.get("url"):
+            found.append((res, kind, schema_url))
+    return found
+
+
+def validate_dataset(package_id: str) -> dict[str, Any]:
+    """The job: validate each tabular resource of the dataset against its schema; store the results."""
+    pkg = tk.get_action("package_show")(site_context(), {"id": package_id})
+    results = {res["id"]: validate_resource(res, kind, schema_url) for res, kind, schema_url in tabular_resources(pkg)}
+    row = model.Session.query(qm.QualityDataset).filter_by(package_id=package_id).with_for_update().first()
+    if row is None:
+        row = qm.QualityDataset(package_id=package_id, owner_org=pkg.get("owner_org"))
+        model.Session.add(row)
+    row.validation = results
+    model.Session.commit()
+    return results
+
+
+_FIELD_KEYS = {
+    "name", "type", "format", "constraints", "title", "description", "trueValues", "falseValues",
+    "bareNumber", "groupChar", "decimalChar", "missingValues",
+}  # fmt: skip
+MAX_FIELDS = 1000
+
+
+def validate_resource(res: dict[str, Any], kind: str, schema_url: str) -> dict[str, Any]:
+    """Validate one resource: {status: valid | invalid | error, errors: [{row, field, message}], ...}."""
+    import frictionless as fl  # noqa: PLC0415 (only the validation job needs it)
+
+    result: dict[str, Any] = {
+        "name": res.get("name") or res.get("url", "")[:200],
+        "schema_url": schema_url,
+        "checked": qm.now().isoformat(timespec="seconds"),
+        "errors": [],
+        "error_count": 0,
+    }
+    try:
+        schema = fl.Schema.from_descriptor(_table_schema(json.loads(net.fetch_bytes(schema_url))))
+    except net.FetchError as e:
+        log.info("Schema %s of resource %s not read: %s", schema_url, res["id"], e.detail)
+        return {**result, "status": "error", "message": f"The schema could not be read: {e.public}"}
+    except (ValueError, fl.FrictionlessException) as e:
+        return {**result, "status": "error", "message": f"The schema is not a Table Schema: {str(e)[:300]}"}
+    try:
+        data = _resource_bytes(res)
+    except net.FetchError as e:
+        log.info("Resource %s not read: %s", res["id"], e.detail)
+        return {**result, "status": "error", "message": f"The data could not be read: {e.public}"}
+    options: dict[str, Any] = {"format": "csv", "schema": schema}
+    if kind == "tsv":
+        options["dialect"] = fl.Dialect(controls=[fl.formats.CsvControl(delimiter="\t")])
+    limit = config.validation_max_errors()
+    try:
+        report = fl.Resource(data, **options).validate(limit_errors=limit, limit_rows=config.validation_max_rows())
+    except fl.FrictionlessException as e:
+        return {**result, "status": "error", "message": f"The data could not be parsed: {str(e)[:300]}"}
+    errors = [
+        {"row": row, "field": field, "message": message}
+        for row, field, message in report.flatten(["rowNumber", "fieldName", "message"])
+    ]
+    task = report.tasks[0] if report.tasks else None
+    return {
+        **result,
+        "status": "valid" if report.valid else "invalid",
+        "errors": errors[:limit],
+        "error_count": len(errors),
+        "capped": len(errors) >= limit,
+        "rows": (task.stats.get("rows") if task else None),
+    }
+
+
+def _table_schema(descriptor: Any) -> dict[str, Any]:
+    """Only what describes columns: no references Frictionless could follow (foreign keys, profiles)."""
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("fields"), list) or not descriptor["fields"]:
+        raise ValueError("it has no list of fields")
+    if len(descriptor["fields"]) > MAX_FIELDS:
+        raise ValueError(f"it has more than {MAX_FIELDS} fields")
+    fields = [{k: v for k, v in f.items() if k in _FIELD_KEYS} for f in descriptor["fields"] if isinstance(f, dict)]
+    clean: dict[str, Any] = {"fields": fields}
+    for key in ("missingValues", "primaryKey"):
+        if key in descriptor:
+            clean[key] = descriptor[key]
+    return clean
+
+
+def _resource_bytes(res: dict[str, Any]) -> bytes:
+    """An upload from the portal's storage, anything else through the fetch guard, both size-capped."""
+    if res.get("url_type") == "upload":
+        path = uploader.get_resource_uploader(res).get_path(res["id"])
+        limit = core_config.max_fetch_bytes()
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise net.FetchError(f"{path} is larger than {limit} bytes", "The file is too large")
+        return data
+    return net.fetch_bytes(res["url"])
+
+
+# ---------------------------------------------------------------- demo
+
+
+MOJIBAKE_DEMO = {
+    "name": "hhs-demo-quality-mojibake",
+    "title": "Medicare Beneficiary Enrollment Snapshot",
+    "notes": (
+        "Counts of Medicare beneficiaries by state for this yearÃ¢â‚¬â„¢s enrollment period. The text "
+        "was copied from a federal catalog that double-encoded its apostrophes."
+    ),
+}
+
+
+def seed_demo() -> None:
+    """Demo: one hub-authored dataset whose description is double-encoded, then the check over all
+    seeded datasets, so a board member sees suggestions (among them the mojibake repair)."""
+    context = site_context()
+    org = model.Group.get("cms")
+    if org is not None and model.Package.get(MOJIBAKE_DEMO["name"]) is None:
+        tk.get_action("package_create")(
+            dict(context),
+            {
+                **MOJIBAKE_DEMO,
+                "owner_org": org.id,
+                "tag_string": "medicare,enrollment",
+                "bureau_code": ["009:38"],
+                "program_code": ["009:000"],
+                "access_level": "public",
+                "contact": [{"name": "CMS Data Team", "email": "data@cms.hhs.gov"}],
+            },
+        )
+    run_ = start("all", wait=True)
+    log.info("Quality check %s: %s datasets checked, %s failed", run_.status, run_.checked, run_.failed)
