@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import click
+
+import ckan.plugins.toolkit as tk
+
 from ckanext.hhs.cli import hhs
 
 __all__ = ["hhs"]
@@ -10,3 +14,69 @@ __all__ = ["hhs"]
 @hhs.group()
 def governance():
     """The Data Governance Board's dashboard: figures, duplicates, quality, gaps."""
+
+
+@governance.command("refresh")
+@click.option("--queue", is_flag=True, help="Queue the job for a worker instead of running it here.")
+@click.option("--links/--no-links", default=True, help="Check a batch of resource links first (default: yes).")
+def refresh(queue: bool, links: bool):
+    """Compute and store the dashboard's figures (after a link-check batch)."""
+    from ckanext.hhs.cli import site_context
+
+    from . import metrics
+
+    if queue:
+        job = tk.get_action("hhs_governance_metrics_refresh")(site_context(), {"links": links})
+        click.echo(f"Queued job {job['job_id']}; a `ckan jobs worker` runs it.")
+        return
+    try:
+        if links:
+            _report_links(metrics.check_links(_ProgressBar("Checking links")))
+        run = metrics.compute_figures(_ProgressBar("Reading the catalog"))
+    except Exception as e:  # noqa: BLE001 (the run is recorded as failed; say why and exit non-zero)
+        raise click.ClickException(f"The governance figures could not be computed: {e}") from e
+    click.secho(
+        f"Figures computed for {run.counts['divisions']} divisions, {run.counts['datasets']} datasets.", fg="green"
+    )
+
+
+@governance.command("linkcheck")
+@click.option("--limit", type=click.IntRange(min=0), help="Most URLs to check (default: the configured batch).")
+def linkcheck(limit: int | None):
+    """Check a batch of resource links (http(s) only, through the fetch guard, rate-bounded)."""
+    from . import metrics
+
+    _report_links(metrics.check_links(_ProgressBar("Checking links"), limit=limit))
+
+
+class _ProgressBar:
+    """A click progress bar for a job's progress(done, total) callback, opened at the first call."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.done = label, None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+        if done >= total:
+            self.bar.__exit__(None, None, None)
+
+
+def _report_links(run) -> None:
+    counts = run.counts
+    click.echo(
+        f"Links checked: {counts.get('checked', 0)} (ok {counts.get('ok', 0)}, broken {counts.get('broken', 0)}, "
+        f"refused {counts.get('refused', 0)})"
+    )
+
+
+@hhs.command("seed-demo-governance")
+def seed_demo_governance():
+    """Seed each dashboard part's demo data, then compute the figures for the seeded divisions."""
+    from . import seed
+
+    for line in seed.run():
+        click.echo(line)

@@ -1,5 +1,75 @@
-"""schema: the metrics part of the dashboard."""
+"""schema: the metrics part of the dashboard, one schema per action."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import datetime as dt
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator, ValidatorFactory
+
+__all__ = ["linkcheck_list", "metrics_history", "metrics_refresh", "metrics_show"]
+
+LINK_STATUSES = ("ok", "broken", "refused")
+
+
+def _division(value: Any) -> Any:
+    """A division's name (the HHS-wide figures when empty)."""
+    if not isinstance(value, str) or "\x00" in value or len(value) > 100:
+        raise tk.Invalid(tk._("Not a division name"))
+    return value.strip()
+
+
+def _day(value: Any) -> Any:
+    """A calendar date, YYYY-MM-DD."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as e:
+        raise tk.Invalid(tk._("Not a date; use YYYY-MM-DD")) from e
+
+
+@validator_args
+def metrics_show(ignore_missing: Validator) -> Schema:
+    return {"division": [ignore_missing, _division], "date": [ignore_missing, _day]}
+
+
+@validator_args
+def metrics_history(
+    ignore_missing: Validator, default: ValidatorFactory, natural_number_validator: Validator
+) -> Schema:
+    return {
+        "division": [ignore_missing, _division],
+        "days": [default(90), natural_number_validator, _at_most(3660)],
+    }
+
+
+@validator_args
+def metrics_refresh(default: ValidatorFactory, boolean_validator: Validator) -> Schema:
+    return {"links": [default(True), boolean_validator]}
+
+
+@validator_args
+def linkcheck_list(
+    ignore_missing: Validator,
+    default: ValidatorFactory,
+    natural_number_validator: Validator,
+    one_of: ValidatorFactory,
+) -> Schema:
+    return {
+        "division": [ignore_missing, _division],
+        "status": [default("broken"), one_of(LINK_STATUSES)],
+        "limit": [default(100), natural_number_validator, _at_most(1000)],
+        "offset": [default(0), natural_number_validator, _at_most(10_000_000)],
+    }
+
+
+def _at_most(top: int) -> Validator:
+    def check(value: Any) -> Any:
+        if int(value) > top:
+            raise tk.Invalid(tk._("Must be at most {top}").format(top=top))
+        return int(value)
+
+    return check

@@ -1,0 +1,670 @@
+"""The figures behind the governance dashboard, computed by background jobs and stored with their date.
+
+`compute_figures()` walks the catalog as the site user (so private datasets of every division count:
+board members see them by design), reads harvest health from ckanext-harvest's tables and the ROI
+figures through other plugins' actions, and stores one snapshot per division plus one HHS-wide, all
+at once at the end of the run. `check_links()` checks a bounded batch of resource URLs, the least
+recently checked first, each through the core's fetch guard, and stores each URL's status as it goes,
+so an interrupted run loses nothing. Every run is recorded (running, finished, failed with its error):
+the dashboard shows a failed run instead of presenting older figures as new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import time
+import traceback
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+from ckanext.hhs import completeness, net, vocab
+
+from . import config
+from . import model as gm
+
+__all__ = [
+    "check_links",
+    "compute_figures",
+    "enqueue_refresh",
+    "is_stale",
+    "period",
+    "refresh",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+# Lists kept in a snapshot (stale datasets, broken links) are capped: a snapshot stays small.
+LIST_CAP = 100
+# A run still "running" after this long was killed (worker restart, timeout): shown as interrupted.
+JOB_TIMEOUT = 2 * 3600
+_PAGE = 500
+
+# ---------------------------------------------------------------- update frequency
+
+_DURATION = re.compile(
+    r"^(?:R\d*/)?P(?:(?P<Y>\d+(?:\.\d+)?)Y)?(?:(?P<M>\d+(?:\.\d+)?)M)?(?:(?P<W>\d+(?:\.\d+)?)W)?"
+    r"(?:(?P<D>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_DAYS = {"Y": 365.25, "M": 30.44, "W": 7, "D": 1, "h": 1 / 24, "m": 1 / 1440, "s": 1 / 86400}
+_MODIFIED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?)?")
+
+
+def period(frequency: Any) -> dt.timedelta | None:
+    """The period an ISO 8601 duration or repeating duration promises ("R/P1W", "P3M", "R/P0.5M");
+    None for "irregular", an empty or an unreadable value."""
+    match = _DURATION.match(frequency.strip().upper()) if isinstance(frequency, str) else None
+    if not match:
+        return None
+    days = sum(float(v) * _DAYS[k] for k, v in match.groupdict().items() if v)
+    return dt.timedelta(days=days) if days > 0 else None
+
+
+def _last_moment(value: Any) -> dt.datetime | None:
+    """The latest moment a "modified" value may mean ("2024" -> the end of 2024): a dataset is called
+    stale only when even that is older than its promise."""
+    match = _MODIFIED.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(g) if g else None for g in match.groups())
+    try:
+        if month is None:
+            return dt.datetime(year + 1, 1, 1) - dt.timedelta(seconds=1)
+        if day is None:
+            return dt.datetime(year + month // 12, month % 12 + 1, 1) - dt.timedelta(seconds=1)
+        if hour is None:
+            return dt.datetime(year, month, day, 23, 59, 59)
+        return dt.datetime(year, month, day, hour, minute or 0, second or 0)
+    except ValueError:
+        return None
+
+
+def is_stale(frequency: Any, modified: Any, now: dt.datetime | None = None) -> bool:
+    """Whether a dataset last modified at `modified` broke the update frequency it promises."""
+    every, last = period(frequency), _last_moment(modified)
+    return every is not None and last is not None and (now or gm.now()) > last + every
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _site_context() -> dict[str, Any]:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site_user["name"], "ignore_auth": False}
+
+
+def _start(kind: str) -> gm.MetricsRun:
+    run = gm.MetricsRun(kind=kind, status="running", started=gm.now(), counts={})
+    model.Session.add(run)
+    model.Session.commit()
+    return run
+
+
+def _end(run: gm.MetricsRun, error: BaseException | None = None) -> None:
+    if error is not None:
+        model.Session.rollback()
+        run = model.Session.get(gm.MetricsRun, run.id)
+        run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]
+        log.error("governance %s run %s failed:\n%s", run.kind, run.id, traceback.format_exc())
+    else:
+        run.status = "finished"
+    run.finished = gm.now()
+    model.Session.commit()
+
+
+def refresh(links: bool = True) -> str:
+    """The job: check a batch of links (optional), then compute the figures. Returns the figures run id."""
+    if links:
+        check_links()
+    return compute_figures().id
+
+
+def enqueue_refresh(links: bool = True) -> str:
+    """Queue `refresh` as a background job; returns the job's id."""
+    job = tk.enqueue_job(
+        refresh,
+        [links],
+        title="Governance figures" + (" and link check" if links else ""),
+        rq_kwargs={"timeout": JOB_TIMEOUT},
+    )
+    return job.id
+
+
+# ---------------------------------------------------------------- link check
+
+
+def _refused(error: net.FetchError) -> bool:
+    """The guard refused the URL itself (not http(s), or a non-public address), rather than it failing."""
+    return error.public.startswith(("Refusing", "Only plain"))
+
+
+def _check(url: str) -> tuple[str, int | None, str | None]:
+    """(status, HTTP status, error) of one URL: ok, broken or refused."""
+    try:
+        net.check_url(url)
+        with net.Guard(config.linkcheck_timeout()) as guard:
+            session = guard.session()
+            response = session.head(url, allow_redirects=True)
+            if response.status_code in (403, 405, 501):  # servers that do not answer HEAD
+                response = session.get(url, headers={"Range": "bytes=0-0"})
+    except net.FetchError as e:
+        if e.public == "The source is too large":  # it answered, with more than a link check reads
+            return "ok", None, None
+        return ("refused" if _refused(e) else "broken"), None, e.public
+    if response.status_code >= 400:
+        return "broken", response.status_code, f"HTTP {response.status_code}"
+    return "ok", response.status_code, None
+
+
+def _links_due(limit: int) -> list[tuple[str, str]]:
+    """Up to `limit` (resource id, URL) of http(s) resources never checked, changed, or checked longest ago."""
+    cutoff = gm.now() - dt.timedelta(hours=config.linkcheck_recheck_hours())
+    status = gm.LinkStatus
+    return (
+        model.Session.query(model.Resource.id, model.Resource.url)
+        .join(model.Package, model.Package.id == model.Resource.package_id)
+        .outerjoin(status, status.resource_id == model.Resource.id)
+        .filter(
+            model.Resource.state == "active",
+            model.Package.state == "active",
+            sa.or_(model.Resource.url.ilike("http://%"), model.Resource.url.ilike("https://%")),
+            sa.or_(status.resource_id.is_(None), status.checked < cutoff, status.url != model.Resource.url),
+        )
+        .order_by(status.checked.asc().nullsfirst(), model.Resource.id)
+        .limit(limit)
+        .all()
+    )
+
+
+def check_links(progress: Progress | None = None, limit: int | None = None) -> gm.MetricsRun:
+    """Check a batch of resource URLs (http(s) only, through the fetch guard, one at a time with a pause
+    between fetches) and store each one's status as soon as it is known."""
+    run = _start("linkcheck")
+    try:
+        due = _links_due(limit if limit is not None else config.linkcheck_batch())
+        found: Counter[str] = Counter()
+        for n, (resource_id, url) in enumerate(due):
+            if n:
+                time.sleep(config.linkcheck_interval())
+            status, http_status, error = _check(url)
+            found[status] += 1
+            row = model.Session.get(gm.LinkStatus, resource_id) or gm.LinkStatus(resource_id=resource_id, failures=0)
+            failed = status != "ok"
+            row.failures = (row.failures or 0) + 1 if failed and row.url == url else int(failed)
+            row.url, row.status, row.http_status, row.error, row.checked = url, status, http_status, error, gm.now()
+            model.Session.add(row)
+            run.counts = {"checked": n + 1, "due": len(due), **found}
+            model.Session.commit()
+            if progress:
+                progress(n + 1, len(due))
+        run.counts = {"checked": len(due), "due": len(due), **found}
+    except Exception as e:  # noqa: BLE001 (any failure is recorded on the run and shown on the page)
+        _end(run, e)
+        raise
+    _end(run)
+    return run
+
+
+# ---------------------------------------------------------------- catalog health
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_filled(v) for v in value)
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    return value not in (None, "", False)
+
+
+class _Catalog:
+    """Running totals of one scope (a division or HHS-wide); constant memory but the capped list."""
+
+    def __init__(self) -> None:
+        self.datasets = self.private = self.completeness = 0
+        self.by_access: Counter[str] = Counter(dict.fromkeys([*vocab.ACCESS_LEVELS, "unset"], 0))
+        self.with_dictionary = self.with_terms = self.with_steward = self.with_frequency = 0
+        self.stale = self.with_findings = 0
+        self.stale_list: list[dict[str, Any]] = []
+
+    def add(self, data: dict[str, Any], now: dt.datetime) -> None:
+        self.datasets += 1
+        self.private += bool(data.get("private"))
+        self.by_access[data.get("access_level") if data.get("access_level") in vocab.ACCESS_LEVELS else "unset"] += 1
+        # The score the search index holds for the dataset, computed from the same stored dict.
+        self.completeness += completeness.score(data).percent
+        self.with_dictionary += _filled(data.get("data_dictionary"))
+        column_terms = any(r.get("column_terms") for r in data.get("resources") or [] if isinstance(r, dict))
+        self.with_terms += bool(_filled(data.get("glossary_terms")) or column_terms)
+        self.with_steward += _filled(data.get("data_steward"))
+        self.with_findings += bool(completeness.findings(data))
+        frequency = data.get("frequency")
+        self.with_frequency += period(frequency) is not None
+        modified = data.get("modified") or data.get("metadata_modified")
+        if is_stale(frequency, modified, now):
+            self.stale += 1
+            if len(self.stale_list) < LIST_CAP:
+                self.stale_list.append(
+                    {
+                        "name": data["name"],
+                        "title": data.get("title") or data["name"],
+                        "modified": str(modified)[:19],
+                        "frequency": frequency,
+                    }
+                )
+
+    def figures(self) -> dict[str, Any]:
+        def share(n: int) -> float | None:
+            return round(100 * n / self.datasets, 1) if self.datasets else None
+
+        return {
+            "datasets": self.datasets,
+            "private": self.private,
+            "by_access": dict(self.by_access),
+            "completeness_avg": round(self.completeness / self.datasets, 1) if self.datasets else None,
+            "with_data_dictionary": self.with_dictionary,
+            "with_data_dictionary_pct": share(self.with_dictionary),
+            "with_glossary_terms": self.with_terms,
+            "with_glossary_terms_pct": share(self.with_terms),
+            "with_steward": self.with_steward,
+            "with_steward_pct": share(self.with_steward),
+            "with_frequency": self.with_frequency,
+            "with_findings": self.with_findings,
+            "stale": self.stale,
+            "stale_datasets": self.stale_list,
+        }
+
+
+def _walk_catalog(
+    divisions: dict[str, tuple[str, str]], progress: Progress | None
+) -> tuple[dict[str, _Catalog], dict[str, int]]:
+    """Totals per division id (and HHS-wide, key ""), and the findings count of each harvested dataset
+    that carries any, from the search index a page at a time."""
+    context = _site_context()
+    scopes: dict[str, _Catalog] = defaultdict(_Catalog)
+    findings: dict[str, int] = {}
+    now, start, total = gm.now(), 0, None
+    while total is None or start < total:
+        page = tk.get_action("package_search")(
+            {**context},
+            {
+                "q": "*:*",
+                "fq": "+dataset_type:dataset",
+                "include_private": True,
+                # The index stores few fields of its own: the rest come from the validated dict.
+                "fl": "id validated_data_dict",
+                "sort": "id asc",
+                "rows": _PAGE,
+                "start": start,
+            },
+        )
+        total = page["count"]
+        if not page["results"]:
+            break
+        for doc in page["results"]:
+            data = json.loads(doc.get("validated_data_dict") or "{}")
+            for key in _scopes(data.get("owner_org"), divisions):
+                scopes[key].add(data, now)
+            if found := completeness.findings(data):
+                findings[doc["id"]] = len(found)
+        start += len(page["results"])
+        if progress:
+            progress(min(start, total), total)
+    return scopes, findings
+
+
+# ---------------------------------------------------------------- broken links
+
+
+def _scopes(org_id: str | None, divisions: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+    """The snapshots a dataset of org_id counts in: HHS-wide, and its division's."""
+    return (gm.HHS_WIDE, org_id) if org_id in divisions else (gm.HHS_WIDE,)
+
+
+def _http_resources() -> Any:
+    return (
+        model.Session.query(model.Resource)
+        .join(model.Package, model.Package.id == model.Resource.package_id)
+        .filter(
+            model.Resource.state == "active",
+            model.Package.state == "active",
+            model.Package.type == "dataset",
+            sa.or_(model.Resource.url.ilike("http://%"), model.Resource.url.ilike("https://%")),
+        )
+    )
+
+
+def _links(divisions: dict[str, tuple[str, str]]) -> dict[str, dict[str, Any]]:
+    """Per division id and HHS-wide: http(s) resource links by their last check (a link whose URL
+    changed since counts as unchecked), and the broken and refused ones (capped)."""
+    status = gm.LinkStatus
+    joined = _http_resources().outerjoin(
+        status, sa.and_(status.resource_id == model.Resource.id, status.url == model.Resource.url)
+    )
+    out: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"links": 0, "ok": 0, "broken": 0, "refused": 0, "unchecked": 0, "broken_links": []}
+    )
+    counts = joined.with_entities(model.Package.owner_org, status.status, sa.func.count()).group_by(
+        model.Package.owner_org, status.status
+    )
+    for org_id, state, count in counts:
+        for key in _scopes(org_id, divisions):
+            out[key]["links"] += count
+            out[key][state or "unchecked"] += count
+    failing = (
+        joined.with_entities(
+            model.Package.owner_org,
+            model.Package.name,
+            model.Package.title,
+            model.Resource.id,
+            model.Resource.name,
+            status.url,
+            status.status,
+            status.http_status,
+            status.error,
+            status.checked,
+            status.failures,
+        )
+        .filter(status.status.in_(("broken", "refused")))
+        .order_by(status.checked.desc())
+        .yield_per(500)
+    )
+    for org_id, *row in failing:
+        link = dict(
+            zip(
+                ("dataset", "dataset_title", "resource_id", "resource_name", "url", "status", "http_status", "error"),
+                row[:8],
+                strict=True,
+            ),
+            checked=row[8].isoformat(timespec="seconds"),
+            failures=row[9],
+            division=divisions.get(org_id, ("", ""))[0],
+        )
+        for key in _scopes(org_id, divisions):
+            if len(out[key]["broken_links"]) < LIST_CAP:
+                out[key]["broken_links"].append(link)
+    return out
+
+
+# ---------------------------------------------------------------- harvest health
+
+
+def _harvest(divisions: dict[str, tuple[str, str]], findings: dict[str, int]) -> list[dict[str, Any]] | None:
+    """One row per harvest source: its last run, failures, warnings (HHS findings on its datasets) and
+    the records it published at its last finished run against the datasets it has in the catalog."""
+    if not p.plugin_loaded("harvest"):
+        return None
+    from ckanext.harvest import model as hm
+
+    session = model.Session
+    sources = (
+        session.query(hm.HarvestSource.id, model.Package.name, model.Package.title, model.Package.owner_org)
+        .join(model.Package, model.Package.id == hm.HarvestSource.id)
+        .filter(model.Package.state == "active")
+        .order_by(model.Package.name)
+    )
+    rows = []
+    for source_id, name, title, org_id in sources:
+        jobs = session.query(hm.HarvestJob).filter(hm.HarvestJob.source_id == source_id)
+        last = jobs.order_by(hm.HarvestJob.created.desc()).first()
+        done = jobs.filter(hm.HarvestJob.status == "Finished").order_by(hm.HarvestJob.created.desc()).first()
+        stats: Counter[str] = Counter()
+        gather_errors = 0
+        if done is not None:
+            stats.update(
+                dict(
+                    session.query(hm.HarvestObject.report_status, sa.func.count())
+                    .filter(hm.HarvestObject.harvest_job_id == done.id)
+                    .group_by(hm.HarvestObject.report_status)
+                    .all()
+                )
+            )
+            gather_errors = (
+                session.query(hm.HarvestGatherError).filter(hm.HarvestGatherError.harvest_job_id == done.id).count()
+            )
+        in_catalog = [
+            package_id
+            for (package_id,) in session.query(sa.distinct(hm.HarvestObject.package_id))
+            .join(model.Package, model.Package.id == hm.HarvestObject.package_id)
+            .filter(
+                hm.HarvestObject.harvest_source_id == source_id,
+                hm.HarvestObject.current.is_(True),
+                model.Package.state == "active",
+            )
+        ]
+        records = sum(n for status, n in stats.items() if status and status != "deleted")
+        rows.append(
+            {
+                "name": name,
+                "title": title or name,
+                "division": divisions.get(org_id, ("", ""))[0],
+                "last_run": last.created.isoformat(timespec="seconds") if last else None,
+                "last_status": last.status if last else None,
+                "last_finished": done.finished.isoformat(timespec="seconds") if done and done.finished else None,
+                "added": stats["added"],
+                "updated": stats["updated"],
+                "not_modified": stats["not modified"],
+                "deleted": stats["deleted"],
+                "failures": stats["errored"] + gather_errors,
+                "datasets_with_findings": sum(1 for i in in_catalog if i in findings),
+                "findings": sum(findings.get(i, 0) for i in in_catalog),
+                "source_records": records if done else None,
+                "catalog_datasets": len(in_catalog),
+                "difference": records - len(in_catalog) if done else None,
+            }
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- ROI
+
+
+def _action(name: str) -> Callable[..., Any] | None:
+    """Another plugin's action, or None where that plugin is not loaded (or that part not built yet)."""
+    try:
+        return tk.get_action(name)
+    except (KeyError, AttributeError):
+        return None
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _licences(context: dict[str, Any]) -> list[dict[str, Any]] | None:
+    search = _action("hhs_marketplace_licence_search")
+    if search is None:
+        return None
+    found, offset = [], 0
+    while True:
+        page = search({**context}, {"limit": 100, "offset": offset})
+        found += [
+            {"cost": _money(r.get("cost")), "covered": [c for c in r.get("covered") or [] if c]}
+            for r in page["results"]
+        ]
+        offset += len(page["results"])
+        if not page["results"] or offset >= page["count"]:
+            return found
+
+
+def _reuse(divisions: dict[str, tuple[str, str]]) -> dict[str, dict[str, int]] | None:
+    """Views of dataset pages and resource downloads per division id and HHS-wide, from CKAN's
+    tracking tables (None when the tracking plugin is off: nothing is counted then)."""
+    if not p.plugin_loaded("tracking"):
+        return None
+    from ckanext.tracking.model import TrackingSummary as ts
+
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"views": 0, "downloads": 0})
+    views = (
+        model.Session.query(model.Package.owner_org, sa.func.coalesce(sa.func.sum(ts.count), 0))
+        .join(ts, ts.package_id == model.Package.id)
+        .filter(ts.tracking_type == "page", model.Package.type == "dataset")
+        .group_by(model.Package.owner_org)
+    )
+    downloads = (
+        model.Session.query(model.Package.owner_org, sa.func.coalesce(sa.func.sum(ts.count), 0))
+        .select_from(ts)
+        .join(model.Resource, model.Resource.url == ts.url)
+        .join(model.Package, model.Package.id == model.Resource.package_id)
+        .filter(ts.tracking_type == "resource", model.Package.type == "dataset")
+        .group_by(model.Package.owner_org)
+    )
+    for kind, query in (("views", views), ("downloads", downloads)):
+        for org_id, count in query:
+            out[gm.HHS_WIDE][kind] += int(count)
+            if org_id in divisions:
+                out[org_id][kind] += int(count)
+    return out
+
+
+def _lakehouse(context: dict[str, Any], divisions: dict[str, tuple[str, str]]) -> dict[str, dict[str, int]] | None:
+    """Registered lakehouse tables and stale ones per division id and HHS-wide (None without the plugin)."""
+    table_list = _action("hhs_lakehouse_table_list")
+    if table_list is None:
+        return None
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"tables": 0, "stale": 0})
+    owners: dict[str, str] = {}
+    offset = 0
+    while True:
+        page = table_list({**context}, {"limit": 100, "offset": offset})
+        ids = {t["package_id"] for t in page["results"]} - owners.keys()
+        if ids:
+            owners.update(
+                model.Session.query(model.Package.id, model.Package.owner_org).filter(model.Package.id.in_(ids)).all()
+            )
+        for table in page["results"]:
+            for key in _scopes(owners.get(table["package_id"]), divisions):
+                out[key]["tables"] += 1
+                out[key]["stale"] += bool(table["stale"])
+        offset += len(page["results"])
+        if not page["results"] or offset >= page["count"]:
+            return out
+
+
+def _roi(
+    context: dict[str, Any],
+    division: str,
+    licences: list[dict[str, Any]] | None,
+    duplicates: int | None,
+    reuse: dict[str, int] | None,
+    lakehouse: dict[str, int] | None,
+) -> dict[str, Any]:
+    """The ROI figures of one scope. Data needs and duplicates are HHS-wide: the division view leaves them out."""
+    hhs_wide = division == gm.HHS_WIDE
+    baseline = config.dua_baseline_days()
+    out: dict[str, Any] = {
+        "baseline_days": baseline,
+        "marketplace": None,
+        "licences": None,
+        "duplicates_resolved": duplicates if hhs_wide else None,
+        "reuse": reuse,
+        "lakehouse": lakehouse,
+    }
+    hours: dict[str, float] = {}
+    metrics = _action("hhs_marketplace_metrics")
+    if metrics is not None:
+        m = metrics({**context}, {} if hhs_wide else {"division": division})
+        median_hours = m["hours_to_access"]["median"]
+        median_days = round(median_hours / 24, 1) if median_hours is not None else None
+        granted = m["hours_to_access"]["count"]
+        out["marketplace"] = {
+            "requests_by_status": m["requests_by_status"],
+            "requests_total": m["requests_total"],
+            "access_granted": granted,
+            "median_days_to_access": median_days,
+            "days_saved_per_request": round(baseline - median_days, 1) if median_days is not None else None,
+            "needs_answered_from_existing_data": m["needs"]["answered_by_existing_data"] if hhs_wide else None,
+            "needs_open": m["needs"]["open"] if hhs_wide else None,
+        }
+        hours["dua"] = granted * config.hours_per_dua()
+        if hhs_wide:
+            hours["data_call"] = m["needs"]["answered_by_existing_data"] * config.hours_per_data_call()
+    if licences is not None:
+        if hhs_wide:
+            reused = [lc for lc in licences if lc["covered"]]
+            avoided = sum((lc["cost"] * len(lc["covered"]) for lc in reused), Decimal(0))
+            reusing = sum(len(lc["covered"]) for lc in reused)
+        else:
+            reused = [lc for lc in licences if division in lc["covered"]]
+            avoided = sum((lc["cost"] for lc in reused), Decimal(0))
+            reusing = len(reused)
+        out["licences"] = {
+            "held": len(licences),
+            "reused": len(reused),
+            "reuses": reusing,
+            "cost_avoided": float(avoided),
+        }
+    if hhs_wide and duplicates is not None:
+        hours["duplicate_cleanup"] = duplicates * config.hours_per_duplicate()
+    out["hours_saved"] = {**{k: round(v, 1) for k, v in hours.items()}, "total": round(sum(hours.values()), 1)}
+    return out
+
+
+# ---------------------------------------------------------------- the figures job
+
+
+def _divisions() -> dict[str, tuple[str, str]]:
+    """Every active organization: id -> (name, title)."""
+    rows = model.Session.query(model.Group.id, model.Group.name, model.Group.title).filter(
+        model.Group.is_organization.is_(True), model.Group.state == "active"
+    )
+    return {gid: (name, title or name) for gid, name, title in rows}
+
+
+def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
+    """Compute every figure with full visibility and store them as one dated snapshot per division
+    (those with datasets or harvest sources) and one HHS-wide, written together at the end."""
+    run = _start("figures")
+    try:
+        context = _site_context()
+        divisions = _divisions()
+        catalog, findings = _walk_catalog(divisions, progress)
+        links = _links(divisions)
+        harvest = _harvest(divisions, findings)
+        licences = _licences(context)
+        summary = _action("hhs_governance_duplicate_summary")
+        duplicates = summary({**context}, {}).get("duplicate") if summary else None
+        reuse = _reuse(divisions)
+        lakehouse = _lakehouse(context, divisions)
+        with_sources = {h["division"] for h in harvest or []}
+        scopes = [gm.HHS_WIDE] + sorted(
+            (gid for gid, (name, _) in divisions.items() if catalog[gid].datasets or name in with_sources),
+            key=lambda gid: divisions[gid][0],
+        )
+        computed = gm.now()
+        for key in scopes:
+            name, title = divisions[key] if key else ("", "HHS-wide")
+            figures = {
+                "division": {"name": name, "title": title},
+                "catalog": catalog[key].figures(),
+                "links": links[key],
+                "harvest": None if harvest is None else [h for h in harvest if not name or h["division"] == name],
+                "roi": _roi(
+                    context,
+                    name,
+                    licences,
+                    duplicates,
+                    None if reuse is None else reuse[key],
+                    None if lakehouse is None else lakehouse[key],
+                ),
+            }
+            model.Session.add(gm.MetricsSnapshot(run_id=run.id, division=name, computed_at=computed, figures=figures))
+        run.counts = {"divisions": len(scopes) - 1, "datasets": catalog[gm.HHS_WIDE].datasets}
+    except Exception as e:  # noqa: BLE001 (recorded on the run and shown on the page)
+        _end(run, e)
+        raise
+    _end(run)
+    return run
