@@ -140,7 +140,15 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     pkg_dict[collection.LEVEL_FIELD] = collection.MEMBER if validated.get("is_part_of") else collection.TOP_LEVEL
     # The kept source record and the findings are read from the stored dict, never searched: not
     # indexing them keeps a harvest fast and clear of Solr's 32766-byte limit on a string term.
-    for key in ("pod_record", "extras_pod_record", "hhs_findings", "extras_hhs_findings", "source_keywords"):
+    for key in (
+        "pod_record",
+        "extras_pod_record",
+        "rdf_record",
+        "extras_rdf_record",
+        "hhs_findings",
+        "extras_hhs_findings",
+        "source_keywords",
+    ):
         pkg_dict.pop(key, None)
     _clip_terms(pkg_dict)
     return pkg_dict

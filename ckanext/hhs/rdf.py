@@ -8,15 +8,22 @@ serialised and parsed again keeps its values.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from typing import Any
 
-from rdflib import Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import ORG, RDF, RDFS, SKOS
+from rdflib.term import Node
 
-from ckanext.dcat.profiles.base import RDFProfile, URIRefOrLiteral
+from ckanext.dcat.profiles.base import DCAT, DCATUS, DCT, FOAF, LOCN, SCHEMA, VCARD, RDFProfile, URIRefOrLiteral
 from ckanext.dcat.profiles.euro_health_dcat_ap import DPV, HEALTHDCATAP
 
 POD = Namespace("https://project-open-data.cio.gov/v1.1/schema#")
 HHS = Namespace("https://www.hhs.gov/ns/data-hub#")
+_PREFIXES = {"dcat": DCAT, "dct": DCT, "pod": POD, "vcard": VCARD, "foaf": FOAF, "org": ORG, "hhs": HHS}
 
 _LISTS = (
     ("bureau_code", POD.bureauCode),
@@ -44,6 +51,12 @@ _SCALARS = (
 
 class HhsProfile(RDFProfile):
     def graph_from_dataset(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
+        kept = dataset_dict.get(RECORD_FIELD)
+        if isinstance(kept, str) and kept:
+            # A harvested record goes back out as it came; only the hub's own fields are added.
+            replace_with_record(self.g, dataset_ref, kept)
+            self._hub_fields(dataset_dict, dataset_ref)
+            return
         self.g.bind("healthdcatap", HEALTHDCATAP)
         self.g.bind("dpv", DPV)
         self.g.bind("pod", POD)
@@ -56,6 +69,13 @@ class HhsProfile(RDFProfile):
             if value not in (None, ""):
                 self.g.add((dataset_ref, predicate, Literal(int(value), datatype=_XSD_NONNEG)))
         self._add_triples_from_dict(dataset_dict, dataset_ref, [(k, p, None, Literal) for k, p in _SCALARS])
+        self._hub_fields(dataset_dict, dataset_ref)
+
+    def _hub_fields(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
+        if dataset_dict.get("glossary_terms") and isinstance(dataset_dict.get(RECORD_FIELD), str):
+            self._add_list_triples_from_dict(
+                dataset_dict, dataset_ref, [("glossary_terms", HHS.glossaryTerm, None, URIRefOrLiteral)]
+            )
         if dataset_dict.get("authoritative_source") is not None:
             self.g.add((dataset_ref, HHS.authoritativeSource, Literal(bool(dataset_dict["authoritative_source"]))))
 
@@ -75,7 +95,305 @@ class HhsProfile(RDFProfile):
         flag = self._object_value(dataset_ref, HHS.authoritativeSource)
         if flag:
             dataset_dict["authoritative_source"] = flag.lower() == "true"
+        # The record as it came, for a harvest to keep (the harvest hooks check and map it).
+        try:
+            triples, repaired = record_triples(self.g, dataset_ref)
+            dataset_dict[RECORD_FIELD] = serialize_record(triples)
+            dataset_dict[RECORD_FIELD + "_repaired"] = repaired
+        except RecordTooLarge as e:
+            dataset_dict[RECORD_FIELD + "_error"] = str(e)
         return dataset_dict
 
 
 _XSD_NONNEG = URIRef("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")
+
+
+# ---------------------------------------------------------------- harvested records kept as they came
+#
+# A dataset harvested from DCAT RDF keeps its record: the triples that describe it in the source
+# (`record_triples`), and the POD v1.1 record derived from them (`to_pod_record`), which is what the
+# POD gate checks and /data.json gives back. Its RDF export is those triples again (graph_from_dataset).
+
+# The field that keeps the record's own triples (canonical N-Triples, the dataset node as RECORD_NODE).
+RECORD_FIELD = "rdf_record"
+RECORD_NODE = URIRef("urn:x-hhs:harvested-dataset")
+# A record's own triples: the dataset node's, those of blank nodes it reaches, and those of the named
+# nodes that are parts of it (distributions, contact point, publisher and its parents, time and place).
+_PARTS = (
+    DCAT.distribution,
+    DCAT.contactPoint,
+    DCT.publisher,
+    DCT.creator,
+    ORG.subOrganizationOf,
+    DCT.temporal,
+    DCT.spatial,
+)
+MAX_RECORD_TRIPLES = 20_000
+# What only the hub says of a dataset (the Board's flag, glossary links): a source's own claims of
+# them are not kept, the hub's values are given instead.
+HUB_ONLY = (HHS.authoritativeSource, HHS.glossaryTerm)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class RecordTooLarge(ValueError):
+    pass
+
+
+def record_triples(graph: Graph, node: Node) -> tuple[Graph, list[str]]:
+    """The triples that describe one dataset in `graph`, its node renamed RECORD_NODE, and where text
+    that cannot be stored (NUL, lone surrogates) was replaced with U+FFFD (predicate names)."""
+    out = Graph()
+    repaired: list[str] = []
+    seen = {node}
+    todo = [node]
+    while todo:
+        subject = todo.pop()
+        for _s, predicate, obj in graph.triples((subject, None, None)):
+            if subject == node and predicate in HUB_ONLY:
+                continue
+            if len(out) >= MAX_RECORD_TRIPLES:
+                raise RecordTooLarge(f"the record has more than {MAX_RECORD_TRIPLES} triples")
+            if obj not in seen and (isinstance(obj, BNode) or (isinstance(obj, URIRef) and predicate in _PARTS)):
+                seen.add(obj)
+                todo.append(obj)
+            fixed = _storable(obj)
+            if fixed is not obj:
+                repaired.append(_qname(predicate))
+            out.add((RECORD_NODE if subject == node else subject, predicate, RECORD_NODE if obj == node else fixed))
+    return out, repaired
+
+
+def _storable(value: Node) -> Node:
+    if isinstance(value, Literal) and _UNSTORABLE.search(str(value)):
+        text = _UNSTORABLE.sub("\ufffd", str(value))
+        return Literal(text, lang=value.language) if value.language else Literal(text, datatype=value.datatype)
+    if isinstance(value, URIRef) and _UNSTORABLE.search(str(value)):
+        return URIRef(_UNSTORABLE.sub("\ufffd", str(value)))
+    return value
+
+
+def _qname(predicate: Node) -> str:
+    for prefix, namespace in _PREFIXES.items():
+        if str(predicate).startswith(str(namespace)):
+            return f"{prefix}:{str(predicate)[len(str(namespace)) :]}"
+    return str(predicate)
+
+
+def serialize_record(record: Graph) -> str:
+    """Canonical N-Triples of a record: blank nodes named by content, lines sorted, so the same
+    triples always give the same text (and hash)."""
+    canonical = to_canonical_graph(record)
+    lines = canonical.serialize(format="nt").splitlines()
+    return "\n".join(sorted(line for line in lines if line.strip())) + "\n"
+
+
+def parse_record(text: str) -> Graph:
+    graph = Graph()
+    graph.parse(data=text, format="nt")
+    return graph
+
+
+def record_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# POD v1.1 property -> predicate, for the properties POD and DCAT(-US) share (POD's JSON-LD context).
+_POD_TEXT = {
+    "title": (DCT.title,),
+    "description": (DCT.description,),
+    "modified": (DCT.modified,),
+    "identifier": (DCT.identifier,),
+    "accessLevel": (POD.accessLevel,),
+    "license": (DCT.license,),
+    "rights": (DCT.rights, DCT.accessRights),
+    "accrualPeriodicity": (DCT.accrualPeriodicity,),
+    "conformsTo": (DCT.conformsTo,),
+    "describedBy": (POD.describedBy, DCATUS.describedBy),
+    "describedByType": (POD.describedByType,),
+    "isPartOf": (DCT.isPartOf,),
+    "issued": (DCT.issued,),
+    "landingPage": (DCAT.landingPage,),
+    "primaryITInvestmentUII": (POD.primaryITInvestmentUII,),
+    "systemOfRecords": (POD.systemOfRecords,),
+}
+_POD_LISTS = {
+    "keyword": DCAT.keyword,
+    "bureauCode": POD.bureauCode,
+    "programCode": POD.programCode,
+    "language": DCT.language,
+    "references": DCT.references,
+    "theme": DCAT.theme,
+}
+_DIST_TEXT = {
+    "downloadURL": DCAT.downloadURL,
+    "accessURL": DCAT.accessURL,
+    "mediaType": DCAT.mediaType,
+    "format": DCT["format"],
+    "title": DCT.title,
+    "description": DCT.description,
+    "describedBy": POD.describedBy,
+    "describedByType": POD.describedByType,
+    "conformsTo": DCT.conformsTo,
+    "modified": DCT.modified,
+    "issued": DCT.issued,
+}
+_FREQUENCIES = {
+    "annual": "R/P1Y",
+    "biennial": "R/P2Y",
+    "triennial": "R/P3Y",
+    "semiannual": "R/P6M",
+    "quarterly": "R/P3M",
+    "bimonthly": "R/P2M",
+    "monthly": "R/P1M",
+    "semimonthly": "R/P0.5M",
+    "biweekly": "R/P2W",
+    "weekly": "R/P1W",
+    "semiweekly": "R/P3.5D",
+    "daily": "R/P1D",
+    "continuous": "R/PT1S",
+    "irregular": "irregular",
+}
+_IANA = "https://www.iana.org/assignments/media-types/"
+_ORG_TYPES = {ORG.Organization, FOAF.Organization, FOAF.Agent}
+_CONTACT_TYPES = {VCARD.Contact, VCARD.Kind, VCARD.Organization, VCARD.Individual}
+_MAX_PUBLISHER_DEPTH = 10
+
+
+def to_pod_record(graph: Graph, node: Node = RECORD_NODE) -> dict[str, Any]:
+    """The POD v1.1 record of a harvested dataset, derived from its triples.
+
+    Multi-valued properties are sets in RDF, so lists come out sorted; a single-valued property
+    given more than once takes its first value in sorted order (English or no language first).
+    Triples with no POD property stay in the RDF record only."""
+    record: dict[str, Any] = {"@type": "dcat:Dataset"}
+    for key, predicates in _POD_TEXT.items():
+        value = _first(graph, node, predicates)
+        if value is not None:
+            record[key] = value
+    for key, predicate in _POD_LISTS.items():
+        values = sorted({_text(graph, o) for o in graph.objects(node, predicate)} - {""})
+        if values:
+            record[key] = values
+    if "accrualPeriodicity" in record:
+        tail = record["accrualPeriodicity"].rstrip("/").rsplit("/", 1)[-1]
+        if record["accrualPeriodicity"].startswith("http") and tail in _FREQUENCIES:
+            record["accrualPeriodicity"] = _FREQUENCIES[tail]
+    if "language" in record:  # language URIs (id.loc.gov, lexvo) end with the code POD wants
+        record["language"] = [
+            v.rstrip("/").rsplit("/", 1)[-1] if v.startswith("http") else v for v in record["language"]
+        ]
+    quality = next(iter(sorted(graph.objects(node, POD.dataQuality))), None)
+    if quality is not None:
+        record["dataQuality"] = str(quality).strip().lower() in ("true", "1")
+    publisher = next(iter(sorted(graph.objects(node, DCT.publisher))), None)
+    if publisher is not None:
+        record["publisher"] = _publisher(graph, publisher, _MAX_PUBLISHER_DEPTH)
+    contact = next(iter(sorted(graph.objects(node, DCAT.contactPoint))), None)
+    if contact is not None:
+        record["contactPoint"] = _contact(graph, contact)
+    temporal = next(iter(sorted(graph.objects(node, DCT.temporal))), None)
+    if temporal is not None:
+        record["temporal"] = _temporal(graph, temporal)
+    spatial = next(iter(sorted(graph.objects(node, DCT.spatial))), None)
+    if spatial is not None:
+        record["spatial"] = _spatial(graph, spatial)
+    if "identifier" not in record and isinstance(node, URIRef) and node != RECORD_NODE:
+        record["identifier"] = str(node)
+    distributions = [_distribution(graph, d) for d in graph.objects(node, DCAT.distribution)]
+    if distributions:
+        record["distribution"] = sorted(distributions, key=lambda d: json.dumps(d, sort_keys=True))
+    return {k: v for k, v in record.items() if v not in ("", None)}
+
+
+def _text(graph: Graph, value: Node) -> str:
+    """A value as POD text: a literal's lexical form, a URI as it is, a node by its label."""
+    if isinstance(value, BNode):
+        label = _first(graph, value, (RDFS.label, SKOS.prefLabel, FOAF.name, RDF.value))
+        return label or ""
+    return str(value)
+
+
+def _first(graph: Graph, node: Node, predicates: tuple[URIRef, ...]) -> str | None:
+    for predicate in predicates:
+        values = list(graph.objects(node, predicate))
+        if values:
+            english = [v for v in values if getattr(v, "language", None) in (None, "en")] or values
+            return sorted(_text(graph, v) for v in english)[0]
+    return None
+
+
+def _publisher(graph: Graph, node: Node, depth: int) -> dict[str, Any]:
+    if isinstance(node, Literal):
+        return {"name": str(node)}
+    out: dict[str, Any] = {}
+    if _ORG_TYPES & set(graph.objects(node, RDF.type)):
+        out["@type"] = "org:Organization"
+    name = _first(graph, node, (FOAF.name, SKOS.prefLabel, RDFS.label, VCARD.fn))
+    out["name"] = name if name is not None else (str(node) if isinstance(node, URIRef) else "")
+    parent = next(iter(sorted(graph.objects(node, ORG.subOrganizationOf))), None)
+    if parent is not None and depth > 0:
+        out["subOrganizationOf"] = _publisher(graph, parent, depth - 1)
+    return out
+
+
+def _contact(graph: Graph, node: Node) -> dict[str, Any]:
+    if isinstance(node, Literal):
+        return {"fn": str(node)}
+    out: dict[str, Any] = {}
+    if _CONTACT_TYPES & set(graph.objects(node, RDF.type)):
+        out["@type"] = "vcard:Contact"
+    name = _first(graph, node, (VCARD.fn, FOAF.name, RDFS.label))
+    if name is not None:
+        out["fn"] = name
+    email = _first(graph, node, (VCARD.hasEmail, FOAF.mbox))
+    if email:
+        out["hasEmail"] = email if email.startswith("mailto:") else f"mailto:{email}"
+    return out
+
+
+def _temporal(graph: Graph, node: Node) -> str:
+    if not isinstance(node, BNode) and not (isinstance(node, URIRef) and (node, None, None) in graph):
+        return str(node)
+    start = _first(graph, node, (DCAT.startDate, SCHEMA.startDate))
+    end = _first(graph, node, (DCAT.endDate, SCHEMA.endDate))
+    return f"{start}/{end}" if start and end else _text(graph, node)
+
+
+def _spatial(graph: Graph, node: Node) -> str:
+    if not isinstance(node, BNode):
+        return str(node)
+    return _first(graph, node, (LOCN.geometry, DCAT.bbox, RDFS.label, SKOS.prefLabel)) or ""
+
+
+def _distribution(graph: Graph, node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {"@type": "dcat:Distribution"}
+    for key, predicate in _DIST_TEXT.items():
+        value = _first(graph, node, (predicate,))
+        if value:
+            out[key] = value
+    temporal = next(iter(sorted(graph.objects(node, DCT.temporal))), None)
+    if temporal is not None:
+        out["temporal"] = _temporal(graph, temporal)
+    if out.get("mediaType", "").startswith(_IANA):
+        out["mediaType"] = out["mediaType"][len(_IANA) :]
+    return out
+
+
+def replace_with_record(graph: Graph, dataset_ref: Node, text: str) -> None:
+    """Put a harvested record's own triples in place of those the profiles generated for it: the
+    dataset's, its blank nodes' and its distributions'."""
+    generated = Graph()
+    seen = {dataset_ref}
+    todo = [dataset_ref]
+    while todo:
+        subject = todo.pop()
+        for triple in graph.triples((subject, None, None)):
+            generated.add(triple)
+            obj = triple[2]
+            if obj not in seen and (isinstance(obj, BNode) or triple[1] == DCAT.distribution):
+                seen.add(obj)
+                todo.append(obj)
+    for triple in generated:
+        graph.remove(triple)
+    for s, p, o in parse_record(text):
+        graph.add((dataset_ref if s == RECORD_NODE else s, p, dataset_ref if o == RECORD_NODE else o))

@@ -119,7 +119,7 @@ class DataJsonHarvester(HarvesterBase):
         context = {"user": self._get_user_name(), "ignore_auth": True}
         current = {"id": harvest_object.package_id} if harvest_object.package_id else None
         if step_kind == "withdraw":
-            importer.withdraw_dataset(context, current, _settings(source).get("withdraw", config.withdraw()))
+            importer.withdraw_dataset(context, current, source_settings(source).get("withdraw", config.withdraw()))
             _make_current(harvest_object, current["id"], current=False)
             model.Session.commit()
             return True
@@ -137,7 +137,7 @@ class DataJsonHarvester(HarvesterBase):
                 step,
                 importer.source_key(source.url),
                 new_id=package_id,
-                strict=bool(_settings(source).get("strict", False)),
+                strict=bool(source_settings(source).get("strict", False)),
                 before_write=_linker(harvest_object, package_id),
             )
         except importer.RecordError as e:
@@ -148,7 +148,7 @@ class DataJsonHarvester(HarvesterBase):
             failure = importer.record_failed(step, e)
             HarvestObjectError(object=harvest_object, stage="Import", message=_message(failure)).save()
             return False
-        _set_warnings(harvest_object, step.warnings)
+        set_warnings(harvest_object, step.warnings)
         return True
 
     def _gather_failed(self, harvest_job: Any, message: str) -> None:
@@ -167,7 +167,7 @@ def _linker(harvest_object: Any, package_id: str) -> Callable[[], None]:
     return link
 
 
-def _set_warnings(harvest_object: Any, warnings: list[dict[str, str]]) -> None:
+def set_warnings(harvest_object: Any, warnings: list[dict[str, str]]) -> None:
     extras = [e for e in harvest_object.extras if e.key == WARNINGS]
     if not warnings and not extras:
         return
@@ -203,7 +203,7 @@ def _make_current(harvest_object: Any, package_id: str, current: bool) -> None:
     model.Session.add(harvest_object)
 
 
-def _settings(source: Any) -> dict[str, Any]:
+def source_settings(source: Any) -> dict[str, Any]:
     return json.loads(source.config) if source.config else {}
 
 

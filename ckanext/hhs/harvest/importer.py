@@ -150,7 +150,7 @@ def _existing(org_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _unique_name(title: str, taken: set[str]) -> str:
+def unique_name(title: str, taken: set[str]) -> str:
     """A URL name for a new dataset from its title: never one CKAN reserves, never one in use."""
     base = munge_title_to_name(title)[:90].strip("-_")
     if len(base) < 2:
@@ -230,9 +230,13 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
 
 
 def _findings(step: Step, pkg: dict[str, Any]) -> list[dict[str, str]]:
-    """The HHS findings of a mapped record, each with the record's JSON path."""
     assert step.record is not None
-    keywords = step.record.get("keyword") if pkg.get("source_keywords") is not None else None
+    return record_findings(step.record, pkg)
+
+
+def record_findings(record: dict[str, Any], pkg: dict[str, Any]) -> list[dict[str, str]]:
+    """The HHS findings of a POD record mapped to `pkg`, each with the record's JSON path."""
+    keywords = record.get("keyword") if pkg.get("source_keywords") is not None else None
     return [
         {"path": pod.pod_path(f["field"]), "field": f["field"], "rule": f["rule"], "message": f["message"]}
         for f in validators.findings(pkg, keywords)
@@ -264,7 +268,7 @@ def apply(
     if step.current:
         pkg.update(id=step.current["id"], name=step.current["name"])
     else:
-        pkg["name"] = _unique_name(pkg.get("title") or step.identifier, taken if taken is not None else set())
+        pkg["name"] = unique_name(pkg.get("title") or step.identifier, taken if taken is not None else set())
         if new_id:
             pkg["id"] = new_id
     for attempt in (1, 2):
@@ -276,8 +280,8 @@ def apply(
             result = _write(ctx, pkg, update=bool(step.current))
         except tk.ValidationError as e:
             model.Session.rollback()
-            refused = _flatten_errors(e.error_dict)
-            if strict or attempt == 2 or not _leave_out(pkg, refused, findings):
+            refused = flatten_errors(e.error_dict)
+            if strict or attempt == 2 or not leave_out(pkg, refused, findings):
                 raise RecordError(
                     [
                         {"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
@@ -306,7 +310,7 @@ def _write(ctx: Context, pkg: dict[str, Any], update: bool) -> tuple[str, str]:
     return "created", package_id
 
 
-def _leave_out(pkg: dict[str, Any], refused: list[tuple[str, list[Any]]], findings: list[dict[str, str]]) -> bool:
+def leave_out(pkg: dict[str, Any], refused: list[tuple[str, list[Any]]], findings: list[dict[str, str]]) -> bool:
     """Leave the values CKAN refused out of their fields (the kept record still has them), each
     said as a finding; False when a refused field is one the dataset cannot do without."""
     for field, msgs in refused:
@@ -433,15 +437,15 @@ def record_failed(step: Step, error: Exception) -> dict[str, str]:
     }
 
 
-def _flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, list[Any]]]:
+def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, list[Any]]]:
     out: list[tuple[str, list[Any]]] = []
     if isinstance(errors, dict):
         for key, value in errors.items():
-            out.extend(_flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+            out.extend(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(errors, list) and errors and all(isinstance(v, str) for v in errors):
         out.append((prefix, errors))
     elif isinstance(errors, list):
         for i, value in enumerate(errors):
             if value:
-                out.extend(_flatten_errors(value, f"{prefix}[{i}]"))
+                out.extend(flatten_errors(value, f"{prefix}[{i}]"))
     return out

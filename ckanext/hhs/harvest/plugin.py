@@ -17,8 +17,8 @@ import ckan.plugins.toolkit as tk
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.hhs import net
 
-from . import importer
-from .harvester import DataJsonHarvester
+from . import dcat
+from .harvester import DataJsonHarvester, set_warnings, source_settings
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,33 @@ class HhsHarvestPlugin(DataJsonHarvester):
         # redirect through the fetch guard, within one deadline.
         return net.Guard().session()
 
+    def update_package_schema_for_create(self, package_schema: dict[str, Any]) -> dict[str, Any]:
+        return dcat.with_write_context(package_schema)
+
+    def update_package_schema_for_update(self, package_schema: dict[str, Any]) -> dict[str, Any]:
+        return dcat.with_write_context(package_schema)
+
     def before_create(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
-        self._mark_source(harvest_object, dataset_dict)
+        self._prepare(harvest_object, dataset_dict, update=False)
 
     def before_update(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
-        self._mark_source(harvest_object, dataset_dict)
+        self._prepare(harvest_object, dataset_dict, update=True)
+
+    def after_create(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+        set_warnings(harvest_object, dcat.finished())
+
+    def after_update(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+        set_warnings(harvest_object, dcat.finished())
 
     @staticmethod
-    def _mark_source(harvest_object: Any, dataset_dict: dict[str, Any]) -> None:
+    def _prepare(harvest_object: Any, dataset_dict: dict[str, Any], update: bool) -> None:
         # The authoritative-source flag is the Data Governance Board's: a harvest neither sets nor clears it.
         dataset_dict.pop("authoritative_source", None)
-        dataset_dict["source_catalog"] = importer.source_key(harvest_object.source.url)
+        dataset_dict.pop("glossary_terms", None)
         dataset_dict.setdefault("identifier", harvest_object.guid)
+        dcat.prepare(
+            harvest_object,
+            dataset_dict,
+            strict=bool(source_settings(harvest_object.source).get("strict")),
+            update=update,
+        )

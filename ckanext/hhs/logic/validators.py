@@ -283,8 +283,9 @@ def _date_ok(value: Any) -> bool:
 def hhs_source_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
     """The source record and its findings are written by imports only. Any other write (the form, an
     API update or patch) drops them: the dataset is then exported from its fields, and its source hash
-    is cleared so that the next harvest brings the division's record back."""
-    if context.get("hhs_import"):
+    is cleared so that the next harvest brings the division's record back. An edit of hub-only fields
+    keeps them (``hhs_keep_source``, set by the harvest feature's package_update after comparing)."""
+    if context.get("hhs_import") or context.get("hhs_keep_source"):
         return
     if data.get(key) not in (None, "", tk.missing):
         hash_key = key[:-1] + ("source_hash",)

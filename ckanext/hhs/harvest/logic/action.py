@@ -13,7 +13,7 @@ from ckan.types import Context, DataDict
 
 from ckanext.hhs import divisions, net
 
-from .. import config
+from .. import config, dcat, edits
 from .. import jobs as import_jobs
 from . import schema
 
@@ -122,7 +122,11 @@ def package_create(up_func: Any, context: Context, data_dict: DataDict) -> Any:
 def package_update(up_func: Any, context: Context, data_dict: DataDict) -> Any:
     current = context["model"].Package.get(str(data_dict.get("id") or data_dict.get("name") or ""))
     _check_source_url(data_dict, data_dict.get("type") or (current.type if current else None))
-    return up_func(context, data_dict)
+    if current is None or dcat.harvest_write(current.id):
+        return up_func(context, data_dict)
+    # An edit of hub-only fields keeps a harvested dataset's source record (edits.py says which).
+    keep = edits.keep_source_context(context, data_dict)
+    return up_func(*keep) if keep else up_func(context, data_dict)
 
 
 @tk.chained_action

@@ -1,0 +1,183 @@
+"""ckanext-dcat's RDF harvester (`dcat_rdf`), given the same mapping as data.json records.
+
+ckanext-dcat parses the source and writes each dataset itself; our hooks (plugin.py) shape what it
+writes. The `hhs` RDF profile keeps each dataset's own triples (`rdf.RECORD_FIELD`); from them
+`prepare` derives the POD v1.1 record, which the same gate as a data.json record decides on (the
+official POD schema), and maps that record with `pod.to_dataset`, keeping the triples and the POD
+record beside the fields. HHS rules beyond POD become findings and the job's warnings, a value a CKAN
+field refuses is left out of that field (kept in the record), and a record whose triples have not
+changed since the last harvest is not written again ("not modified"). A source configured
+``{"strict": true}`` refuses records breaking HHS rules, as for data.json.
+
+ckanext-dcat calls package_create/package_update with a context of its own; `write_context` (a
+``__before`` validator in the schema ckanext-dcat takes from our hook) gives that write the import's
+context, and refuses a record the gate refused, so ckanext-dcat reports it as a validation error.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import json
+from typing import Any
+
+import ckan.lib.plugins as lib_plugins
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+
+from ckanext.hhs import pod, rdf
+from ckanext.hhs.logic import validators
+
+from . import importer
+
+# Fields of the `hhs` profile's parse that POD has no property for: kept beside the POD mapping.
+_PROFILE_ONLY = (
+    "coding_system",
+    "health_category",
+    "health_theme",
+    "population_coverage",
+    "legal_basis",
+    "personal_data",
+    "number_of_records",
+    "number_of_unique_individuals",
+    "min_typical_age",
+    "max_typical_age",
+    "phi_classification",
+    "sensitivity",
+)
+
+# The harvest write under way in this thread: {"id", "strict", "failures", "warnings"}.
+_WRITE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("hhs_dcat_write", default=None)
+
+
+def harvest_write(package_id: str | None) -> bool:
+    """Whether a package_update of `package_id` is the RDF harvest's own write."""
+    state = _WRITE.get()
+    return bool(state and package_id and state["id"] == package_id)
+
+
+def finished() -> list[dict[str, str]]:
+    """The warnings of the write just made, and the end of it."""
+    state = _WRITE.get()
+    _WRITE.set(None)
+    return list(state["warnings"]) if state else []
+
+
+def write_context(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    state = _WRITE.get()
+    if not state:
+        return
+    if state["failures"]:
+        # Nothing of the record is written; ckanext-dcat reports the error on the harvest object.
+        model.Session.rollback()
+        raise tk.ValidationError({"record": [_message(f) for f in state["failures"]]})
+    context["hhs_import"] = True  # type: ignore[typeddict-unknown-key]
+    context["hhs_lenient"] = not state["strict"]  # type: ignore[typeddict-unknown-key]
+
+
+def with_write_context(schema: dict[str, Any]) -> dict[str, Any]:
+    schema["__before"] = [write_context, *schema.get("__before", [])]
+    return schema
+
+
+def prepare(harvest_object: Any, dataset: dict[str, Any], strict: bool, update: bool) -> None:
+    """Replace the dict ckanext-dcat is about to write with the record's mapping; on an update whose
+    triples have not changed, empty it (ckanext-dcat then reports the object "not modified")."""
+    text = dataset.pop(rdf.RECORD_FIELD, None)
+    repaired = dataset.pop(rdf.RECORD_FIELD + "_repaired", None) or []
+    too_large = dataset.pop(rdf.RECORD_FIELD + "_error", None)
+    identifier = str(harvest_object.guid)
+    state: dict[str, Any] = {"id": dataset["id"], "strict": strict, "failures": [], "warnings": []}
+    _WRITE.set(state)
+    record: dict[str, Any] = {}
+    if too_large or not text:
+        state["failures"] = [{"identifier": identifier, "path": "$", "message": too_large or "no record was parsed"}]
+    else:
+        record = rdf.to_pod_record(rdf.parse_record(text))
+        state["failures"] = [
+            {"identifier": identifier, "path": path, "message": message}
+            for path, message in importer.record_errors(record)
+        ]
+    if state["failures"]:
+        return
+    digest = rdf.record_hash(text)
+    if update and _unchanged(dataset["id"], digest):
+        harvest_object.package_id = dataset["id"]
+        dataset.clear()
+        _WRITE.set(None)
+        return
+    state["warnings"] = [
+        {
+            "identifier": identifier,
+            "path": f"$ ({predicate})",
+            "message": "characters that cannot be stored (NUL, lone UTF-16 surrogates) replaced with U+FFFD",
+            "rule": validators.RULE_TEXT_REPLACED,
+        }
+        for predicate in repaired
+    ]
+    pkg = pod.to_dataset(record)
+    for key in _PROFILE_ONLY:
+        if dataset.get(key) not in (None, "", []) and key not in pkg:
+            pkg[key] = dataset[key]
+    schema_fields = _schema_fields()
+    pkg.update(
+        id=dataset["id"],
+        name=dataset.get("name") or "",
+        owner_org=dataset.get("owner_org"),
+        type="dataset",
+        source_catalog=importer.source_key(harvest_object.source.url),
+        source_hash=digest,
+        extras=[e for e in dataset.get("extras") or [] if e.get("key") not in schema_fields],
+        **{rdf.RECORD_FIELD: text},
+    )
+    if not update and (pkg["name"] in importer.RESERVED_NAMES or len(pkg["name"]) < 2):
+        pkg["name"] = importer.unique_name(pkg.get("title") or identifier, set())
+    findings = [] if strict else importer.record_findings(record, pkg)
+    if not strict:
+        _leave_out_refused(pkg, findings, update)
+    if findings:
+        pkg["hhs_findings"] = json.dumps([{k: f[k] for k in ("path", "rule", "message")} for f in findings])
+    state["warnings"] += [
+        {"identifier": identifier, "path": f["path"], "message": f["message"], "rule": f["rule"]} for f in findings
+    ]
+    dataset.clear()
+    dataset.update(pkg)
+
+
+def _unchanged(package_id: str, digest: str) -> bool:
+    pkg = model.Package.get(package_id)
+    if pkg is None:
+        return False
+    extras = pkg.extras
+    return extras.get("source_hash") == digest and bool(extras.get(rdf.RECORD_FIELD))
+
+
+def _leave_out_refused(pkg: dict[str, Any], findings: list[dict[str, str]], update: bool) -> None:
+    """Check the mapped dict as the write will, and leave the values CKAN refuses out of their fields
+    (as the data.json import does on its second attempt); what is still refused then is reported by
+    the write itself."""
+    plugin = lib_plugins.lookup_package_plugin("dataset")
+    action = "package_update" if update else "package_create"
+    schema = plugin.update_package_schema() if update else plugin.create_package_schema()
+    context: Context = {
+        "model": model,
+        "session": model.Session,
+        "user": "",
+        "hhs_import": True,  # type: ignore[typeddict-unknown-key]
+        "hhs_lenient": True,  # type: ignore[typeddict-unknown-key]
+    }
+    if update:
+        context["package"] = model.Package.get(pkg["id"])
+    _data, errors = lib_plugins.plugin_validate(plugin, context, copy.deepcopy(pkg), schema, action)
+    if errors:
+        importer.leave_out(pkg, importer.flatten_errors(errors), findings)
+
+
+def _schema_fields() -> set[str]:
+    schema = tk.h.scheming_get_dataset_schema("dataset") or {}
+    return {f["field_name"] for f in schema.get("dataset_fields", [])}
+
+
+def _message(failure: dict[str, str]) -> str:
+    return f"{failure['identifier']}: {failure['path']}: {failure['message']}"

@@ -1,0 +1,100 @@
+"""Hub edits of a harvested or imported dataset.
+
+A division's catalog is the truth for its records, but some fields are the hub's alone: the Board's
+authoritative-source flag, glossary links, data stewards, sensitivity, the URL name, CKAN's private
+flag and the column-to-term mappings of resources. An update that changes only those keeps the source
+record (POD record, RDF triples, findings, hash). An update that changes anything else makes the hub
+copy the truth: the kept record is dropped and the hash cleared (hhs_source_only), so the dataset is
+exported from its fields until the next import or harvest brings the division's record back.
+
+Whether an update changes a source field is decided before writing, on validated data: the stored
+dataset and the update are both run through the dataset schema (leniently, as an import writes) and
+their source fields compared.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import ckan.lib.plugins as lib_plugins
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ckanext.hhs import pod, rdf
+
+HUB_ONLY = {"authoritative_source", "glossary_terms", "data_steward", "sensitivity", "name", "private"}
+RESOURCE_HUB_ONLY = {"column_terms"}
+# Written by imports and harvests only; an update that keeps the record keeps them as stored.
+KEPT = ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash", "source_keywords", "source_catalog")
+
+
+def keep_source_context(context: Context, data_dict: DataDict) -> tuple[Context, DataDict] | None:
+    """For an update of a dataset with a kept record that changes hub-only fields alone: the context
+    and data that keep the record. None when the update is to be written as it is."""
+    if context.get("hhs_import") or context.get("hhs_keep_source"):
+        return None
+    package = model.Package.get(str(data_dict.get("id") or data_dict.get("name") or ""))
+    if package is None or package.type != "dataset" or not package.extras.get(pod.RECORD_FIELD):
+        return None
+    current = tk.get_action("package_show")(
+        {"model": model, "session": model.Session, "ignore_auth": True, "for_update": True}, {"id": package.id}
+    )
+    merged = {**data_dict, **{k: current[k] for k in KEPT if current.get(k) not in (None, "")}}
+    if isinstance(merged.get("hhs_findings"), list):
+        merged["hhs_findings"] = json.dumps(merged["hhs_findings"])
+    if isinstance(merged.get("source_keywords"), list):
+        merged["source_keywords"] = list(merged["source_keywords"])
+    if "resources" not in data_dict:
+        compared_current = {k: v for k, v in current.items() if k != "resources"}
+    else:
+        compared_current = current
+    before = _source_view(_validated(compared_current, package))
+    after = _source_view(_validated(merged, package))
+    if before is None or after is None or before != after:
+        return None
+    ctx: Context = {**context, "hhs_keep_source": True, "hhs_lenient": True}  # type: ignore[typeddict-unknown-key]
+    return ctx, merged
+
+
+def _validated(data: dict[str, Any], package: Any) -> dict[str, Any] | None:
+    plugin = lib_plugins.lookup_package_plugin("dataset")
+    context: Context = {
+        "model": model,
+        "session": model.Session,
+        "user": "",
+        "package": package,
+        "hhs_keep_source": True,  # type: ignore[typeddict-unknown-key]
+        "hhs_lenient": True,  # type: ignore[typeddict-unknown-key]
+    }
+    data = {**copy.deepcopy(data), "type": package.type}
+    validated, errors = lib_plugins.plugin_validate(
+        plugin, context, data, plugin.update_package_schema(), "package_update"
+    )
+    return None if errors else validated
+
+
+def _source_view(validated: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The source fields of a validated dataset, empty values left out."""
+    if validated is None:
+        return None
+    flat = {**validated, **{e["key"]: e["value"] for e in validated.get("extras") or [] if "key" in e}}
+    skip = HUB_ONLY | set(KEPT) | {"extras", "id", "type", "resources", "tags", "tag_string", "state", "revision_id"}
+    view = {k: v for k, v in flat.items() if k not in skip and _filled(v)}
+    view["tags"] = sorted(t.get("name") for t in validated.get("tags") or [])
+    if "resources" in validated:
+        view["resources"] = [
+            {
+                k: v
+                for k, v in res.items()
+                if k not in RESOURCE_HUB_ONLY and k not in ("id", "package_id", "position") and _filled(v)
+            }
+            for res in validated["resources"]
+        ]
+    return view
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", [], {}, tk.missing)

@@ -1,0 +1,251 @@
+"""ckanext-dcat's RDF harvester gets the same mapping as data.json records: the POD gate, findings
+instead of refusals, the record kept and given back (its triples in RDF, its POD record in data.json),
+and hub-only edits that keep it. Sources are the CMS catalog converted to DCAT (dcat_source.py)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
+from ckanext.harvest.model import HarvestJob, HarvestObject
+from ckanext.harvest.tests.lib import run_harvest_job
+from ckanext.hhs import rdf, vocab
+from ckanext.hhs.harvest.harvester import job_warnings
+from ckanext.hhs.tests import factories
+
+from . import dcat_source
+
+CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
+pytestmark = [pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")]
+
+
+@pytest.fixture(scope="module")
+def cms():
+    with open(CMS, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def catalog(cms):
+    out = copy.deepcopy(cms)
+    out["dataset"] = out["dataset"][:6]
+    return out
+
+
+@pytest.fixture
+def division():
+    return factories.Division(name="cms", bureau_code="009:38")
+
+
+def test_every_cms_record_derives_back_from_its_triples(cms):
+    """No database: the POD record derived from each record's own triples equals the source record up
+    to the README's differences (lists sorted, extension properties without a POD term RDF-only)."""
+    graph = dcat_source.to_graph(cms)
+    for record in cms["dataset"]:
+        triples, repaired = rdf.record_triples(graph, URIRef(dcat_source.dataset_uri(record)))
+        assert not repaired
+        text = rdf.serialize_record(triples)
+        assert rdf.serialize_record(rdf.parse_record(text)) == text  # canonical: same triples, same text
+        assert rdf.to_pod_record(rdf.parse_record(text)) == dcat_source.expected_pod(record), record["identifier"]
+
+
+def _source(url, division, config=None):
+    return helpers.call_action(
+        "harvest_source_create",
+        name="cms-rdf",
+        title="CMS DCAT",
+        url=url,
+        source_type="dcat_rdf",
+        owner_org=division["id"],
+        config=json.dumps(config) if config else None,
+    )
+
+
+def _harvest(source):
+    job = helpers.call_action("harvest_job_create", source_id=source["id"], run=False)
+    run_harvest_job(HarvestJob.get(job["id"]), DCATRDFHarvester())
+    return helpers.call_action("harvest_job_show", id=job["id"])
+
+
+def _by_identifier():
+    found = helpers.call_action("package_search", fq="organization:cms", rows=100)["results"]
+    return {d["identifier"]: helpers.call_action("package_show", id=d["id"]) for d in found}
+
+
+def _errors(job_id):
+    objects = HarvestObject.filter(harvest_job_id=job_id).all()
+    return {o.guid: [e.message for e in o.errors] for o in objects if o.errors}
+
+
+def test_cms_catalog_as_dcat_is_kept_and_given_back(app, catalog_server, division, catalog):
+    url = catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(catalog), content_type="text/turtle")
+    source = _source(url, division)
+    job = _harvest(source)
+    assert job["stats"]["added"] == 6, _errors(job["id"])
+    datasets = _by_identifier()
+    source_graph = dcat_source.to_graph(catalog)
+    exported = {r["identifier"]: r for r in app.get("/organization/cms/data.json").json["dataset"]}
+    for record in catalog["dataset"]:
+        pkg = datasets[record["identifier"]]
+        assert pkg["source_catalog"] == url
+        assert not pkg.get("hhs_findings")
+        # /data.json: the POD record derived from the triples.
+        assert exported[record["identifier"]] == dcat_source.expected_pod(record)
+        # RDF: the record's own triples, its node the source's URI.
+        node = URIRef(dcat_source.dataset_uri(record))
+        turtle = app.get(f"/dataset/{pkg['name']}.ttl").get_data(as_text=True)
+        out = Graph().parse(data=turtle, format="turtle")
+        mine, _ = rdf.record_triples(out, node)
+        theirs, _ = rdf.record_triples(source_graph, node)
+        assert isomorphic(mine, theirs), record["identifier"]
+
+    again = _harvest(source)
+    assert again["stats"]["not modified"] == 6 and again["stats"]["added"] == 0 and again["stats"]["updated"] == 0
+
+    changed = copy.deepcopy(catalog)
+    changed["dataset"][0]["title"] = "A new title from CMS"
+    catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(changed), content_type="text/turtle")
+    third = _harvest(source)
+    assert third["stats"]["updated"] == 1 and third["stats"]["not modified"] == 5
+    assert _by_identifier()[changed["dataset"][0]["identifier"]]["title"] == "A new title from CMS"
+
+
+def test_hhs_rule_breaks_are_findings_and_warnings(app, catalog_server, division, catalog):
+    catalog["dataset"] = catalog["dataset"][:3]
+    first, second, third = catalog["dataset"]
+    first["accessLevel"] = "restricted public"  # no rights: an HHS rule, not POD's
+    first.pop("rights", None)
+    second["modified"] = "R/P1W"  # POD allows a repeating interval; the hub's date field does not
+    del third["bureauCode"]  # POD requires it: the gate refuses the record
+    url = catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(catalog), content_type="text/turtle")
+    job = _harvest(_source(url, division))
+    assert job["stats"]["added"] == 2 and job["stats"]["errored"] == 1
+    errors = _errors(job["id"])[dcat_source.dataset_uri(third)]
+    assert any("$.bureauCode" not in e and "'bureauCode' is a required property" in e for e in errors), errors
+
+    datasets = _by_identifier()
+    rules = {f["rule"] for f in datasets[first["identifier"]]["hhs_findings"]}
+    assert "Rights missing on non-public data" in rules
+    kept = datasets[second["identifier"]]
+    assert any(f["path"] == "$.modified" for f in kept["hhs_findings"])
+    exported = {r["identifier"]: r for r in app.get("/organization/cms/data.json").json["dataset"]}
+    assert exported[second["identifier"]]["modified"] == "R/P1W"
+    warnings = job_warnings(job["id"])
+    assert warnings["count"] >= 2
+    facet = helpers.call_action("package_search", fq="organization:cms", **{"facet.field": ["vocab_hhs_finding"]})
+    assert "Rights missing on non-public data" in facet["facets"]["vocab_hhs_finding"]
+
+
+def test_a_strict_source_refuses_hhs_rule_breaks(catalog_server, division, catalog):
+    catalog["dataset"] = catalog["dataset"][:2]
+    catalog["dataset"][0]["modified"] = "R/P1W"
+    url = catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(catalog), content_type="text/turtle")
+    strict = _harvest(_source(url, division, config={"strict": True}))
+    assert strict["stats"]["added"] == 1 and strict["stats"]["errored"] == 1
+    [errors] = _errors(strict["id"]).values()
+    assert any("modified" in e.lower() for e in errors), errors
+
+
+def test_hostile_rdf_never_crashes_the_job(app, catalog_server, division, catalog):
+    catalog["dataset"] = catalog["dataset"][:2]
+    turtle = dcat_source.to_turtle(catalog)
+    nul = catalog["dataset"][0]["identifier"]
+    surrogate = catalog["dataset"][1]["identifier"]
+    turtle += (
+        f'\n<{dcat_source.dataset_uri(catalog["dataset"][0])}> <http://purl.org/dc/terms/alternative> "a\\u0000b" .\n'
+        f'<{dcat_source.dataset_uri(catalog["dataset"][1])}> <http://purl.org/dc/terms/alternative> "x\\uD800y" .\n'
+    )
+    # A record of more triples than a record may have, and a deep chain of blank nodes.
+    big = "<https://data.example.gov/id/big> a <http://www.w3.org/ns/dcat#Dataset> ;\n"
+    big += ' <http://purl.org/dc/terms/title> "Big" ;\n'
+    big += " ;\n".join(f' <http://www.w3.org/ns/dcat#keyword> "k{i}"' for i in range(rdf.MAX_RECORD_TRIPLES + 10))
+    big += " .\n"
+    deep = (
+        "<https://data.example.gov/id/deep> a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> "
+    )
+    deep += '"Deep" ; <http://purl.org/dc/terms/relation> ' + "[ <http://purl.org/dc/terms/relation> " * 300
+    deep += '"end"' + " ]" * 300 + " .\n"
+    catalog_ref = "<https://data.example.gov/catalog>"
+    turtle += big + deep
+    turtle += f"{catalog_ref} <http://www.w3.org/ns/dcat#dataset> <https://data.example.gov/id/big>, "
+    turtle += "<https://data.example.gov/id/deep> .\n"
+    url = catalog_server.serve("/catalog.ttl", turtle, content_type="text/turtle")
+    job = _harvest(_source(url, division))
+    assert job["status"] == "Finished"
+    assert job["stats"]["added"] == 2, _errors(job["id"])
+    errors = _errors(job["id"])
+    assert any("more than" in m for m in errors["https://data.example.gov/id/big"])
+    assert errors["https://data.example.gov/id/deep"]  # no bureau code etc.: refused by the gate, reported
+    datasets = _by_identifier()
+    assert "\ufffd" in datasets[nul][rdf.RECORD_FIELD] and "\x00" not in datasets[nul][rdf.RECORD_FIELD]
+    assert "\ufffd" in datasets[surrogate][rdf.RECORD_FIELD]
+    warnings = job_warnings(job["id"])["records"]
+    assert any("U+FFFD" in w["message"] for w in warnings[dcat_source.dataset_uri(catalog["dataset"][0])])
+    assert app.get(f"/dataset/{datasets[nul]['name']}.ttl").status_code == 200
+
+
+class TestHubEdits:
+    """Hub-only fields change without losing the kept record; a source field edit makes the hub copy
+    the truth (the record, triples and findings dropped, the hash cleared: the next harvest restores it)."""
+
+    @pytest.fixture
+    def harvested(self, catalog_server, division, catalog):
+        catalog["dataset"] = catalog["dataset"][:1]
+        catalog["dataset"][0]["accessLevel"] = "non-public"
+        catalog["dataset"][0].pop("rights", None)  # a finding, which the edits must keep
+        url = catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(catalog), content_type="text/turtle")
+        source = _source(url, division)
+        _harvest(source)
+        [pkg] = _by_identifier().values()
+        assert pkg["pod_record"] and pkg[rdf.RECORD_FIELD] and pkg["hhs_findings"]
+        return source, pkg
+
+    def test_board_flag_and_governance_fields_keep_the_record(self, harvested):
+        _source, pkg = harvested
+        board = factories.Division(name="data-governance-board", bureau_code="009:00")
+        member = ckan_factories.User()
+        helpers.call_action(
+            "member_create", id=board["id"], object=member["name"], object_type="user", capacity="editor"
+        )
+        cms_admin = ckan_factories.User()
+        helpers.call_action(
+            "member_create", id=pkg["owner_org"], object=cms_admin["name"], object_type="user", capacity="editor"
+        )
+        helpers.call_action(
+            "package_patch",
+            context={"user": cms_admin["name"], "ignore_auth": False},
+            id=pkg["id"],
+            sensitivity="moderate",
+            data_steward=[{"name": "Pat Steward", "email": "pat@cms.hhs.gov"}],
+        )
+        after = helpers.call_action("package_show", id=pkg["id"])
+        assert after["sensitivity"] == "moderate"
+        for key in ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash"):
+            assert after[key] == pkg[key], key
+
+    def test_a_source_field_edit_makes_the_hub_copy_the_truth(self, harvested):
+        source, pkg = harvested
+        helpers.call_action("package_patch", id=pkg["id"], title="Edited in the hub", access_rights="DUA needed")
+        after = helpers.call_action("package_show", id=pkg["id"])
+        assert after["title"] == "Edited in the hub"
+        assert not after.get("pod_record") and not after.get(rdf.RECORD_FIELD) and not after.get("source_hash")
+        # The next harvest brings the division's record back.
+        job = _harvest(source)
+        assert job["stats"]["updated"] == 1
+        restored = helpers.call_action("package_show", id=pkg["id"])
+        assert restored["title"] == pkg["title"] and restored[rdf.RECORD_FIELD] == pkg[rdf.RECORD_FIELD]
+
+    def test_caller_cannot_inject_a_record(self, harvested):
+        _source, pkg = harvested
+        helpers.call_action("package_patch", id=pkg["id"], sensitivity="low", pod_record='{"title": "forged"}')
+        after = helpers.call_action("package_show", id=pkg["id"])
+        assert after["pod_record"] == pkg["pod_record"]
