@@ -104,11 +104,13 @@ install_solr() {
   echo "$want" >"$stamp"
 }
 
-# The U.S. Web Design System from npm (package-lock.json pins it), built into the core's assets.
+# The U.S. Web Design System and Chart.js (the governance charts) from npm (package-lock.json pins
+# them), built into the core's assets.
 install_assets() {
   local stamp=$VAR/assets.stamp want
   want=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT"/ckanext/hhs/assets/src/*.scss | sha256sum | cut -d' ' -f1)
   if [ -f "$ROOT/ckanext/hhs/assets/build/uswds.css" ] && [ -d "$ROOT/ckanext/hhs/public/uswds/fonts" ] \
+    && [ -f "$ROOT/ckanext/hhs/assets/build/chart.umd.min.js" ] \
     && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
   if ! command -v npm >/dev/null; then
     [ "$(id -u)" -eq 0 ] || fail "building the theme needs npm (run as root, or apt-get install nodejs npm)"
@@ -293,8 +295,9 @@ cmd_demo() {
   grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [A-Z]+ |^\s*$' "$LOG/seed.log" | tail -n 30
   # Marketplace access ends only when the expiry runs: hourly here, after the seed (production runs
   # `ckan hhs marketplace expire` and `remind` from cron).
-  # What production runs from cron: grant expiry, licence reminders and lakehouse table refresh, hourly.
-  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; sleep 3600; done"
+  # What production runs from cron, hourly: grant expiry, licence reminders, lakehouse table refresh, and
+  # the governance figures after a link-check batch.
+  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; '$CKAN' -c '$DEMO_INI' hhs governance refresh; sleep 3600; done"
   cat <<MSG
 
 The HHS Data Hub runs at http://127.0.0.1:$WEB_PORT
