@@ -14,7 +14,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from . import completeness, helpers
+from . import completeness, helpers, permission_labels, unavailable
 
 
 @tk.blanket.actions
@@ -28,6 +28,7 @@ class HhsPlugin(p.SingletonPlugin):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IPermissionLabels)
 
     # IConfigurer
     def update_config(self, config: CKANConfig):
@@ -43,6 +44,8 @@ class HhsPlugin(p.SingletonPlugin):
         # CKAN's error page does not release it: the next request of the same worker failed too.
         if hasattr(app, "teardown_request"):
             app.teardown_request(_release_session)
+            # PostgreSQL, Solr or Redis out of reach: a 503 to retry later, not a 500 (unavailable.py).
+            unavailable.install(app)
         return app
 
     # IFacets
@@ -80,6 +83,16 @@ class HhsPlugin(p.SingletonPlugin):
         if any(formats):
             pkg_dict["res_format"] = formats
         return pkg_dict
+
+    # IPermissionLabels: drafts are searchable only by those who may open them (permission_labels.py)
+    def get_dataset_labels(self, dataset_obj: model.Package) -> list[str]:
+        return _LABELS.get_dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
+        return _LABELS.get_user_dataset_labels(user_obj)
+
+
+_LABELS = permission_labels.DraftPermissionLabels()
 
 
 def _release_session(error: BaseException | None) -> None:
