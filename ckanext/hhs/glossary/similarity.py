@@ -2,7 +2,7 @@
 
 All offline: normalised text match; TF-IDF cosine similarity (scikit-learn) over character n-grams of
 names and synonyms and over the words of definitions; and, for definitions that say the same thing in
-other words, the cosine of their sentence embeddings (embedding.py, all-MiniLM-L6-v2). Each term keeps
+other words, the cosine of their sentence embeddings (the core's embedding.py, all-MiniLM-L6-v2). Each term keeps
 the embedding of its definition (computed when the definition is written), so a check embeds only the
 text being checked and compares it with every term.
 """
@@ -141,6 +141,6 @@ def _keep(scores, candidates, values, threshold, reason) -> None:
 
 
 def _embed(texts: list[str]) -> np.ndarray:
-    from . import embedding  # loads the model (90 MB) on first use only
+    from ckanext.hhs import embedding  # loads the model (90 MB) on first use only
 
     return embedding.embed(texts)
