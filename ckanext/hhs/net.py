@@ -17,11 +17,15 @@ or ports answer; `detail` says more, for logs and sysadmins.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ipaddress
 import logging
 import re
+import secrets
+import select
 import socket
+import socketserver
 import threading
 import time
 from typing import Any
@@ -133,6 +137,9 @@ class Guard:
         self.seconds = float(seconds if seconds is not None else config.fetch_timeout())
         self.deadline = time.monotonic() + self.seconds
         self._timers: list[threading.Timer] = []
+        # host:port -> the address checked for it: resolved once per guard, every connection pinned to it.
+        self._pinned: dict[tuple[str, int], str] = {}
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Guard:
         return self
@@ -166,7 +173,10 @@ class Guard:
 
     def connect(self, host: str, port: int, timeout: Any, **options: Any) -> socket.socket:
         """A socket to the checked address of host, shut down when the deadline passes."""
-        address = _resolve(host, port)
+        with self._lock:
+            address = self._pinned.get((host, port))
+            if address is None:
+                address = self._pinned[(host, port)] = _resolve(host, port)
         limit = min(self.remaining(), timeout) if isinstance(timeout, (int, float)) else self.remaining()
         sock = u3_connection.create_connection((address, port), limit, **options)
         timer = threading.Timer(self.remaining(), _shutdown, [sock])
@@ -262,3 +272,160 @@ class _GuardedAdapter(HTTPAdapter):
             raise _refusal(e) or FetchError(f"Cannot fetch {request.url}: {e}") from e
         self.guard.read(response)
         return response
+
+
+class Proxy:
+    """A loopback HTTP proxy through which a native client (delta-rs, Arrow's S3 client, pyiceberg) reaches
+    one endpoint under a guard, for clients that open their own connections.
+
+    Clients set it as their HTTP proxy, so they never resolve or connect to the endpoint themselves: an
+    https endpoint is reached by CONNECT (TLS stays end to end, the client checks the certificate), an
+    http one by absolute-form GET/HEAD requests only (reads), one request per connection. Every request
+    names its target again and is checked again (the URL shape, the one host:port this proxy serves,
+    the guard's resolved and pinned address), so a redirect the client follows is checked like the
+    first request; every socket is cut at the guard's deadline, and after it nothing is forwarded.
+    Only the client given `url` (a random password) may use it.
+    """
+
+    def __init__(self, guard: Guard, endpoint: str):
+        _parse(endpoint)
+        parsed = urlsplit(endpoint)
+        self.guard = guard
+        self.scheme = parsed.scheme
+        self.target = ((parsed.hostname or "").lower(), parsed.port or (443 if parsed.scheme == "https" else 80))
+        self.password = secrets.token_urlsafe(18)
+        self._auth = "Basic " + base64.b64encode(f"hhs:{self.password}".encode()).decode()
+        self._sockets: list[socket.socket] = []
+        self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
+        self._server.proxy = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://hhs:{self.password}@127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Proxy:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        for sock in list(self._sockets):
+            _shutdown(sock)
+
+    def _upstream(self, host: str, port: int) -> socket.socket:
+        if (host.lower().rstrip("."), port) != self.target:
+            message = f"The storage client asked for {host}:{port}, not its endpoint"
+            raise FetchError(message, message)
+        sock = self.guard.connect(host, port, self.guard.remaining())
+        sock.settimeout(None)
+        self._sockets.append(sock)
+        return sock
+
+
+class _ProxyServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    proxy: Proxy
+
+
+class _ProxyHandler(socketserver.BaseRequestHandler):
+    server: _ProxyServer
+
+    def handle(self) -> None:
+        proxy = self.server.proxy
+        client: socket.socket = self.request
+        proxy._sockets.append(client)
+        try:
+            client.settimeout(proxy.guard.remaining())
+            head, rest = _read_head(client)
+            method, target, headers = _request(head)
+            if headers.get("proxy-authorization") != proxy._auth:
+                client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n")
+                return
+            if method == "CONNECT":
+                host, _, port = target.rpartition(":")
+                upstream = proxy._upstream(host.strip("[]"), int(port))
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                upstream.sendall(rest)
+            else:
+                if method not in ("GET", "HEAD"):
+                    client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\n\r\n")
+                    return
+                _parse(target)
+                url = urlsplit(target)
+                if url.scheme != "http":
+                    raise FetchError(f"{url.scheme} through the proxy must use CONNECT")
+                upstream = proxy._upstream(url.hostname or "", url.port or 80)
+                lines = [f"{method} {url.path or '/'}{'?' + url.query if url.query else ''} HTTP/1.1"]
+                lines += [
+                    f"{name}: {value}"
+                    for name, value in headers.items()
+                    if name not in ("proxy-authorization", "proxy-connection", "connection", "keep-alive")
+                ]
+                lines.append("Connection: close")
+                upstream.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            _relay(client, upstream, proxy.guard)
+        except FetchError as e:
+            log.warning("Storage request refused: %s", e.detail)
+            with contextlib.suppress(OSError):
+                client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        except (OSError, ValueError) as e:
+            log.info("Storage request through the proxy ended: %s", e)
+        finally:
+            with contextlib.suppress(OSError):
+                client.close()
+
+
+_MAX_HEAD = 65536
+
+
+def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(8192)
+        if not chunk:
+            raise ValueError("the client closed the connection")
+        data += chunk
+        if len(data) > _MAX_HEAD:
+            raise ValueError("request head too large")
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def _request(head: bytes) -> tuple[str, str, dict[str, str]]:
+    first, *lines = head.decode("latin-1").split("\r\n")
+    method, target, _version = first.split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return method.upper(), target, headers
+
+
+def _relay(client: socket.socket, upstream: socket.socket, guard: Guard) -> None:
+    """Copy bytes both ways until one side closes or the guard's deadline passes."""
+    pair = {client: upstream, upstream: client}
+    try:
+        while True:
+            left = guard.deadline - time.monotonic()
+            if left <= 0:
+                return
+            readable, _, _ = select.select(list(pair), [], [], min(left, 1.0))
+            for sock in readable:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                pair[sock].sendall(data)
+    finally:
+        _shutdown(upstream)
+        with contextlib.suppress(OSError):
+            upstream.close()

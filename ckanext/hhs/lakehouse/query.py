@@ -21,7 +21,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["QueryRefused", "QueryTimeout", "Result", "check", "run"]
+__all__ = ["QueryRefused", "QueryTimeout", "Result", "ScanHints", "check", "run", "scan_hints"]
 
 _FORBIDDEN_NODES = tuple(
     getattr(exp, name)
@@ -133,3 +133,110 @@ def run(sql: str, sources: dict[str, Any], max_rows: int, timeout: float, memory
         ms=int((time.monotonic() - started) * 1000),
         table=table,
     )
+
+
+@dataclass
+class ScanHints:
+    """What a query needs of one table, for readers that would otherwise read it whole (Iceberg):
+    the columns it names (None: all), conjuncts of its WHERE a scan may apply first (each one
+    (column, operator, value); the query still applies its whole WHERE), and a row cap when reading
+    more rows could not change the result."""
+
+    columns: list[str] | None
+    filters: list[tuple[str, str, Any]]
+    limit: int | None
+
+
+_COMPARISONS = {exp.EQ: "=", exp.NEQ: "!=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+_FLIPPED = {"=": "=", "!=": "!=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+def scan_hints(sql: str, table: str, max_rows: int) -> ScanHints:
+    tree, _ = check(sql)
+    table = table.lower()
+    refs = [t for t in tree.find_all(exp.Table) if t.name.lower() == table]
+    aliases = {table} | {t.alias.lower() for t in refs if t.alias}
+    columns: set[str] | None = set()
+    for node in tree.walk():
+        if isinstance(node, exp.Star) and isinstance(node.parent, exp.Count):
+            continue  # count(*) needs rows, not columns
+        if isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star)):
+            qualifier = node.table.lower() if isinstance(node, exp.Column) else ""
+            if not qualifier or qualifier in aliases:
+                columns = None
+                break
+        if isinstance(node, exp.Column) and (not node.table or node.table.lower() in aliases):
+            columns.add(node.name)
+    selects = list(tree.find_all(exp.Select))
+    simple = (
+        isinstance(tree, exp.Select)
+        and len(selects) == 1
+        and len(refs) == 1
+        and len(list(tree.find_all(exp.Table))) == 1
+        and not tree.args.get("joins")
+    )
+    filters: list[tuple[str, str, Any]] = []
+    pushed_all = True
+    where = tree.args.get("where") if simple else None
+    if where is not None:
+        for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+            found = _simple_filter(conjunct)
+            if found:
+                filters.append(found)
+            else:
+                pushed_all = False
+    limit = None
+    unordered = simple and not any(
+        tree.args.get(k) for k in ("group", "order", "having", "distinct", "offset", "qualify", "windows")
+    )
+    if unordered and pushed_all and not any(isinstance(n, (exp.AggFunc, exp.Window)) for n in tree.walk()):
+        limit = max_rows + 1
+        own = tree.args.get("limit")
+        if own is not None and isinstance(own.expression, exp.Literal) and own.expression.is_int:
+            limit = min(limit, int(own.expression.name))
+    return ScanHints(sorted(columns) if columns is not None else None, filters, limit)
+
+
+def _simple_filter(node: exp.Expression) -> tuple[str, str, Any] | None:
+    """`column op literal` (either way round), `column IN (literals)`, `column IS [NOT] NULL`."""
+    if isinstance(node, exp.Paren):
+        return _simple_filter(node.this)
+    if isinstance(node, exp.Is) and isinstance(node.this, exp.Column) and isinstance(node.expression, exp.Null):
+        return node.this.name, "is null", None
+    if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
+        inner = _simple_filter(node.this)
+        return (inner[0], "not null", None) if inner else None
+    if isinstance(node, exp.In) and isinstance(node.this, exp.Column) and node.args.get("expressions"):
+        values = [_literal(v) for v in node.expressions]
+        if all(v is not _NO for v in values):
+            return node.this.name, "in", values
+        return None
+    op = _COMPARISONS.get(type(node))
+    if op is None:
+        return None
+    left, right = node.this, node.expression
+    if isinstance(left, exp.Column) and _literal(right) is not _NO:
+        return left.name, op, _literal(right)
+    if isinstance(right, exp.Column) and _literal(left) is not _NO:
+        return right.name, _FLIPPED[op], _literal(left)
+    return None
+
+
+_NO = object()
+
+
+def _literal(node: exp.Expression) -> Any:
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        value = _literal(node.this)
+        return -value if value is not _NO else _NO
+    if not isinstance(node, exp.Literal):
+        return _NO
+    if node.is_string:
+        return node.name
+    try:
+        return int(node.name)
+    except ValueError:
+        try:
+            return float(node.name)
+        except ValueError:
+            return _NO

@@ -2,17 +2,26 @@
 Apache Iceberg through `pyiceberg` (the current metadata file the portal's SQL catalog points to, its
 snapshot summary and partition spec), Parquet datasets through `pyarrow` (file listing and footers).
 
-Every function takes a Location that config.resolve() has accepted. An s3:// root's endpoint is checked
-by the core fetch guard (`net.check_url`: public, or its host:port allow-listed) before any reader is
-given it; the credentials go to the readers only, and errors are redacted before anyone sees them.
+Every function takes a Location that config.resolve() has accepted. The readers are native clients that
+open their own connections, so they reach an s3:// root's endpoint only through the core fetch guard:
+within `reading()` each endpoint gets a loopback `net.Proxy` and every reader is configured to use it
+as its HTTP proxy. The guard parses the endpoint URL once, resolves and checks its address once and
+pins every connection to it, checks each request (and so each redirect) again, lets reads only
+through (GET/HEAD, or a TLS tunnel to the endpoint), and cuts every connection at the one deadline of
+the `reading()` block. The credentials go to the readers only, and errors are redacted before anyone
+sees them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import decimal
 import json
+import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -27,7 +36,9 @@ from ckanext.hhs import net
 from . import config
 from .catalog import open_catalog
 
-__all__ = ["ReadError", "arrow_source", "preview", "read_metadata"]
+__all__ = ["ReadError", "arrow_source", "preview", "read_metadata", "reading"]
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("delta", "iceberg", "parquet")
 _METADATA_FILE = re.compile(r"^(?:v?(\d+)[-.])?.*\.metadata\.json$")
@@ -35,6 +46,55 @@ _METADATA_FILE = re.compile(r"^(?:v?(\d+)[-.])?.*\.metadata\.json$")
 
 class ReadError(Exception):
     """The table could not be read; the message is safe to show (credentials redacted)."""
+
+
+class _Reading:
+    """One guard (one deadline) and the proxies of the endpoints read under it."""
+
+    def __init__(self, seconds: float | None):
+        self.guard = net.Guard(seconds)
+        self.proxies: dict[str, net.Proxy] = {}
+
+    def proxy(self, endpoint: str) -> net.Proxy:
+        if endpoint not in self.proxies:
+            self.proxies[endpoint] = net.Proxy(self.guard, endpoint)
+        return self.proxies[endpoint]
+
+    def close(self) -> None:
+        for proxy in self.proxies.values():
+            proxy.close()
+        self.guard.close()
+
+
+_READING: contextvars.ContextVar[_Reading | None] = contextvars.ContextVar("hhs_lakehouse_reading", default=None)
+
+
+@contextlib.contextmanager
+def reading(seconds: float | None = None) -> Iterator[None]:
+    """The block in which tables are read: one fetch guard deadline (`ckanext.hhs.fetch_timeout`, or
+    `seconds`) for every connection the readers open; sources from arrow_source() must be consumed in it.
+    Nested blocks share the outer one."""
+    if _READING.get() is not None:
+        yield
+        return
+    scope = _Reading(seconds)
+    token = _READING.set(scope)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+        scope.close()
+
+
+def _proxy(loc: config.Location) -> net.Proxy:
+    scope = _READING.get()
+    if scope is None:
+        raise RuntimeError("lakehouse tables are read within readers.reading()")
+    assert loc.s3 is not None
+    try:
+        return scope.proxy(loc.s3.endpoint)
+    except net.FetchError as e:
+        raise ReadError(f"The storage endpoint of {loc.s3.root} was refused: {e.public}") from e
 
 
 def _checked(loc: config.Location) -> config.Location:
@@ -46,7 +106,16 @@ def _checked(loc: config.Location) -> config.Location:
     return loc
 
 
+def _read_options(loc: config.Location) -> dict[str, str] | None:
+    """delta-rs storage options that reach the endpoint through the guard's proxy."""
+    options = delta_options(loc)
+    if options is not None:
+        options["proxy_url"] = _proxy(loc).url
+    return options
+
+
 def delta_options(loc: config.Location) -> dict[str, str] | None:
+    """delta-rs storage options of an s3 root, without the guard (for writers: tests, the demo seed)."""
     if loc.s3 is None:
         return None
     return {
@@ -65,7 +134,15 @@ def delta_options(loc: config.Location) -> dict[str, str] | None:
     }
 
 
+def _iceberg_read_properties(loc: config.Location) -> dict[str, str]:
+    props = iceberg_properties(loc)
+    if loc.s3 is not None:
+        props["s3.proxy-uri"] = _proxy(loc).url
+    return props
+
+
 def iceberg_properties(loc: config.Location) -> dict[str, str]:
+    """pyiceberg FileIO properties of a root, without the guard (for writers: tests, the demo seed)."""
     props = {"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"}
     if loc.s3 is not None:
         props |= {
@@ -80,10 +157,12 @@ def iceberg_properties(loc: config.Location) -> dict[str, str]:
 
 
 def filesystem(loc: config.Location) -> pafs.FileSystem:
+    """Arrow's filesystem of a root; an s3 one reaches its endpoint through the guard's proxy."""
     if loc.s3 is None:
         return pafs.LocalFileSystem()
     scheme, _, host = loc.s3.endpoint.partition("://")
     return pafs.S3FileSystem(
+        proxy_options=_proxy(loc).url,
         access_key=loc.s3.key_id or None,
         secret_key=loc.s3.secret or None,
         region=loc.s3.region,
@@ -110,7 +189,8 @@ def read_metadata(loc: config.Location, fmt: str) -> dict[str, Any]:
     """Columns, row and file counts, size, partitioning, version and commit time of a table."""
     _checked(loc)
     reader = {"delta": _delta, "iceberg": _iceberg, "parquet": _parquet}[fmt]
-    return _guarded(f"The {fmt} table at {loc.uri} could not be read", reader, loc)
+    with reading():
+        return _guarded(f"The {fmt} table at {loc.uri} could not be read", reader, loc)
 
 
 # ---------------------------------------------------------------- Delta Lake
@@ -123,7 +203,7 @@ def _delta_type(t: Any) -> str:
 def _delta(loc: config.Location) -> dict[str, Any]:
     from deltalake import DeltaTable
 
-    table = DeltaTable(loc.uri, storage_options=delta_options(loc))
+    table = DeltaTable(loc.uri, storage_options=_read_options(loc))
     columns = [
         {"name": f.name, "type": _delta_type(f.type), "nullable": bool(f.nullable)} for f in table.schema().fields
     ]
@@ -167,7 +247,7 @@ def _delta_commit_time(loc: config.Location, version: int) -> str | None:
 
 def iceberg_table(loc: config.Location) -> Any:
     """The Iceberg table stored at loc: the catalog's current metadata file, or else the newest one there."""
-    catalog = open_catalog(**iceberg_properties(loc))
+    catalog = open_catalog(**_iceberg_read_properties(loc))
     for candidate in {loc.uri, "file://" + loc.uri} if loc.s3 is None else {loc.uri}:
         found = catalog.find_by_location(candidate)
         if found:
@@ -273,27 +353,74 @@ def _parquet_dataset(loc: config.Location) -> ds.Dataset:
 # ---------------------------------------------------------------- data, for previews and queries
 
 
-def arrow_source(loc: config.Location, fmt: str, limit: int | None = None) -> Any:
-    """Something DuckDB scans: a lazy pyarrow dataset (Delta, Parquet) or an Arrow table (Iceberg scan)."""
+def arrow_source(loc: config.Location, fmt: str, limit: int | None = None, scan: Any = None) -> Any:
+    """Something DuckDB scans: a lazy pyarrow dataset (Delta, Parquet; DuckDB pushes its projection and
+    filters into it) or an Arrow table (Iceberg), read with what `scan` (query.ScanHints) says the query
+    needs: its columns, the WHERE conjuncts Iceberg can prune files and rows by, and a row cap."""
     _checked(loc)
 
     def build() -> Any:
         if fmt == "delta":
             from deltalake import DeltaTable
 
-            return DeltaTable(loc.uri, storage_options=delta_options(loc)).to_pyarrow_dataset()
+            return DeltaTable(loc.uri, storage_options=_read_options(loc)).to_pyarrow_dataset()
         if fmt == "iceberg":
-            return iceberg_table(loc).scan(limit=limit).to_arrow()
+            return _iceberg_scan(iceberg_table(loc), limit, scan)
         return _parquet_dataset(loc)
 
     return _guarded(f"The {fmt} table at {loc.uri} could not be read", build)
 
 
+def _iceberg_scan(table: Any, limit: int | None, hints: Any) -> pa.Table:
+    from pyiceberg import expressions as ie
+
+    if hints is None:
+        return table.scan(limit=limit).to_arrow()
+    names = {f.name.lower(): f.name for f in table.schema().fields}
+    selected: tuple[str, ...] = ("*",)
+    if hints.columns is not None:
+        wanted = [names[c.lower()] for c in hints.columns if c.lower() in names]
+        selected = tuple(wanted) or (table.schema().fields[0].name,)
+    ops = {
+        "=": ie.EqualTo,
+        "!=": ie.NotEqualTo,
+        ">": ie.GreaterThan,
+        ">=": ie.GreaterThanOrEqual,
+        "<": ie.LessThan,
+        "<=": ie.LessThanOrEqual,
+    }
+    conditions: list[Any] = []
+    for column, op, value in hints.filters:
+        name = names.get(column.lower())
+        if name is None:
+            continue
+        if op == "is null":
+            conditions.append(ie.IsNull(name))
+        elif op == "not null":
+            conditions.append(ie.NotNull(name))
+        elif op == "in":
+            conditions.append(ie.In(name, set(value)))
+        else:
+            conditions.append(ops[op](name, value))
+    cap = min(x for x in (limit, hints.limit) if x is not None) if limit or hints.limit else None
+    row_filter: Any = ie.AlwaysTrue()
+    for condition in conditions:
+        row_filter = ie.And(row_filter, condition)
+    try:
+        return table.scan(row_filter=row_filter, selected_fields=selected, limit=cap).to_arrow()
+    except (ValueError, TypeError) as e:  # a literal the column's type cannot take: DuckDB filters instead
+        if not conditions:
+            raise
+        log.info("Iceberg filter not pushed down (%s); the scan reads without it", e)
+        return table.scan(selected_fields=selected, limit=cap if not hints.filters else None).to_arrow()
+
+
 def preview(loc: config.Location, fmt: str, rows: int) -> pa.Table:
-    source = arrow_source(loc, fmt, limit=rows)
-    if isinstance(source, pa.Table):
-        return source.slice(0, rows)
-    return _guarded("The preview could not be read", source.head, rows)
+    with reading():
+        source = arrow_source(loc, fmt, limit=rows)
+        if isinstance(source, pa.Table):
+            return source.slice(0, rows)
+        return _guarded("The preview could not be read", source.head, rows)
 
 
 def jsonable(table: pa.Table) -> list[list[Any]]:

@@ -447,17 +447,19 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
             raise tk.ValidationError({"sql": [refusal]})
         used.append(row)
     started = time.monotonic()
+    max_rows = min(int(data_dict.get("limit") or config.query_max_rows()), config.query_max_rows())
     try:
-        for row in used:
-            sources[row.sql_name] = readers.arrow_source(location(row.table_uri), row.table_format)
-        # One deadline for opening the tables and running the query.
-        left = config.query_timeout() - (time.monotonic() - started)
-        if left <= 0:
-            raise query.QueryTimeout(f"Opening the tables took longer than {config.query_timeout()} s")
-        result = query.run(
-            sql, sources, min(int(data_dict.get("limit") or config.query_max_rows()), config.query_max_rows()),
-            left, config.query_memory(),
-        )  # fmt: skip
+        # One deadline for opening the tables, reading them (every connection the readers open goes
+        # through the fetch guard's proxy and is cut at it) and running the query.
+        with readers.reading(config.query_timeout()):
+            for row in used:
+                sources[row.sql_name] = readers.arrow_source(
+                    location(row.table_uri), row.table_format, scan=query.scan_hints(sql, row.sql_name, max_rows)
+                )
+            left = config.query_timeout() - (time.monotonic() - started)
+            if left <= 0:
+                raise query.QueryTimeout(f"Opening the tables took longer than {config.query_timeout()} s")
+            result = query.run(sql, sources, max_rows, left, config.query_memory())
     except (query.QueryRefused, query.QueryTimeout, readers.ReadError) as e:
         status = "timeout" if isinstance(e, query.QueryTimeout) else "error"
         _audit(context, "query", sql, [r.resource_id for r in used], status, error=str(e),
