@@ -29,7 +29,7 @@ from ckan.lib import uploader
 from ckanext.hhs import completeness, net, vocab
 from ckanext.hhs import config as core_config
 
-from . import config
+from . import config, permissions
 from .model import quality as qm
 
 log = logging.getLogger(__name__)
@@ -412,7 +412,69 @@ def field_label(field: str) -> str:
 FIELD_LABELS = {"title": "Title", "glossary_terms": "Glossary terms"}
 
 
-# ---------------------------------------------------------------- accepting a suggestion
+# ---------------------------------------------------------------- showing and accepting suggestions
+
+
+def suggestion_dict(s: qm.Suggestion) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "package_id": s.package_id,
+        "kind": s.kind,
+        "field": s.field,
+        "label": field_label(s.field),
+        "mode": s.mode,
+        "current": s.current,
+        "suggested": s.suggested,
+        "reason": s.reason,
+        "status": s.status,
+        "outcome": s.outcome,
+        "source": s.source,
+        "identifier": s.identifier,
+        "created": iso(s.created),
+        "decided_at": iso(s.decided_at),
+    }
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def panel(package_id: str, user: model.User | None) -> dict[str, Any] | None:
+    """What the dataset page shows the dataset's editors and board members (None for anyone else, with
+    no query for anonymous viewers): its open suggestions and validation results, in one query."""
+    if user is None:
+        return None
+    may_edit = permissions.may_edit_dataset(user, package_id)
+    if not (may_edit or permissions.is_board_member(user)):
+        return None
+    s, row = qm.Suggestion, qm.QualityDataset
+    rows = (
+        model.Session.query(row, s)
+        .outerjoin(s, sa.and_(s.package_id == row.package_id, s.status == "open"))
+        .filter(row.package_id == package_id)
+        .order_by(s.field, s.created)
+        .all()
+    )
+    checked = rows[0][0] if rows else None
+    return {
+        "checked": iso(checked.checked_at) if checked else None,
+        "validation": checked.validation if checked else {},
+        "suggestions": [suggestion_dict(sug) for _, sug in rows if sug is not None],
+        "may_decide": may_edit or permissions.may_decide(user),
+    }
+
+
+def display(value: Any) -> str:
+    """A stored or suggested value in words, for pages and the fix list."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(display(v) for v in value)
+    if isinstance(value, dict):
+        if set(value) <= {"name", "email"}:
+            return f"{value.get('name', '')} <{value['email']}>" if value.get("email") else value.get("name", "")
+        return ", ".join(f"{k}: {v}" for k, v in value.items() if v)
+    return str(value)
 
 
 def patch_for(suggestion: qm.Suggestion, pkg: dict[str, Any]) -> dict[str, Any]:
@@ -554,7 +616,7 @@ MOJIBAKE_DEMO = {
 }
 
 
-def seed_demo() -> None:
+def seed_demo() -> str:
     """Demo: one hub-authored dataset whose description is double-encoded, then the check over all
     seeded datasets, so a board member sees suggestions (among them the mojibake repair)."""
     context = site_context()
@@ -573,4 +635,5 @@ def seed_demo() -> None:
             },
         )
     run_ = start("all", wait=True)
-    log.info("Quality check %s: %s datasets checked, %s failed", run_.status, run_.checked, run_.failed)
+    open_ = model.Session.query(qm.Suggestion).filter_by(status="open").count()
+    return f"Quality check {run_.status}: {run_.checked} datasets checked, {open_} open suggestions."

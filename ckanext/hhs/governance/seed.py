@@ -17,6 +17,7 @@ from . import metrics
 def run() -> Iterator[str]:
     # Each part's demo data (one line each), then the figures over all of it.
     yield from _part("gaps")
+    yield from _part("quality")
     yield from _figures()
 
 

@@ -1,5 +1,171 @@
-"""The quality pages of the governance dashboard (routes on views.blueprint)."""
+"""The quality pages (routes on views.blueprint): the board's suggestions by division, accepting and
+dismissing a suggestion from the dataset page, checking a dataset again, and the fix lists of the
+divisions' catalogs as CSV and JSON. Every page calls the actions, whose auth decides who sees what."""
 
 from __future__ import annotations
 
-from .views import blueprint  # noqa: F401
+import csv
+import io
+import json
+from typing import Any
+
+import flask
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from . import quality
+from .logic.action_quality import FIXLIST_COLUMNS
+from .model import quality as qm
+from .views import blueprint
+
+PAGE = 50
+MAX_PAGE = 1000
+KINDS = {
+    "encoding": "Double-encoded text",
+    "missing": "Missing field",
+    "weak": "Weak field",
+    "glossary": "Glossary term",
+    "theme": "Health theme",
+    "contact": "Contact point",
+    "steward": "Data steward",
+}
+
+
+def _user_name() -> str:
+    user = tk.current_user
+    return user.name if user and user.is_authenticated else ""
+
+
+def _call(action: str, data: dict[str, Any]) -> Any:
+    try:
+        return tk.get_action(action)({"user": _user_name()}, data)
+    except tk.ObjectNotFound as e:
+        return tk.abort(404, str(e) or tk._("Not found"))
+    except tk.NotAuthorized as e:
+        if not _user_name():
+            return tk.h.redirect_to("user.login", came_from=tk.request.full_path)
+        return tk.abort(403, str(e))
+    except tk.ValidationError as e:
+        return tk.abort(400, "; ".join(f"{k}: {m}" for k, m in e.error_dict.items()))
+
+
+@blueprint.route("/quality")
+def quality_index():
+    args = tk.request.args
+    filters: dict[str, Any] = {}
+    if args.get("division") and model.Group.get(args["division"][:200].replace("\x00", "")) is not None:
+        filters["division"] = args["division"]
+    if args.get("kind") in KINDS:
+        filters["kind"] = args["kind"]
+    filters["status"] = args["status"] if args.get("status") in qm.SUGGESTION_STATUSES else "open"
+    try:
+        page = max(1, min(int(args.get("page", "1")), MAX_PAGE))
+    except ValueError:
+        page = 1
+    summary = _call("hhs_governance_quality_summary", {})
+    if not isinstance(summary, dict):
+        return summary  # a redirect to the login page
+    listed = _call("hhs_governance_suggestion_list", {**filters, "limit": PAGE, "offset": (page - 1) * PAGE})
+    return tk.render(
+        "hhs_governance/quality.html",
+        {
+            "summary": summary,
+            "listed": listed,
+            "filters": filters,
+            "page": page,
+            "pages": max(1, -(-listed["count"] // PAGE)),
+            "kinds": KINDS,
+            "statuses": qm.SUGGESTION_STATUSES,
+            "may_run": _may("hhs_governance_quality_check", {}),
+        },
+    )
+
+
+def _may(action: str, data: dict[str, Any]) -> bool:
+    try:
+        tk.check_access(action, {"user": _user_name()}, data)
+    except tk.NotAuthorized:
+        return False
+    return True
+
+
+@blueprint.route("/quality/run", methods=["POST"])
+def quality_run():
+    result = _call("hhs_governance_quality_check", {})
+    if isinstance(result, dict):
+        tk.h.flash_success(tk._("The quality check is queued; the page shows its result when it has run."))
+    return tk.h.redirect_to("hhs_governance.quality_index")
+
+
+@blueprint.route("/quality/dataset/<id>/check", methods=["POST"])
+def quality_check_dataset(id: str):  # noqa: A002 (CKAN's route argument name)
+    result = _call("hhs_governance_quality_check", {"id": id, "wait": True})
+    if isinstance(result, dict):
+        if result["status"] == "finished":
+            tk.h.flash_success(tk._("The dataset was checked again."))
+        else:
+            tk.h.flash_error(tk._("The check failed: {error}").format(error=result["error"][:300]))
+    return _back(id)
+
+
+@blueprint.route("/quality/suggestion/<id>/<verb>", methods=["POST"])
+def quality_decide(id: str, verb: str):  # noqa: A002
+    if verb not in ("accept", "dismiss"):
+        return tk.abort(404)
+    suggestion = model.Session.get(qm.Suggestion, id.replace("\x00", ""))
+    result = _call(f"hhs_governance_suggestion_{verb}", {"id": id})
+    if not isinstance(result, dict):
+        return result
+    label = quality.field_label(result["field"])
+    if verb == "dismiss":
+        tk.h.flash_success(tk._("Suggestion for {field} dismissed.").format(field=label))
+    elif result["outcome"] == "fix_list":
+        tk.h.flash_success(
+            tk._(
+                "Added to the fix list of the source catalog: {field} is fixed there, and the next harvest brings it."
+            ).format(field=label)
+        )
+    else:
+        tk.h.flash_success(
+            tk._("{field} updated on the dataset; the change is in its activity stream.").format(field=label)
+        )
+    return _back(suggestion.package_id if suggestion else "")
+
+
+def _back(package_id: str):
+    pkg = model.Package.get(package_id) if package_id else None
+    if tk.request.form.get("next") == "quality":
+        return tk.h.redirect_to("hhs_governance.quality_index")
+    return tk.h.redirect_to("dataset.read", id=pkg.name) if pkg else tk.h.redirect_to("hhs_governance.quality_index")
+
+
+@blueprint.route("/quality/fixlist/<division>.<fmt>")
+def quality_fixlist(division: str, fmt: str):
+    if fmt not in ("csv", "json"):
+        return tk.abort(404)
+    data: dict[str, Any] = {"division": division}
+    if tk.request.args.get("source"):
+        data["source"] = tk.request.args["source"]
+    result = _call("hhs_governance_fixlist_show", data)
+    if not isinstance(result, dict):
+        return result
+    rows = [{k: r[k] for k in FIXLIST_COLUMNS} for r in result["rows"]]
+    filename = f"fix-list-{result['division']}.{fmt}"
+    if fmt == "json":
+        body, mimetype = json.dumps({"division": result["division"], "rows": rows}, indent=2), "application/json"
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=FIXLIST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        body, mimetype = out.getvalue(), "text/csv"
+    return flask.Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (values come from catalogs)."""
+    value = "" if value is None else str(value)
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -3,7 +3,6 @@ validation results of tabular resources (the work is in governance/quality.py)."
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,7 +92,7 @@ def hhs_governance_suggestion_list(context: Context, data_dict: DataDict) -> dic
         .limit(min(data_dict.get("limit", 50), 500))
         .all()
     )
-    result.update(count=count, results=[{**suggestion_dict(r), "name": n, "title": t} for r, n, t in rows])
+    result.update(count=count, results=[{**quality.suggestion_dict(r), "name": n, "title": t} for r, n, t in rows])
     return result
 
 
@@ -122,7 +121,7 @@ def hhs_governance_suggestion_accept(context: Context, data_dict: DataDict) -> d
     suggestion.status, suggestion.outcome = "accepted", outcome
     suggestion.decided_by, suggestion.decided_at = (user.id if user else None), qm.now()
     model.Session.commit()
-    return suggestion_dict(suggestion)
+    return quality.suggestion_dict(suggestion)
 
 
 @validate(schema.suggestion_ref)
@@ -138,7 +137,7 @@ def hhs_governance_suggestion_dismiss(context: Context, data_dict: DataDict) -> 
     suggestion.status = "dismissed"
     suggestion.decided_by, suggestion.decided_at = (user.id if user else None), qm.now()
     model.Session.commit()
-    return suggestion_dict(suggestion)
+    return quality.suggestion_dict(suggestion)
 
 
 @tk.side_effect_free
@@ -173,8 +172,8 @@ def hhs_governance_fixlist_show(context: Context, data_dict: DataDict) -> dict[s
             {
                 "identifier": r.identifier,
                 "field": r.field,
-                "current": _text(r.current),
-                "suggested": _text(r.suggested),
+                "current": quality.display(r.current),
+                "suggested": quality.display(r.suggested),
                 "reason": r.reason,
                 "name": name,
                 "source": r.source,
@@ -222,33 +221,13 @@ def hhs_governance_quality_summary(context: Context, data_dict: DataDict) -> dic
         "suggestions_accepted": total("accepted"),
         "suggestions_dismissed": total("dismissed"),
         "by_division": dict(sorted(by_division.items())),
-        "last_run": _iso(last.finished or last.created) if last else None,
+        "last_run": quality.iso(last.finished or last.created) if last else None,
         "last_run_status": last.status if last else None,
         "last_run_error": last.error if last else None,
     }
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def suggestion_dict(s: qm.Suggestion) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "package_id": s.package_id,
-        "kind": s.kind,
-        "field": s.field,
-        "label": quality.field_label(s.field),
-        "mode": s.mode,
-        "current": s.current,
-        "suggested": s.suggested,
-        "reason": s.reason,
-        "status": s.status,
-        "outcome": s.outcome,
-        "source": s.source,
-        "identifier": s.identifier,
-        "created": _iso(s.created),
-        "decided_at": _iso(s.decided_at),
-    }
 
 
 def _open_suggestion(ref: str) -> qm.Suggestion:
@@ -282,25 +261,10 @@ def _run_dict(run: qm.QualityRun) -> dict[str, Any]:
         "error": run.error,
         "checked": run.checked,
         "failed": run.failed,
-        "created": _iso(run.created),
-        "finished": _iso(run.finished),
+        "created": quality.iso(run.created),
+        "finished": quality.iso(run.finished),
     }
-
-
-def _text(value: Any) -> str:
-    """A value in one cell of the fix list."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(_text(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items() if v)
-    return str(value)
 
 
 def _empty() -> dict[str, int]:
     return {"datasets_checked": 0, "open": 0, "accepted": 0, "dismissed": 0, "resolved": 0}
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None

@@ -66,7 +66,9 @@ def cms(board):
         steward_email="datastewards@cms.hhs.gov",
         users=[{"name": editor["name"], "capacity": "editor"}],
     )
-    other = factories.Division(name="cdc", bureau_code="009:20", users=[{"name": outsider_editor["name"], "capacity": "editor"}])
+    other = factories.Division(
+        name="cdc", bureau_code="009:20", users=[{"name": outsider_editor["name"], "capacity": "editor"}]
+    )
     return {"org": org, "editor": editor, "other": other, "other_editor": outsider_editor, "board": board}
 
 
@@ -84,9 +86,9 @@ def _import_cms(tmp_path, count: int) -> list[dict]:
 
 
 def _suggestions(package_id: str, user: dict, **filters) -> list[dict]:
-    return helpers.call_action(
-        "hhs_governance_suggestion_list", context=_ctx(user), id=package_id, **filters
-    )["results"]
+    return helpers.call_action("hhs_governance_suggestion_list", context=_ctx(user), id=package_id, **filters)[
+        "results"
+    ]
 
 
 class TestCheck:
@@ -132,7 +134,9 @@ class TestCheck:
         assert summary["last_run_status"] == "finished"
 
     def test_mojibake_repaired_by_ftfy(self, cms):
-        dataset = factories.HhsDataset(owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE)
+        dataset = factories.HhsDataset(
+            owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE
+        )
         helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["editor"]), id=dataset["id"], wait=True)
         found = [s for s in _suggestions(dataset["id"], cms["editor"]) if s["kind"] == "encoding"]
         assert len(found) == 1
@@ -153,7 +157,9 @@ class TestCheck:
 
 class TestAccept:
     def test_accept_on_hub_dataset_patches_it_as_the_steward_with_activity(self, cms):
-        dataset = factories.HhsDataset(owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE)
+        dataset = factories.HhsDataset(
+            owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE
+        )
         helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["editor"]), id=dataset["id"], wait=True)
         repair = next(s for s in _suggestions(dataset["id"], cms["editor"]) if s["kind"] == "encoding")
         accepted = helpers.call_action("hhs_governance_suggestion_accept", context=_ctx(cms["editor"]), id=repair["id"])
@@ -198,7 +204,9 @@ class TestAccept:
         )
         assert len(by_source["rows"]) == 1
 
-        token = helpers.call_action("api_token_create", context=_ctx(cms["editor"]), user=cms["editor"]["name"], name="t")
+        token = helpers.call_action(
+            "api_token_create", context=_ctx(cms["editor"]), user=cms["editor"]["name"], name="t"
+        )
         headers = {"Authorization": token["token"]}
         body = app.get("/governance/quality/fixlist/cms.csv", headers=headers, status=200)
         lines = body.get_data(as_text=True).splitlines()
@@ -207,11 +215,15 @@ class TestAccept:
         as_json = app.get("/governance/quality/fixlist/cms.json", headers=headers, status=200).json
         assert as_json["rows"][0]["identifier"] == before["identifier"]
         # Another division's editor does not get CMS's fix list.
-        other = helpers.call_action("api_token_create", context=_ctx(cms["other_editor"]), user=cms["other_editor"]["name"], name="t")
+        other = helpers.call_action(
+            "api_token_create", context=_ctx(cms["other_editor"]), user=cms["other_editor"]["name"], name="t"
+        )
         app.get("/governance/quality/fixlist/cms.csv", headers={"Authorization": other["token"]}, status=403)
 
     def test_dismissed_suggestion_is_not_made_again(self, cms):
-        dataset = factories.HhsDataset(owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE)
+        dataset = factories.HhsDataset(
+            owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE
+        )
         helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["editor"]), id=dataset["id"], wait=True)
         repair = next(s for s in _suggestions(dataset["id"], cms["editor"]) if s["kind"] == "encoding")
         helpers.call_action("hhs_governance_suggestion_dismiss", context=_ctx(cms["editor"]), id=repair["id"])
@@ -241,12 +253,16 @@ class TestPermissions:
         # Board members see it; a board member who is no editor cannot decide.
         assert _suggestions(dataset["id"], cms["board"].member)
         with pytest.raises(tk.NotAuthorized):
-            helpers.call_action("hhs_governance_suggestion_dismiss", context=_ctx(cms["board"].member), id=suggestion["id"])
+            helpers.call_action(
+                "hhs_governance_suggestion_dismiss", context=_ctx(cms["board"].member), id=suggestion["id"]
+            )
 
     def test_private_datasets_suggestions_are_never_shown(self, cms, app):
         import ckan.plugins.toolkit as tk
 
-        private = factories.HhsDataset(owner_org=cms["org"]["id"], private=True, title="Secret Thing Counts", notes=MOJIBAKE)
+        private = factories.HhsDataset(
+            owner_org=cms["org"]["id"], private=True, title="Secret Thing Counts", notes=MOJIBAKE
+        )
         helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["board"].editor), wait=True)
         assert _suggestions(private["id"], cms["editor"])
         with pytest.raises(tk.NotAuthorized):
