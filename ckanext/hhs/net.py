@@ -171,12 +171,17 @@ class Guard:
         session.mount("https://", adapter)
         return session
 
-    def connect(self, host: str, port: int, timeout: Any, **options: Any) -> socket.socket:
-        """A socket to the checked address of host, shut down when the deadline passes."""
+    def pin(self, host: str, port: int) -> str:
+        """The checked address of host:port, resolved on first use; every later connection goes to it."""
         with self._lock:
             address = self._pinned.get((host, port))
             if address is None:
                 address = self._pinned[(host, port)] = _resolve(host, port)
+            return address
+
+    def connect(self, host: str, port: int, timeout: Any, **options: Any) -> socket.socket:
+        """A socket to the checked address of host, shut down when the deadline passes."""
+        address = self.pin(host, port)
         limit = min(self.remaining(), timeout) if isinstance(timeout, (int, float)) else self.remaining()
         sock = u3_connection.create_connection((address, port), limit, **options)
         timer = threading.Timer(self.remaining(), _shutdown, [sock])
@@ -295,6 +300,7 @@ class Proxy:
         self.target = ((parsed.hostname or "").lower(), parsed.port or (443 if parsed.scheme == "https" else 80))
         self.password = secrets.token_urlsafe(18)
         self._auth = "Basic " + base64.b64encode(f"hhs:{self.password}".encode()).decode()
+        guard.pin(*self.target)  # refused here, before any client is given the proxy
         self._sockets: list[socket.socket] = []
         self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.proxy = self

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import json
+import re
 from typing import Any
 
 import ckan.lib.plugins as lib_plugins
@@ -49,6 +50,40 @@ _PROFILE_ONLY = (
 
 # The harvest write under way in this thread: {"id", "strict", "failures", "warnings"}.
 _WRITE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("hhs_dcat_write", default=None)
+
+
+# What a nesting scan skips in Turtle / N-Triples / N3: strings (long ones first), IRIs, comments.
+_TURTLE_OPAQUE = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'|<[^<>\s\"{}|^`]*>|#[^\n]*"
+)
+_XML_TAG = re.compile(r"<(/?)[A-Za-z_][^>]*?(/?)>")
+
+
+def nesting(content: str) -> int:
+    """How deep an RDF document nests (blank node brackets and collections in Turtle, elements in
+    RDF/XML, objects and arrays in JSON-LD), read without parsing it: rdflib's parsers recurse, and a
+    deep enough document would stop the whole harvest with a RecursionError."""
+    text = content.lstrip()
+    if text.startswith(("{", "[")):
+        try:
+            return pod.depth(json.loads(text))
+        except (ValueError, RecursionError):
+            return pod.MAX_DEPTH + 1
+    if text.startswith("<?xml") or text.startswith("<rdf:RDF"):
+        depth = deepest = 0
+        for match in _XML_TAG.finditer(text):
+            if match.group(1):
+                depth -= 1
+            elif not match.group(2):
+                depth += 1
+                deepest = max(deepest, depth)
+        return deepest
+    depth = deepest = 0
+    for char in re.findall(r"[\[\]()]", _TURTLE_OPAQUE.sub("", text)):
+        depth += 1 if char in "[(" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def harvest_write(package_id: str | None) -> bool:

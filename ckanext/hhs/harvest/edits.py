@@ -32,31 +32,35 @@ KEPT = ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash", "source_k
 
 
 def keep_source_context(context: Context, data_dict: DataDict) -> tuple[Context, DataDict] | None:
-    """For an update of a dataset with a kept record that changes hub-only fields alone: the context
-    and data that keep the record. None when the update is to be written as it is."""
+    """For an update of a dataset with a kept record: the context and data to write it with (that keep
+    the record when only hub-only fields change). None for any other update."""
     if context.get("hhs_import") or context.get("hhs_keep_source"):
         return None
     package = model.Package.get(str(data_dict.get("id") or data_dict.get("name") or ""))
     if package is None or package.type != "dataset" or not package.extras.get(pod.RECORD_FIELD):
         return None
-    current = tk.get_action("package_show")(
-        {"model": model, "session": model.Session, "ignore_auth": True, "for_update": True}, {"id": package.id}
+    current = _writable(
+        tk.get_action("package_show")(
+            {"model": model, "session": model.Session, "ignore_auth": True, "for_update": True}, {"id": package.id}
+        )
     )
-    merged = {**data_dict, **{k: current[k] for k in KEPT if current.get(k) not in (None, "")}}
-    if isinstance(merged.get("hhs_findings"), list):
-        merged["hhs_findings"] = json.dumps(merged["hhs_findings"])
-    if isinstance(merged.get("source_keywords"), list):
-        merged["source_keywords"] = list(merged["source_keywords"])
+    merged = {**_writable(data_dict), **{k: current[k] for k in KEPT if current.get(k) not in (None, "")}}
     if "resources" not in data_dict:
-        compared_current = {k: v for k, v in current.items() if k != "resources"}
-    else:
-        compared_current = current
-    before = _source_view(_validated(compared_current, package))
+        current = {k: v for k, v in current.items() if k != "resources"}
+    before = _source_view(_validated(current, package))
     after = _source_view(_validated(merged, package))
     if before is None or after is None or before != after:
-        return None
+        # The hub copy becomes the truth: written as it is, hhs_source_only drops the kept record.
+        return context, _writable(data_dict)
     ctx: Context = {**context, "hhs_keep_source": True, "hhs_lenient": True}  # type: ignore[typeddict-unknown-key]
     return ctx, merged
+
+
+def _writable(data: DataDict) -> DataDict:
+    """package_show gives the findings as a list (package_patch passes them on); they are stored as text."""
+    if isinstance(data.get("hhs_findings"), list):
+        return {**data, "hhs_findings": json.dumps(data["hhs_findings"])}
+    return data
 
 
 def _validated(data: dict[str, Any], package: Any) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.dcat.interfaces import IDCATRDFHarvester
-from ckanext.hhs import net
+from ckanext.hhs import net, pod
 
 from . import dcat
 from .harvester import DataJsonHarvester, set_warnings, source_settings
@@ -47,6 +47,11 @@ class HhsHarvestPlugin(DataJsonHarvester):
             log.warning("DCAT harvest of %s refused: %s", url, e.detail)
             return None, [e.public]
         return url, []
+
+    def after_download(self, content: str, harvest_job: Any) -> tuple[str | None, list[str]]:
+        if content and dcat.nesting(content) > pod.MAX_DEPTH:
+            return None, [f"The catalog nests deeper than {pod.MAX_DEPTH} levels, the limit for a catalog"]
+        return content, []
 
     def update_session(self, session: Any) -> Any:
         # ckanext-dcat fetches with the session a hook returns: ours sends every request and

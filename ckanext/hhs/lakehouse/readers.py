@@ -98,11 +98,9 @@ def _proxy(loc: config.Location) -> net.Proxy:
 
 
 def _checked(loc: config.Location) -> config.Location:
+    """An s3 root's endpoint gets its proxy now: the guard checks the URL and the address (once)."""
     if loc.s3 is not None:
-        try:
-            net.check_url(loc.s3.endpoint)
-        except net.FetchError as e:
-            raise ReadError(f"The storage endpoint of {loc.s3.root} was refused: {e.public}") from e
+        _proxy(loc)
     return loc
 
 
@@ -187,9 +185,9 @@ def _guarded(what: str, fn: Any, *args: Any) -> Any:
 
 def read_metadata(loc: config.Location, fmt: str) -> dict[str, Any]:
     """Columns, row and file counts, size, partitioning, version and commit time of a table."""
-    _checked(loc)
     reader = {"delta": _delta, "iceberg": _iceberg, "parquet": _parquet}[fmt]
     with reading():
+        _checked(loc)
         return _guarded(f"The {fmt} table at {loc.uri} could not be read", reader, loc)
 
 

@@ -164,33 +164,40 @@ def test_hostile_rdf_never_crashes_the_job(app, catalog_server, division, catalo
         f'\n<{dcat_source.dataset_uri(catalog["dataset"][0])}> <http://purl.org/dc/terms/alternative> "a\\u0000b" .\n'
         f'<{dcat_source.dataset_uri(catalog["dataset"][1])}> <http://purl.org/dc/terms/alternative> "x\\uD800y" .\n'
     )
-    # A record of more triples than a record may have, and a deep chain of blank nodes.
+    # A record of more triples than a record may have.
     big = "<https://data.example.gov/id/big> a <http://www.w3.org/ns/dcat#Dataset> ;\n"
     big += ' <http://purl.org/dc/terms/title> "Big" ;\n'
     big += " ;\n".join(f' <http://www.w3.org/ns/dcat#keyword> "k{i}"' for i in range(rdf.MAX_RECORD_TRIPLES + 10))
-    big += " .\n"
-    deep = (
-        "<https://data.example.gov/id/deep> a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> "
+    turtle += big + " .\n"
+    turtle += (
+        "<https://data.example.gov/catalog> <http://www.w3.org/ns/dcat#dataset> <https://data.example.gov/id/big> .\n"
     )
-    deep += '"Deep" ; <http://purl.org/dc/terms/relation> ' + "[ <http://purl.org/dc/terms/relation> " * 300
-    deep += '"end"' + " ]" * 300 + " .\n"
-    catalog_ref = "<https://data.example.gov/catalog>"
-    turtle += big + deep
-    turtle += f"{catalog_ref} <http://www.w3.org/ns/dcat#dataset> <https://data.example.gov/id/big>, "
-    turtle += "<https://data.example.gov/id/deep> .\n"
     url = catalog_server.serve("/catalog.ttl", turtle, content_type="text/turtle")
     job = _harvest(_source(url, division))
     assert job["status"] == "Finished"
     assert job["stats"]["added"] == 2, _errors(job["id"])
     errors = _errors(job["id"])
     assert any("more than" in m for m in errors["https://data.example.gov/id/big"])
-    assert errors["https://data.example.gov/id/deep"]  # no bureau code etc.: refused by the gate, reported
     datasets = _by_identifier()
     assert "\ufffd" in datasets[nul][rdf.RECORD_FIELD] and "\x00" not in datasets[nul][rdf.RECORD_FIELD]
     assert "\ufffd" in datasets[surrogate][rdf.RECORD_FIELD]
     warnings = job_warnings(job["id"])["records"]
     assert any("U+FFFD" in w["message"] for w in warnings[dcat_source.dataset_uri(catalog["dataset"][0])])
     assert app.get(f"/dataset/{datasets[nul]['name']}.ttl").status_code == 200
+
+
+def test_deeply_nested_rdf_is_a_clear_catalog_error(catalog_server, division):
+    deep = (
+        "<https://data.example.gov/id/deep> a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> "
+    )
+    deep += '"Deep" ; <http://purl.org/dc/terms/relation> ' + "[ <http://purl.org/dc/terms/relation> " * 5000
+    deep += '"end"' + " ]" * 5000 + " .\n"
+    url = catalog_server.serve("/catalog.ttl", deep, content_type="text/turtle")
+    source = _source(url, division)
+    job = _harvest(source)
+    assert job["status"] == "Finished"
+    report = helpers.call_action("harvest_job_report", id=job["id"])
+    assert any("nests deeper than" in e["message"] for e in report["gather_errors"])
 
 
 class TestHubEdits:

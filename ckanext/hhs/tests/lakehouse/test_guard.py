@@ -45,7 +45,7 @@ def named_s3(moto_server, monkeypatch):  # noqa: F811
     """The moto endpoint under a name only the guard can resolve (Python's resolver, patched below):
     the native clients cannot resolve it themselves, so a read that works went through the guard."""
     direct, port = moto_server
-    root = _configure(monkeypatch, f"http://lake.test:{port}", f"lake.test:{port}")
+    root = _configure(monkeypatch, f"http://lakestore:{port}", f"lakestore:{port}")
     bucket = root.split("/")[2]
     boto3.client(
         "s3", endpoint_url=direct, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name="us-east-1"
@@ -54,7 +54,7 @@ def named_s3(moto_server, monkeypatch):  # noqa: F811
     asked: list[str] = []
 
     def rebinding(host, *args, **kwargs):
-        if host != "lake.test":
+        if host != "lakestore":
             return real(host, *args, **kwargs)
         asked.append(host)
         # The first answer is the allowed loopback endpoint; any later lookup would get another address.
@@ -99,11 +99,11 @@ def test_readers_resolve_nothing_themselves_and_stay_pinned(people, named_s3):
     assert (delta["status"], delta["rows"]) == ("ok", 4), delta["error"]
     # One read (many connections: the log listing, log files, one request per connection) looked the
     # name up once; every connection went to that checked address.
-    assert asked == ["lake.test"]
+    assert asked == ["lakestore"]
     asked.clear()
     iceberg = register("cdc-steward", cdc, f"{root}/cdc/cases", "iceberg")
     assert (iceberg["status"], iceberg["rows"]) == ("ok", 4), iceberg["error"]
-    assert asked == ["lake.test"]
+    assert asked == ["lakestore"]
     asked.clear()
     result = act(
         "hhs_lakehouse_query",
@@ -112,11 +112,12 @@ def test_readers_resolve_nothing_themselves_and_stay_pinned(people, named_s3):
         "join cdc_cases__cdc_cases_table c on e.state_fips = c.StateFIPS",
     )
     assert result["rows"] == [[3]]
-    assert asked == ["lake.test"]  # both tables, one query: one deadline, one lookup
+    assert asked == ["lakestore"]  # both tables, one query: one deadline, one lookup
 
 
-def test_guard_refuses_other_hosts_and_writes_through_the_proxy(moto_server):  # noqa: F811
+def test_the_proxy_serves_reads_of_its_one_endpoint_only(moto_server, monkeypatch):  # noqa: F811
     endpoint, port = moto_server
+    monkeypatch.setitem(tk.config, "ckanext.hhs.allowed_private_hosts", f"127.0.0.1:{port} 127.0.0.1:6379")
     with net.Guard(5) as guard, net.Proxy(guard, endpoint) as proxy:
         auth = proxy.url.split("//", 1)[1].split("@", 1)[0]
         import base64
