@@ -24,13 +24,16 @@ def _quoted(value: str) -> str:
 
 
 def _search(fq: str, rows: int) -> dict[str, Any]:
+    # Name and title are all the page shows: whole dataset dicts for up to MAX_MEMBERS rows were read from
+    # the index and parsed on every view of a collection.
     return tk.get_action("package_search")(
-        {}, {"fq": fq, "rows": rows, "sort": "title_string asc", "include_private": True}
+        {}, {"fq": fq, "rows": rows, "sort": "title_string asc", "include_private": True, "fl": ["name", "title"]}
     )
 
 
 def hhs_collection_parent(pkg: dict[str, Any]) -> dict[str, Any] | None:
-    """The dataset this one is part of (same division, by identifier), if it exists and may be seen."""
+    """Name and title of the dataset this one is part of (same division, by identifier), if it exists
+    and may be seen."""
     ref = pkg.get("is_part_of")
     if not ref or not pkg.get("owner_org"):
         return None
@@ -39,7 +42,8 @@ def hhs_collection_parent(pkg: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def hhs_collection_members(pkg: dict[str, Any]) -> dict[str, Any]:
-    """The datasets that name this one in isPartOf: ``count`` and the first MAX_MEMBERS ``results``."""
+    """The datasets that name this one in isPartOf: ``count`` and the first MAX_MEMBERS ``results``
+    (name and title)."""
     identifier = pkg.get("identifier") or pkg.get("id")
     if not identifier or not pkg.get("owner_org"):
         return {"count": 0, "results": []}
