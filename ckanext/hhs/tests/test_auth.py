@@ -83,6 +83,14 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_lakehouse_join_keys": ({"id": "{dataset}"}, True, True),
     "hhs_lakehouse_preview": ({"id": "{dataset}"}, False, True),
     "hhs_lakehouse_query": ({"sql": "select 1"}, False, True),  # the action checks each table it reads
+    # Governance gaps: the Board sees and comments, its editors decide, owner division admins comment and
+    # start work (tests/governance/test_gaps.py); an outsider gets nothing, not even a missing gap's 404.
+    "hhs_governance_gap_create": ({"title": "x", "division": "cms"}, False, False),
+    "hhs_governance_gap_update": ({"id": "none", "status": "in_progress"}, False, False),
+    "hhs_governance_gap_show": ({"id": "none"}, False, False),
+    "hhs_governance_gap_list": ({}, False, False),
+    "hhs_governance_gap_comment_create": ({"id": "none", "text": "x"}, False, False),
+    "hhs_governance_gap_summary": ({}, False, False),
 }
 
 
