@@ -120,14 +120,58 @@ def measure(fmt: str, path: str, db: str) -> dict:
     }
 
 
+# Queries over the Iceberg table as `hhs_lakehouse_query` runs them, read whole (before: the reader
+# scanned the whole table into memory for every query) and with what the query needs pushed into the scan.
+QUERIES = (
+    "select value from t where part = 7",
+    "select count(*) as n from t where state_fips = '06'",
+    "select * from t",
+    "select state_fips, sum(value) as total from t group by state_fips",
+)
+
+
+def measure_query(path: str, db: str, sql: str, pushdown: str) -> dict:
+    """Runs in a child process: one query over the Iceberg table."""
+    import pyiceberg.io.pyarrow  # noqa: F401
+
+    import ckan.plugins.toolkit as tk  # noqa: F401
+
+    from ckanext.hhs.lakehouse import config, query, readers
+
+    _setup_catalog(db)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    baseline = _vm("VmRSS")
+    started = time.perf_counter()
+    loc = config.Location(uri=path, scheme="file")
+    with readers.reading(600):
+        hints = query.scan_hints(sql, "t", 1000) if pushdown == "1" else None
+        source = readers.arrow_source(loc, "iceberg", scan=hints)
+        read = source.num_rows
+        result = query.run(sql, {"t": source}, 1000, 600, "2GB")
+    seconds = time.perf_counter() - started
+    peak = _vm("VmHWM")
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "added_mb": round((peak - baseline) / 1024, 1),
+        "rows_read": read,
+        "rows": len(result.rows),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--rows-per-file", type=int, nargs="+", default=[10, 1000])
     parser.add_argument("--child", nargs=3, metavar=("FORMAT", "PATH", "DB"))
+    parser.add_argument("--child-query", nargs=4, metavar=("PATH", "DB", "SQL", "PUSHDOWN"))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(*args.child)))
+        return
+    if args.child_query:
+        print(json.dumps(measure_query(*args.child_query)))
         return
     lines = [f"Lakehouse metadata refresh benchmark, {dt.date.today().isoformat()}, {os.cpu_count()} cores"]
     for rows_per_file in args.rows_per_file:
@@ -150,6 +194,23 @@ def main() -> None:
                 f"  {name:14} {r['seconds']:7.3f} s  peak RSS {r['peak_rss_mb']:7.1f} MB "
                 f"(+{r['added_mb']:.1f} MB for the read)  files {r['files']}  rows {r['rows']:,}  "
                 f"{r['bytes'] / 1e6:.1f} MB on disk"
+            )
+        lines.append("  Iceberg queries (whole table read / only what the query needs):")
+        for sql in QUERIES:
+            runs = []
+            for pushdown in ("0", "1"):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child-query", written["iceberg"], written["db"], sql, pushdown],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            before, after = runs
+            lines.append(
+                f"    {sql}\n      {before['seconds']:.3f} s -> {after['seconds']:.3f} s, "
+                f"+{before['added_mb']:.1f} MB -> +{after['added_mb']:.1f} MB, "
+                f"rows read {before['rows_read']:,} -> {after['rows_read']:,}, result rows {after['rows']}"
             )
     print("\n".join(lines))
 
