@@ -23,7 +23,8 @@ def visible_names(names: list[Any], context: Context) -> list[Any]:
         pkg = model.Package.get(name) if isinstance(name, str) else None
         if pkg is None:
             continue
-        if not pkg.private:
+        # A draft or deleted component is hidden by its state, not its private flag.
+        if not pkg.private and pkg.state == "active":
             kept.append(name)
             continue
         if snapshot:

@@ -1,0 +1,45 @@
+"""Search permission labels that keep draft datasets to those who may open them.
+
+CKAN labels a draft of a division like its private datasets (``member-<division>``), so
+``package_search(include_drafts=True)`` listed a division's drafts to all its members, while
+``package_show`` opens a draft only to those who may edit it (the division's editors and admins, and
+the dataset's editor collaborators). Drafts get labels of their own that only those people carry.
+Existing drafts take the labels when indexed again (``ckan search-index rebuild``).
+"""
+
+from __future__ import annotations
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan import authz
+from ckan.lib.plugins import DefaultPermissionLabels
+
+# package_update lets these collaborators edit, hence open, a draft.
+EDITING_COLLABORATORS = ("admin", "editor")
+
+
+class DraftPermissionLabels(DefaultPermissionLabels):
+    def get_dataset_labels(self, dataset_obj: model.Package) -> list[str]:
+        if not (dataset_obj.state or "").startswith("draft") or not dataset_obj.owner_org:
+            return super().get_dataset_labels(dataset_obj)
+        labels = [f"draft-editor-{dataset_obj.owner_org}"]
+        if authz.check_config_permission("allow_dataset_collaborators"):
+            labels.append(f"draft-collaborator-{dataset_obj.id}")
+        return labels
+
+    def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
+        labels = ["public"]
+        if not user_obj or user_obj.is_anonymous:
+            return labels
+        labels.append(f"creator-{user_obj.id}")
+        editing = set(authz.get_roles_with_permission("update_dataset"))
+        for org in tk.get_action("organization_list_for_user")({"user": user_obj.id}, {"permission": "read"}):
+            labels.append(f"member-{org['id']}")
+            if org.get("capacity") in editing:
+                labels.append(f"draft-editor-{org['id']}")
+        if authz.check_config_permission("allow_dataset_collaborators"):
+            for row in tk.get_action("package_collaborator_list_for_user")({"ignore_auth": True}, {"id": user_obj.id}):
+                labels.append(f"collaborator-{row['package_id']}")
+                if row.get("capacity") in EDITING_COLLABORATORS:
+                    labels.append(f"draft-collaborator-{row['package_id']}")
+        return labels
