@@ -371,6 +371,7 @@ _GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "data_steward",
             "sensitivity",
             "authoritative_source",
+            "authoritative_dataset",
             "glossary_terms",
             "primary_it_investment_uii",
         ),

@@ -80,3 +80,6 @@ def seed_demo_governance():
 
     for line in seed.run():
         click.echo(line)
+
+
+from . import cli_duplicates  # noqa: E402, F401 (adds `governance duplicates`)

@@ -20,6 +20,7 @@ from ckanext.hhs import config, vocab
 __all__ = [
     "hhs_access_level",
     "hhs_authoritative_source",
+    "hhs_board_only",
     "hhs_bureau_codes",
     "hhs_coding_systems",
     "hhs_email",
@@ -222,6 +223,22 @@ def hhs_authoritative_source(
             tk._("Only the Data Governance Board ({org}) may change the authoritative source flag").format(
                 org=config.governance_org()
             )
+        )
+
+
+def hhs_board_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """A field that only the Data Governance Board changes (the link of a duplicate to its authoritative
+    source): a write that does not name it (forms, imports, harvests) keeps the stored value."""
+    pkg_id = data.get(key[:-1] + ("id",))
+    pkg = context["model"].Package.get(pkg_id) if pkg_id and pkg_id is not tk.missing else None
+    previous = (pkg.extras.get(key[-1]) if pkg else None) or ""
+    raw = data.get(key)
+    if raw in (None, tk.missing):
+        data[key] = previous or tk.missing
+        return
+    if (raw or "") != previous and not _is_board_member(context, context.get("user")):
+        errors[key].append(
+            tk._("Only the Data Governance Board ({org}) may change this field").format(org=config.governance_org())
         )
 
 
