@@ -91,6 +91,13 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_governance_gap_list": ({}, False, False),
     "hhs_governance_gap_comment_create": ({"id": "none", "text": "x"}, False, False),
     "hhs_governance_gap_summary": ({}, False, False),
+    # Duplicates: board members see pairs, board editors decide; no one else.
+    "hhs_governance_duplicate_list": ({}, False, False),
+    "hhs_governance_duplicate_show": ({"id": "none"}, False, False),
+    "hhs_governance_duplicate_summary": ({}, False, False),
+    "hhs_governance_duplicate_decide": ({"id": "none", "decision": "distinct"}, False, False),
+    "hhs_governance_duplicate_scan": ({}, False, False),
+    "hhs_governance_authoritative_set": ({"id": "{dataset}", "authoritative": True}, False, False),
 }
 
 
