@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
+import datetime as dt
 import json
 import os
 import platform
@@ -127,13 +127,13 @@ def servers(inis: dict[str, str]):
         for side, ini in inis.items()
     }
     try:
-        for side in processes:
+        for side, process in processes.items():
             for _ in range(180):
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{PORTS[side]}/api/3/action/status_show", timeout=2)
                     break
                 except OSError:
-                    if processes[side].poll() is not None:
+                    if process.poll() is not None:
                         sys.exit(f"The {side} web process ended; see var/log/bench-overhead.log")
                     time.sleep(1)
         yield
@@ -168,6 +168,7 @@ def api_token(ini: str) -> str:
     ckan = [CKAN, "-c", ini]
     subprocess.run(
         [*ckan, "user", "add", USER, f"email={USER}@example.gov", "password=overhead-bench-pass-1"],
+        check=False,  # the user is there from an earlier run
         **quiet,
     )
     subprocess.run([*ckan, "sysadmin", "add", USER], check=True, **quiet)
@@ -263,7 +264,9 @@ def run(args: argparse.Namespace) -> str:
                             token,
                         ),
                     )
-                measure("package_show", rep, lambda side, name=name: call(side, f"/api/3/action/package_show?id={name}"))
+                measure(
+                    "package_show", rep, lambda side, name=name: call(side, f"/api/3/action/package_show?id={name}")
+                )
                 measure("package_search", rep, lambda side, q=search: call(side, f"/api/3/action/package_search?{q}"))
                 measure("dataset page", rep, lambda side, name=name: call(side, f"/dataset/{name}"))
         finally:
@@ -273,8 +276,9 @@ def run(args: argparse.Namespace) -> str:
         elapsed = time.monotonic() - started
 
     lines = [
-        f"# Overhead against stock CKAN, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"# machine: {platform.node()}, {_cpu()}, {os.cpu_count()} cores, {_memory()}, Python {platform.python_version()}",
+        f"# Overhead against stock CKAN, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"# machine: {platform.node()}, {_cpu()}, {os.cpu_count()} cores, {_memory()}, "
+        f"Python {platform.python_version()}",
         f"# {count} datasets in ckan_bench (Solr core ckan_bench); {args.repeat} repetitions "
         f"({args.creates} for package_create), interleaved; {elapsed:.0f} s",
         "# hhs = activity + " + _ini_get(os.path.join(ROOT, "test.ini"), "ckan.plugins"),
