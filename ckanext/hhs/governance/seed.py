@@ -18,6 +18,7 @@ def run() -> Iterator[str]:
     # Each part's demo data (one line each), then the figures over all of it.
     yield from _part("gaps")
     yield from _part("quality")
+    yield from _part("duplicates")
     yield from _figures()
 
 
