@@ -83,6 +83,13 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_lakehouse_join_keys": ({"id": "{dataset}"}, True, True),
     "hhs_lakehouse_preview": ({"id": "{dataset}"}, False, True),
     "hhs_lakehouse_query": ({"sql": "select 1"}, False, True),  # the action checks each table it reads
+    # Governance quality: a dataset's suggestions are for its editors and the Board; `none` is no suggestion.
+    "hhs_governance_quality_check": ({"id": "{dataset}"}, False, False),
+    "hhs_governance_suggestion_list": ({"id": "{dataset}"}, False, False),
+    "hhs_governance_suggestion_accept": ({"id": "none"}, False, False),
+    "hhs_governance_suggestion_dismiss": ({"id": "none"}, False, False),
+    "hhs_governance_fixlist_show": ({"division": "cms"}, False, False),
+    "hhs_governance_quality_summary": ({}, False, False),
     # Governance gaps: the Board sees and comments, its editors decide, owner division admins comment and
     # start work (tests/governance/test_gaps.py); an outsider gets nothing, not even a missing gap's 404.
     "hhs_governance_gap_create": ({"title": "x", "division": "cms"}, False, False),
