@@ -119,9 +119,7 @@ class TestPrivateDatasets:
         listed = helpers.call_action("hhs_governance_gap_list", context=_as(world.board.member))
         assert "secret-claims" not in str(listed)
         # The division's own editor sees it (if made a board member too, the link shows).
-        helpers.call_action(
-            "organization_member_create", id="cms", username=world.board.member["name"], role="member"
-        )
+        helpers.call_action("organization_member_create", id="cms", username=world.board.member["name"], role="member")
         shown = helpers.call_action("hhs_governance_gap_show", context=_as(world.board.member), id=gap["id"])
         assert {d["name"] for d in shown["datasets"]} == {"secret-claims", "medicare-claims"}
 
@@ -164,7 +162,12 @@ class TestLifecycle:
         assert gap["status"] == "open"
         assert gap["closed"] is None
         actions = [(h["action"], h["changes"].get("status")) for h in gap["history"]]
-        assert actions == [("create", None), ("update", None), ("status", ["open", "closed"]), ("status", ["closed", "open"])]
+        assert actions == [
+            ("create", None),
+            ("update", None),
+            ("status", ["open", "closed"]),
+            ("status", ["closed", "open"]),
+        ]
         assert gap["history"][1]["changes"]["severity"] == ["high", "critical"]
 
     def test_division_admin_may_start_work_and_comment_but_not_close(self, world):
@@ -256,3 +259,19 @@ class TestListAndSummary:
         assert cdc["overdue"] == 0
         with pytest.raises(tk.NotAuthorized):
             helpers.call_action("hhs_governance_gap_summary", context=_as(world.cms_admin))
+
+
+@pytest.mark.usefixtures("clean_index")
+def test_seed_demo_records_three_gaps_once_one_overdue(world):
+    from ckanext.hhs.governance import gaps
+
+    factories.HhsDataset(name="hospital-change-of-ownership", title="Hospital Change of Ownership", owner_org="cms")
+    lines = list(gaps.seed_demo())
+    assert len(lines) == 3
+    assert all(line.startswith("Gap recorded") for line in lines)
+    summary = helpers.call_action("hhs_governance_gap_summary", context=_as(world.board.member))
+    assert summary["open"] == 3
+    assert summary["overdue"] == 1
+    found = helpers.call_action("hhs_governance_gap_list", context=_as(world.board.member), overdue=True)
+    assert [d["name"] for d in found["results"][0]["datasets"]] == ["hospital-change-of-ownership"]
+    assert all(line.startswith("Gap already there") for line in gaps.seed_demo())
