@@ -66,3 +66,80 @@ def test_a_request_failing_on_the_database_does_not_break_the_next_one(app):
         app.get("/_test/poison", headers=headers)
     assert app.get("/dataset/", headers=headers).status_code == 200
     assert app.get("/api/3/action/package_search", headers=headers).status_code == 200
+
+
+def _logged_in(app, user: dict):
+    """A browser-like client logged in through the form: its session carries the CSRF token and flash
+    messages (one client keeps its cookies; `app.get` starts a new one each time)."""
+    import re
+
+    import ckan.model as model
+
+    obj = model.User.get(user["name"])
+    obj.password = "views-test-password-1"
+    model.Session.commit()
+    client = app.test_client()
+    login = client.get("/user/login").get_data(as_text=True)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', login).group(1)
+    client.post("/user/login", data={"login": user["name"], "password": "views-test-password-1", "_csrf_token": token})
+    return client
+
+
+def _form_token(client, url: str) -> str:
+    import re
+
+    return re.search(r'name="_csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_saving_a_dataset_on_the_form_says_so(app):
+    editor = ckan_factories.User()
+    division = factories.Division(name="cms", users=[{"name": editor["name"], "capacity": "editor"}])
+    client = _logged_in(app, editor)
+    fields = {
+        "title": "Inpatient stays",
+        "name": "inpatient-stays",
+        "notes": "Hospital stays of Medicare beneficiaries.",
+        "tag_string": "medicare,hospitals",
+        "owner_org": division["id"],
+        "bureau_code": "009:38",
+        "program_code": "009:000",
+        "access_level": "public",
+        "contact__0__name": "Data Team",
+        "contact__0__email": "data@cms.hhs.gov",
+    }
+    page = client.post(
+        "/dataset/new",
+        data={
+            **fields,
+            "_ckan_phase": "dataset_new_1",
+            "pkg_name": "",
+            "save": "continue",
+            "_csrf_token": _form_token(client, "/dataset/new"),
+        },
+    ).get_data(as_text=True)
+    assert "The dataset was saved as a draft: add its data to finish." in page, page[page.find("<main") :][:3000]
+    assert "usa-alert--success" in page
+
+    url = "/dataset/inpatient-stays/resource/new"
+    page = client.post(
+        url,
+        data={
+            "id": "",
+            "url": "https://data.cms.gov/inpatient",
+            "name": "Inpatient stays",
+            "save": "go-metadata",
+            "_csrf_token": _form_token(client, url),
+        },
+    ).get_data(as_text=True)
+    assert "The dataset was created." in page, page[page.find("<main") :][:3000]
+
+    url = "/dataset/edit/inpatient-stays"
+    page = client.post(
+        url,
+        data={**fields, "notes": "By hospital.", "save": "", "_csrf_token": _form_token(client, url)},
+    ).get_data(as_text=True)
+    assert "The dataset was saved." in page, page[page.find("<main") :][:3000]
+    assert "By hospital." in page
+    # A page that follows shows no confirmation again.
+    assert "The dataset was saved." not in client.get("/dataset/inpatient-stays").get_data(as_text=True)
