@@ -1,15 +1,310 @@
-"""The metrics pages of the governance dashboard (routes on views.blueprint)."""
+"""The dashboard page /governance (HHS-wide or one division), its refresh button and the CSV download
+of each section. Everything is read through the actions, whose auth keeps it to the Board."""
 
 from __future__ import annotations
 
+import csv
+import io
+from typing import Any
+
+import flask
+
 import ckan.plugins.toolkit as tk
+
+from ckanext.hhs import vocab
 
 from . import permissions
 from .views import blueprint
 
+# Each part's summary, read through its action when that part is loaded (see GOVERNANCE.md).
+SUMMARIES = {
+    "duplicates": "hhs_governance_duplicate_summary",
+    "quality": "hhs_governance_quality_summary",
+    "gaps": "hhs_governance_gap_summary",
+}
+SECTIONS = ("catalog", "stale", "links", "harvest", "roi", "trend")
+_LINK_ROWS = 1000
+
+
+def _context() -> dict[str, Any]:
+    user = tk.current_user
+    return {"user": user.name if user and user.is_authenticated else ""}
+
+
+def _call(action: str, data: dict[str, Any]) -> Any:
+    try:
+        return tk.get_action(action)(_context(), data)
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("The governance dashboard is for the Data Governance Board and sysadmins"))
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Division not found"))
+    except tk.ValidationError as e:
+        return tk.abort(400, "; ".join(f"{k}: {v}" for k, v in e.error_dict.items()))
+
+
+def _division() -> dict[str, Any]:
+    name = tk.request.args.get("division", "")
+    return {"division": name} if name else {}
+
+
+def _summaries() -> dict[str, Any]:
+    """Each other part's summary, or None where that part is not available (yet)."""
+    out: dict[str, Any] = {}
+    for part, action in SUMMARIES.items():
+        try:
+            out[part] = tk.get_action(action)(_context(), {})
+        except (KeyError, tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError):
+            out[part] = None
+    return out
+
 
 @blueprint.route("/")
 def index():
-    if not permissions.is_board_member(permissions.user_of({"user": tk.current_user.name if tk.current_user else ""})):
-        return tk.abort(403, tk._("The governance dashboard is for the Data Governance Board and sysadmins"))
-    return tk.render("hhs_governance/index.html")
+    scope = _division()
+    shown = _call("hhs_governance_metrics_show", scope)
+    everything = shown if not scope else _call("hhs_governance_metrics_show", {})
+    history = _call("hhs_governance_metrics_history", scope)
+    summaries = _summaries()
+    return tk.render(
+        "hhs_governance/index.html",
+        {
+            "shown": shown,
+            "figures": shown["figures"],
+            "history": history["points"],
+            "division_choices": [(d["division"], d["title"]) for d in everything["divisions"]],
+            "roi": roi_figures((shown["figures"] or {}).get("roi")),
+            "summaries": summaries,
+            "part_urls": {
+                part: tk.h.url_for(f"hhs_governance.{part}")
+                if summaries[part] is not None and f"hhs_governance.{part}" in flask.current_app.view_functions
+                else None
+                for part in SUMMARIES
+            },
+            "access_labels": {**vocab.ACCESS_LEVELS, "unset": tk._("Not set")},
+            "may_refresh": permissions.may_decide(permissions.user_of(_context())),
+            "scope": scope,
+        },
+    )
+
+
+@blueprint.route("/refresh", methods=["POST"])
+def refresh():
+    _call("hhs_governance_metrics_refresh", {"links": tk.request.form.get("links", "1") == "1"})
+    tk.h.flash_success(tk._("The figures are being computed; reload this page in a few minutes."))
+    return tk.h.redirect_to("hhs_governance.index", **_division())
+
+
+@blueprint.route("/<section>.csv")
+def section_csv(section: str):
+    if section not in SECTIONS:
+        return tk.abort(404, tk._("No such section"))
+    scope = _division()
+    shown = _call("hhs_governance_metrics_show", scope)
+    header, rows = _ROWS[section](shown, scope)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    name = f"governance-{section}-{scope.get('division') or 'hhs'}-{(shown['computed_at'] or 'none')[:10]}.csv"
+    return flask.Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
+    )
+
+
+def _cell(value: Any) -> Any:
+    """A cell as text a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- the rows of each CSV
+
+_CATALOG = (
+    "datasets",
+    "private",
+    "access_public",
+    "access_restricted_public",
+    "access_non_public",
+    "access_unset",
+    "completeness_avg",
+    "with_data_dictionary_pct",
+    "with_glossary_terms_pct",
+    "with_steward_pct",
+    "stale",
+    "broken_links",
+    "harvest_failures",
+)
+
+
+def _catalog_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    figures = shown["figures"]
+    header = ["computed_at", "division", "title", *_CATALOG]
+    if figures is None:
+        return header, []
+    catalog = figures["catalog"]
+    own = {
+        "datasets": catalog["datasets"],
+        "private": catalog["private"],
+        **{f"access_{k.replace(' ', '_').replace('-', '_')}": v for k, v in catalog["by_access"].items()},
+        "completeness_avg": catalog["completeness_avg"],
+        "with_data_dictionary_pct": catalog["with_data_dictionary_pct"],
+        "with_glossary_terms_pct": catalog["with_glossary_terms_pct"],
+        "with_steward_pct": catalog["with_steward_pct"],
+        "stale": catalog["stale"],
+        "broken_links": figures["links"]["broken"],
+        "harvest_failures": sum(h["failures"] for h in figures["harvest"] or []),
+    }
+    rows = [
+        [shown["computed_at"], shown["division"] or "hhs", figures["division"]["title"], *(own[k] for k in _CATALOG)]
+    ]
+    for d in shown["divisions"]:
+        rows.append([shown["computed_at"], d["division"], d["title"], *(d.get(k) for k in _CATALOG)])
+    return header, rows
+
+
+def _stale_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = ["computed_at", "dataset", "title", "last_modified", "update_frequency"]
+    stale = (shown["figures"] or {}).get("catalog", {}).get("stale_datasets", [])
+    return header, [[shown["computed_at"], d["name"], d["title"], d["modified"], d["frequency"]] for d in stale]
+
+
+def _links_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    keys = ["division", "dataset", "dataset_title", "resource_name", "url", "status", "http_status", "error", "checked"]
+    rows = []
+    for status in ("broken", "refused"):
+        found = _call("hhs_governance_linkcheck_list", {**scope, "status": status, "limit": _LINK_ROWS})
+        rows += [[r[k] for k in keys] for r in found["results"]]
+    return keys, rows
+
+
+_HARVEST = (
+    "name",
+    "title",
+    "division",
+    "last_run",
+    "last_status",
+    "last_finished",
+    "added",
+    "updated",
+    "not_modified",
+    "deleted",
+    "failures",
+    "datasets_with_findings",
+    "findings",
+    "source_records",
+    "catalog_datasets",
+    "difference",
+)
+
+
+def _harvest_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    sources = (shown["figures"] or {}).get("harvest") or []
+    return ["computed_at", *_HARVEST], [[shown["computed_at"], *(s[k] for k in _HARVEST)] for s in sources]
+
+
+def roi_figures(roi: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
+    """The ROI figures as (key, label, value), in the order the page and the CSV show them; a figure
+    that does not apply (another plugin off, or HHS-wide only) is left out."""
+    if not roi:
+        return []
+    out: list[tuple[str, str, Any]] = []
+    market = roi.get("marketplace")
+    if market:
+        for status, n in market["requests_by_status"].items():
+            out.append(
+                (f"requests_{status}", tk._("Access requests: {status}").format(status=status.replace("_", " ")), n)
+            )
+        out += [
+            ("requests_total", tk._("Access requests in all"), market["requests_total"]),
+            ("access_granted", tk._("Requests that led to access"), market["access_granted"]),
+            ("median_days_to_access", tk._("Median days from request to access"), market["median_days_to_access"]),
+            ("baseline_days", tk._("Days a traditional data use agreement takes (baseline)"), roi["baseline_days"]),
+            (
+                "days_saved_per_request",
+                tk._("Days saved per request against the baseline"),
+                market["days_saved_per_request"],
+            ),
+        ]
+        if market["needs_answered_from_existing_data"] is not None:
+            out.append(
+                (
+                    "needs_answered_existing",
+                    tk._("Data needs answered from existing data"),
+                    market["needs_answered_from_existing_data"],
+                )
+            )
+    licences = roi.get("licences")
+    if licences:
+        out += [
+            ("licences_held", tk._("Third-party licences held"), licences["held"]),
+            ("licences_reused", tk._("Licences reused by other divisions"), licences["reused"]),
+            ("licence_reuses", tk._("Divisions covered instead of buying"), licences["reuses"]),
+            ("cost_avoided", tk._("Licence cost avoided (USD)"), licences["cost_avoided"]),
+        ]
+    if roi.get("duplicates_resolved") is not None:
+        out.append(("duplicates_resolved", tk._("Duplicate datasets resolved"), roi["duplicates_resolved"]))
+    hours = roi.get("hours_saved") or {}
+    labels = {
+        "dua": tk._("Staff hours saved: data use agreements avoided"),
+        "data_call": tk._("Staff hours saved: data calls avoided"),
+        "duplicate_cleanup": tk._("Staff hours saved: duplicate cleanups avoided"),
+        "total": tk._("Staff hours saved in all (estimate)"),
+    }
+    out += [(f"hours_saved_{k}", labels[k], hours[k]) for k in labels if k in hours]
+    if roi.get("reuse"):
+        out += [
+            ("dataset_views", tk._("Dataset page views"), roi["reuse"]["views"]),
+            ("resource_downloads", tk._("Resource downloads"), roi["reuse"]["downloads"]),
+        ]
+    if roi.get("lakehouse"):
+        out += [
+            ("lakehouse_tables", tk._("Lakehouse tables registered"), roi["lakehouse"]["tables"]),
+            ("lakehouse_stale", tk._("Lakehouse tables stale"), roi["lakehouse"]["stale"]),
+        ]
+    return out
+
+
+def _roi_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    roi = (shown["figures"] or {}).get("roi")
+    return ["computed_at", "division", "figure", "label", "value"], [
+        [shown["computed_at"], shown["division"] or "hhs", key, label, value] for key, label, value in roi_figures(roi)
+    ]
+
+
+_TREND = (
+    "datasets",
+    "private",
+    "completeness_avg",
+    "with_data_dictionary_pct",
+    "with_glossary_terms_pct",
+    "with_steward_pct",
+    "stale",
+    "broken_links",
+)
+
+
+def _trend_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    points = _call("hhs_governance_metrics_history", scope)["points"]
+    return ["date", "computed_at", *_TREND], [[p["date"], p["computed_at"], *(p[k] for k in _TREND)] for p in points]
+
+
+_ROWS = {
+    "catalog": _catalog_rows,
+    "stale": _stale_rows,
+    "links": _links_rows,
+    "harvest": _harvest_rows,
+    "roi": _roi_rows,
+    "trend": _trend_rows,
+}

@@ -90,6 +90,11 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_governance_suggestion_dismiss": ({"id": "none"}, False, False),
     "hhs_governance_fixlist_show": ({"division": "cms"}, False, False),
     "hhs_governance_quality_summary": ({}, False, False),
+    # Governance figures: the Data Governance Board and sysadmins only (tests/governance/test_metrics.py).
+    "hhs_governance_metrics_show": ({}, False, False),
+    "hhs_governance_metrics_history": ({}, False, False),
+    "hhs_governance_metrics_refresh": ({}, False, False),
+    "hhs_governance_linkcheck_list": ({}, False, False),
     # Governance gaps: the Board sees and comments, its editors decide, owner division admins comment and
     # start work (tests/governance/test_gaps.py); an outsider gets nothing, not even a missing gap's 404.
     "hhs_governance_gap_create": ({"title": "x", "division": "cms"}, False, False),

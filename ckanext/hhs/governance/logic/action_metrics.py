@@ -124,7 +124,7 @@ def _headline(snapshot: gm.MetricsSnapshot) -> dict[str, Any]:
         "title": figures["division"]["title"],
         "datasets": catalog["datasets"],
         "private": catalog["private"],
-        **{f"access_{level.replace(' ', '_')}": n for level, n in catalog["by_access"].items()},
+        **{f"access_{level.replace(' ', '_').replace('-', '_')}": n for level, n in catalog["by_access"].items()},
         "completeness_avg": catalog["completeness_avg"],
         "with_data_dictionary_pct": catalog["with_data_dictionary_pct"],
         "with_glossary_terms_pct": catalog["with_glossary_terms_pct"],

@@ -1,0 +1,123 @@
+"""The dashboard page and its CSV downloads: figures with their time, the failed-run banner, the
+charts' tables, the division view, who may see and refresh."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.governance import metrics
+from ckanext.hhs.governance.views_metrics import SECTIONS
+
+from .test_metrics import catalog  # noqa: F401 (fixture)
+
+pytestmark = [
+    pytest.mark.ckan_config("ckanext.hhs.governance.linkcheck_interval", "0"),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
+]
+
+
+def _auth(user: dict) -> dict[str, str]:
+    token = helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")
+    return {"Authorization": token["token"]}
+
+
+def _csv(app, path: str, user: dict) -> list[dict[str, str]]:
+    response = app.get(path, headers=_auth(user), status=200)
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_page_shows_the_figures_their_time_and_the_charts_tables(app, board, catalog):  # noqa: F811
+    metrics.check_links()
+    metrics.compute_figures()
+    page = app.get("/governance/", headers=_auth(board.member), status=200).get_data(as_text=True)
+    assert "Figures computed at" in page
+    assert "Catalog health" in page and "Harvest health" in page and "Return on investment" in page
+    # the charts, each with the table that holds its figures (and is what shows without JavaScript)
+    assert 'data-hhs-chart="line"' in page and 'id="chart-trend-table"' in page
+    assert 'data-hhs-chart="bar"' in page and 'id="chart-divisions-table"' in page
+    assert "governance-charts.js" in page
+    assert "Centers for Medicare &amp; Medicaid Services" in page
+    assert "cms-claims" in page  # the stale dataset, linked
+    assert "cms-secret-claims" in page or "Secret claims" in page  # the Board sees private datasets (broken link)
+    assert "Recompute the figures now" not in page  # a member sees, an editor decides
+    assert "Not available yet." in page or "Governance gaps" in page
+    # the division view
+    cms = app.get("/governance/?division=cms", headers=_auth(board.member), status=200).get_data(as_text=True)
+    assert "Governance dashboard: Centers for Medicare" in cms
+    assert 'option value="cms" selected' in cms
+    app.get("/governance/?division=nope", headers=_auth(board.member), status=404)
+
+
+def test_a_failed_run_is_shown_not_hidden(app, board, catalog, monkeypatch):  # noqa: F811
+    metrics.compute_figures()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("index unreachable")
+
+    monkeypatch.setattr(metrics, "_walk_catalog", broken)
+    with pytest.raises(RuntimeError):
+        metrics.compute_figures()
+    page = app.get("/governance/", headers=_auth(board.member), status=200).get_data(as_text=True)
+    assert "The last computation of the figures did not finish" in page
+    assert "index unreachable" in page
+    assert "The figures below are older" in page
+
+
+def test_csv_downloads_of_every_section(app, board, catalog):  # noqa: F811
+    metrics.check_links()
+    metrics.compute_figures()
+    rows = _csv(app, "/governance/catalog.csv", board.member)
+    assert [r["division"] for r in rows] == ["hhs", "cdc", "cms"]
+    assert (rows[0]["datasets"], rows[0]["private"], rows[0]["access_non_public"]) == ("3", "1", "1")
+    assert rows[2]["stale"] == "1" and rows[2]["broken_links"] == "1"
+    assert all(r["computed_at"] for r in rows)
+    assert [r["division"] for r in _csv(app, "/governance/catalog.csv?division=cdc", board.member)] == ["cdc"]
+
+    assert [r["dataset"] for r in _csv(app, "/governance/stale.csv", board.member)] == ["cms-claims"]
+    links = _csv(app, "/governance/links.csv", board.member)
+    assert sorted((r["status"], r["dataset"]) for r in links) == [
+        ("broken", "cms-secret-claims"),
+        ("refused", "cdc-surveillance"),
+    ]
+    roi = {r["figure"]: r["value"] for r in _csv(app, "/governance/roi.csv", board.member)}
+    assert roi["baseline_days"] == "120"
+    assert roi["requests_total"] == "0"
+    assert "hours_saved_total" in roi
+    trend = _csv(app, "/governance/trend.csv", board.member)
+    assert len(trend) == 1 and trend[0]["datasets"] == "3"
+    assert _csv(app, "/governance/harvest.csv", board.member) == []
+    app.get("/governance/secrets.csv", headers=_auth(board.member), status=404)
+
+
+def test_page_and_downloads_are_for_the_board_only(app, board, catalog):  # noqa: F811
+    metrics.compute_figures()
+    cms_editor = ckan_factories.User()
+    helpers.call_action("organization_member_create", id="cms", username=cms_editor["name"], role="editor")
+    for path in ("/governance/", *(f"/governance/{s}.csv" for s in SECTIONS)):
+        app.get(path, status=403)
+        for user in (board.outsider, cms_editor):
+            body = app.get(path, headers=_auth(user), status=403).get_data(as_text=True)
+            assert "cms-secret-claims" not in body
+    app.post("/governance/refresh", headers=_auth(board.outsider), status=403)
+    app.post("/governance/refresh", headers=_auth(board.member), status=403)
+
+
+def test_an_editor_recomputes_from_the_page(app, board, catalog):  # noqa: F811
+    helpers.call_action("job_clear")
+    page = app.get("/governance/", headers=_auth(board.editor), status=200).get_data(as_text=True)
+    assert "No figures have been computed yet." in page
+    assert "Recompute the figures now" in page
+    page = app.post("/governance/refresh", headers=_auth(board.editor), data={"links": "1"}, status=200).get_data(
+        as_text=True
+    )
+    assert "The figures are being computed" in page
+    assert [j["title"] for j in helpers.call_action("job_list")] == ["Governance figures and link check"]
+    helpers.call_action("job_clear")
