@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 import ckan.model as model
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from . import completeness, vocab
@@ -42,6 +43,7 @@ __all__ = [
     "hhs_label",
     "hhs_license",
     "hhs_main_nav",
+    "hhs_popular_datasets",
     "hhs_recent_datasets",
     "hhs_structured_data",
     "hhs_uswds_built",
@@ -551,6 +553,18 @@ def hhs_division_tiles() -> list[dict[str, Any]]:
         for org in orgs
     ]
     return sorted(tiles, key=lambda t: (-t["count"], t["title"]))
+
+
+def hhs_popular_datasets(limit: int = 4) -> list[dict[str, Any]]:
+    """The most viewed datasets of the last 14 days, by CKAN's page view tracking (the `tracking`
+    plugin). Without tracking nothing measures popularity, so nothing is called popular: the home page
+    then shows only the recently updated datasets."""
+    if not p.plugin_loaded("tracking"):
+        return []
+    return tk.get_action("package_search")(
+        {},
+        {"rows": limit, "sort": "views_recent desc", "fq": "+dataset_type:dataset +views_recent:[1 TO *]"},
+    )["results"]
 
 
 def hhs_recent_datasets(limit: int = 6) -> list[dict[str, Any]]:

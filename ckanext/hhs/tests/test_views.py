@@ -143,3 +143,52 @@ def test_saving_a_dataset_on_the_form_says_so(app):
     assert "By hospital." in page
     # A page that follows shows no confirmation again.
     assert "The dataset was saved." not in client.get("/dataset/inpatient-stays").get_data(as_text=True)
+
+
+_PLUGINS = (
+    "hhs hhs_catalog hhs_harvest hhs_glossary hhs_marketplace hhs_lakehouse hhs_governance scheming_datasets "
+    "scheming_organizations dcat dcat_rdf_harvester structured_data harvest"
+)
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_home_page_calls_nothing_popular_without_tracking(app):
+    factories.HhsDataset(title="Inpatient stays")
+    page = app.get("/").get_data(as_text=True)
+    assert "Recently updated datasets" in page
+    assert "Inpatient stays" in page
+    assert "Popular datasets" not in page
+
+
+@pytest.mark.ckan_config("ckan.plugins", _PLUGINS + " tracking")
+@pytest.mark.ckan_config("ckan.tracking_enabled", "true")
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_home_page_shows_the_most_viewed_datasets_where_tracking_is_on(app, migrate_db_for):
+    import datetime as dt
+
+    from ckanext.tracking.cli.tracking import update_all
+
+    migrate_db_for("tracking")
+    quiet = factories.HhsDataset(title="Quiet dataset")
+    busy = factories.HhsDataset(title="Busy dataset")
+    some = factories.HhsDataset(title="Somewhat viewed dataset")
+    for pkg, viewers in ((busy, 3), (some, 1)):
+        for n in range(viewers):
+            app.post(
+                "/_tracking",
+                data={"url": f"/dataset/{pkg['name']}", "type": "page"},
+                environ_overrides={
+                    "HTTP_USER_AGENT": "firefox",
+                    "REMOTE_ADDR": f"10.0.0.{n + 1}",
+                    "HTTP_ACCEPT_LANGUAGE": "en",
+                    "HTTP_ACCEPT_ENCODING": "gzip",
+                },
+            )
+    update_all(start_date=(dt.date.today() - dt.timedelta(days=1)).isoformat())
+    page = app.get("/").get_data(as_text=True)
+    assert "Popular datasets" in page
+    assert "Most viewed in the last 14 days." in page
+    popular = page[page.index("hhs-popular-title") : page.index("hhs-recent-title")]
+    assert popular.index("Busy dataset") < popular.index("Somewhat viewed dataset")
+    assert "3 views" in popular
+    assert quiet["title"] not in popular  # never viewed: not called popular
