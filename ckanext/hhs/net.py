@@ -136,7 +136,10 @@ class Guard:
     def __init__(self, seconds: float | None = None):
         self.seconds = float(seconds if seconds is not None else config.fetch_timeout())
         self.deadline = time.monotonic() + self.seconds
-        self._timers: list[threading.Timer] = []
+        # One watchdog per guard shuts every socket it opened when the deadline passes (a proxy opens
+        # one per request, so not a timer thread per socket).
+        self._sockets: list[socket.socket] = []
+        self._watchdog: threading.Timer | None = None
         # host:port -> the address checked for it: resolved once per guard, every connection pinned to it.
         self._pinned: dict[tuple[str, int], str] = {}
         self._lock = threading.Lock()
@@ -148,8 +151,14 @@ class Guard:
         self.close()
 
     def close(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shutdown(sock)
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -184,10 +193,13 @@ class Guard:
         address = self.pin(host, port)
         limit = min(self.remaining(), timeout) if isinstance(timeout, (int, float)) else self.remaining()
         sock = u3_connection.create_connection((address, port), limit, **options)
-        timer = threading.Timer(self.remaining(), _shutdown, [sock])
-        timer.daemon = True
-        timer.start()
-        self._timers.append(timer)
+        with self._lock:
+            self._sockets = [s for s in self._sockets if s.fileno() != -1]  # forget closed ones
+            self._sockets.append(sock)
+            if self._watchdog is None:
+                self._watchdog = threading.Timer(self.remaining(), self._expire)
+                self._watchdog.daemon = True
+                self._watchdog.start()
         return sock
 
     def read(self, response: requests.Response) -> None:

@@ -25,7 +25,15 @@ from ckan.types import Context, DataDict
 
 from ckanext.hhs import pod, rdf
 
-HUB_ONLY = {"authoritative_source", "glossary_terms", "data_steward", "sensitivity", "name", "private"}
+HUB_ONLY = {
+    "authoritative_source",
+    "authoritative_dataset",
+    "glossary_terms",
+    "data_steward",
+    "sensitivity",
+    "name",
+    "private",
+}
 RESOURCE_HUB_ONLY = {"column_terms"}
 # Written by imports and harvests only; an update that keeps the record keeps them as stored.
 KEPT = ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash", "source_keywords", "source_catalog")

@@ -219,23 +219,19 @@ class TestHubEdits:
     def test_board_flag_and_governance_fields_keep_the_record(self, harvested):
         _source, pkg = harvested
         board = factories.Division(name="data-governance-board", bureau_code="009:00")
-        member = ckan_factories.User()
-        helpers.call_action(
-            "member_create", id=board["id"], object=member["name"], object_type="user", capacity="editor"
-        )
-        cms_admin = ckan_factories.User()
-        helpers.call_action(
-            "member_create", id=pkg["owner_org"], object=cms_admin["name"], object_type="user", capacity="editor"
-        )
+        member = ckan_factories.User()  # a division editor who also sits on the Board
+        for org in (board["id"], pkg["owner_org"]):
+            helpers.call_action("member_create", id=org, object=member["name"], object_type="user", capacity="editor")
         helpers.call_action(
             "package_patch",
-            context={"user": cms_admin["name"], "ignore_auth": False},
+            context={"user": member["name"], "ignore_auth": False},
             id=pkg["id"],
+            authoritative_source="true",
             sensitivity="moderate",
             data_steward=[{"name": "Pat Steward", "email": "pat@cms.hhs.gov"}],
         )
         after = helpers.call_action("package_show", id=pkg["id"])
-        assert after["sensitivity"] == "moderate"
+        assert after["authoritative_source"] is True and after["sensitivity"] == "moderate"
         for key in ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash"):
             assert after[key] == pkg[key], key
 
