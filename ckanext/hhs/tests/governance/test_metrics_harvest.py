@@ -1,0 +1,99 @@
+"""Harvest health on the dashboard from a real harvest (ckanext-harvest jobs and objects, the
+hhs_datajson harvester against a served catalog), the refresh command and the demo seed command."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ckan.tests import helpers
+
+from ckanext.harvest.model import HarvestJob
+from ckanext.harvest.tests.lib import run_harvest_job
+from ckanext.hhs import vocab
+from ckanext.hhs.governance import metrics
+from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
+from ckanext.hhs.tests import factories
+
+pytestmark = [
+    pytest.mark.ckan_config("ckanext.hhs.governance.linkcheck_interval", "0"),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
+]
+
+
+def _act(action, user, **data):
+    return helpers.call_action(action, context={"user": user["name"], "ignore_auth": False}, **data)
+
+
+@pytest.fixture
+def harvested(catalog_server):
+    """A CMS source of four records: one breaks POD (no title: a failure), one breaks an HHS rule
+    (a bureau code not on the OMB list: a kept record with a finding)."""
+    with open(os.path.join(vocab.DATA, "demo", "cms-data.json"), encoding="utf-8") as f:
+        records = json.load(f)["dataset"][:4]
+    del records[0]["title"]
+    records[1]["bureauCode"] = ["009:99"]
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    url = catalog_server.serve(
+        "/data.json", json.dumps({"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": records})
+    )
+    source = helpers.call_action(
+        "harvest_source_create",
+        name="cms-catalog",
+        title="CMS catalog",
+        url=url,
+        source_type="hhs_datajson",
+        owner_org=cms["id"],
+    )
+    job = helpers.call_action("harvest_job_create", source_id=source["id"], run=False)
+    run_harvest_job(HarvestJob.get(job["id"]), HhsHarvestPlugin())
+    return source
+
+
+def test_harvest_health_per_source(board, harvested):
+    metrics.compute_figures()
+    shown = _act("hhs_governance_metrics_show", board.member, division="cms")
+    (source,) = shown["figures"]["harvest"]
+    assert (source["name"], source["division"], source["last_status"]) == ("cms-catalog", "cms", "Finished")
+    assert source["added"] == 3
+    assert source["failures"] == 1
+    assert source["datasets_with_findings"] >= 1 and source["findings"] >= 1
+    # reconciled: the source published 4 records, 3 are in the catalog (the broken one is not)
+    assert (source["source_records"], source["catalog_datasets"], source["difference"]) == (4, 3, 1)
+    assert _act("hhs_governance_metrics_show", board.member)["figures"]["harvest"] == [source]
+    assert shown["figures"]["catalog"]["with_findings"] == source["datasets_with_findings"]
+
+
+def test_refresh_command_and_the_demo_seed(cli, board, harvested):
+    from ckan.cli.cli import ckan
+
+    result = cli.invoke(ckan, ["hhs", "governance", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "Links checked: " in result.output and "Figures computed for 1 divisions, 3 datasets." in result.output
+    shown = _act("hhs_governance_metrics_show", board.member)
+    assert shown["last_linkcheck"]["status"] == "finished"
+    assert shown["figures"]["links"]["unchecked"] == 0
+
+    result = cli.invoke(ckan, ["hhs", "governance", "refresh", "--queue", "--no-links"])
+    assert result.exit_code == 0, result.output
+    assert [j["title"] for j in helpers.call_action("job_list")] == ["Governance figures"]
+    helpers.call_action("job_clear")
+
+    result = cli.invoke(ckan, ["hhs", "seed-demo-governance"])
+    assert result.exit_code == 0, result.output
+    assert "Governance figures computed: " in result.output  # after the other parts seed their demo data
+
+
+def test_a_failing_refresh_command_says_why(cli, board, monkeypatch):
+    from ckan.cli.cli import ckan
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Solr is down")
+
+    monkeypatch.setattr(metrics, "_walk_catalog", broken)
+    result = cli.invoke(ckan, ["hhs", "governance", "refresh", "--no-links"])
+    assert result.exit_code != 0
+    assert "Solr is down" in result.output
+    assert _act("hhs_governance_metrics_show", board.member)["last_run"]["status"] == "failed"
