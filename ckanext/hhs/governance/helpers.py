@@ -6,7 +6,7 @@ import ckan.plugins.toolkit as tk
 
 from . import permissions, quality
 
-__all__ = ["hhs_governance_is_board_member", "hhs_governance_quality_panel", "hhs_governance_quality_value"]
+__all__ = ["hhs_governance_is_board_member", "hhs_governance_quality_panel"]
 
 
 def hhs_governance_is_board_member() -> bool:
@@ -20,8 +20,3 @@ def hhs_governance_quality_panel(package_id: str) -> dict | None:
     if not user or not user.is_authenticated:
         return None
     return quality.panel(package_id, permissions.user_of({"user": user.name}))
-
-
-def hhs_governance_quality_value(value: object) -> str:
-    """A suggested or current value in words."""
-    return quality.display(value)

@@ -424,6 +424,9 @@ def suggestion_dict(s: qm.Suggestion) -> dict[str, Any]:
         "mode": s.mode,
         "current": s.current,
         "suggested": s.suggested,
+        "suggested_text": vocab.HEALTH_THEMES.get(s.suggested, s.suggested)
+        if s.kind == "theme"
+        else display(s.suggested),
         "reason": s.reason,
         "status": s.status,
         "outcome": s.outcome,
