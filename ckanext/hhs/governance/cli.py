@@ -82,4 +82,4 @@ def seed_demo_governance():
         click.echo(line)
 
 
-from . import cli_duplicates  # noqa: E402, F401 (adds `governance duplicates`)
+from . import cli_duplicates, cli_quality  # noqa: E402, F401 (add `governance duplicates`, `governance quality`)

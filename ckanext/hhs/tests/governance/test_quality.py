@@ -282,3 +282,51 @@ class TestPermissions:
         )
         assert response.status_code == 403
         assert "Secret Thing" not in response.get_data(as_text=True)
+
+
+class TestJobsAndDemo:
+    def test_queued_check_runs_in_a_real_worker(self, cms):
+        from ckan.lib import jobs as ckan_jobs
+
+        dataset = factories.HhsDataset(owner_org=cms["org"]["id"], notes=MOJIBAKE)
+        queued = helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["board"].editor))
+        assert queued["status"] == "queued"
+        ckan_jobs.Worker([ckan_jobs.DEFAULT_QUEUE_NAME]).work(burst=True)
+        model.Session.remove()
+        run = model.Session.get(qm.QualityRun, queued["id"])
+        assert run.status == "finished" and run.checked == 1
+        assert [s for s in _suggestions(dataset["id"], cms["editor"]) if s["kind"] == "encoding"]
+
+    def test_cli_checks_and_says_so(self, cms, cli):
+        from ckan.cli.cli import ckan as ckan_cli
+
+        factories.HhsDataset(owner_org=cms["org"]["id"], notes=MOJIBAKE)
+        result = cli.invoke(ckan_cli, ["hhs", "governance", "quality"])
+        assert result.exit_code == 0, result.output
+        assert "Quality check finished: 1 datasets checked, 0 failed." in result.output
+
+    def test_seed_demo_shows_the_board_a_mojibake_repair(self, cms, tmp_path):
+        _seed_glossary()
+        _import_cms(tmp_path, 5)
+        line = quality.seed_demo()
+        assert line.startswith("Quality check finished: 6 datasets checked")
+        listed = helpers.call_action(
+            "hhs_governance_suggestion_list", context=_ctx(cms["board"].member), division="cms", kind="encoding"
+        )
+        assert listed["count"] == 1
+        assert "year\u2019s enrollment" in listed["results"][0]["suggested"]
+        assert listed["results"][0]["name"] == quality.MOJIBAKE_DEMO["name"]
+        assert helpers.call_action("hhs_governance_suggestion_list", context=_ctx(cms["board"].member))["count"] > 10
+
+    def test_division_page_links_its_fix_list_for_its_members(self, cms, app):
+        def page(user):
+            headers = {}
+            if user:
+                token = helpers.call_action("api_token_create", context=_ctx(user), user=user["name"], name="t")
+                headers = {"Authorization": token["token"]}
+            return app.get("/organization/cms", headers=headers).get_data(as_text=True)
+
+        assert "/governance/quality/fixlist/cms.csv" in page(cms["editor"])
+        assert "/governance/quality/fixlist/cms.csv" in page(cms["board"].member)
+        assert "/governance/quality/fixlist/cms.csv" not in page(cms["other_editor"])
+        assert "/governance/quality/fixlist/cms.csv" not in page(None)
