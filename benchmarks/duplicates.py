@@ -1,12 +1,14 @@
-"""Duplicate scan benchmark: a full scan of the benchmark catalog, then an incremental rescan after 1% of
-its datasets changed, then a rescan with no change; minutes and peak memory of each.
+"""Duplicate scan benchmark: a full scan of a catalog, then an incremental rescan after 1% of its datasets
+changed, then rescans with the change undone and with no change; minutes and peak memory of each.
 
-    .venv/bin/python benchmarks/duplicates.py [--changed 0.01] [--out FILE]
+    .venv/bin/python benchmarks/duplicates.py [--ini var/bench.ini] [--fill 20000] [--changed 0.01] [--out FILE]
 
-It runs on the benchmark database as it is (var/bench.ini: ckan_bench, filled by benchmarks/harvest.py or
-an import of CMS's catalog scaled to 20,000 records). It deletes no dataset and touches no Solr core: it
-applies the hhs_governance migrations, empties only the duplicate scan's own tables, and for the
-incremental run changes the titles of 1% of the datasets with SQL and puts them back afterwards. Each
+By default it runs on the benchmark database as it is (var/bench.ini: ckan_bench). It deletes no dataset
+and touches no Solr core: it applies the hhs_governance migrations, empties only the duplicate scan's own
+tables, and for the incremental run changes the titles of 1% of the datasets with SQL and puts them back
+afterwards. `--fill N` first adds CMS's catalog scaled to N datasets (as benchmarks/harvest.py scales it)
+with SQL, spread over five benchmark divisions (the copies of one CMS record stay in one division) plus
+1% republished by another division under a changed title: use it only on a database of your own. Each
 scan is `ckan hhs governance duplicates scan` in a child process; its peak memory is the child's
 maximum resident set size.
 """
@@ -15,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import resource
 import subprocess
 import sys
 import time
+import uuid
 
 import sqlalchemy as sa
 
@@ -28,36 +32,102 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
 BENCH_INI = os.path.join(ROOT, "var", "bench.ini")
 INI = os.path.join(ROOT, "var", "bench-duplicates.ini")
+CMS = os.path.join(ROOT, "ckanext", "hhs", "data", "demo", "cms-data.json")
+DIVISIONS = ("dupbench-a", "dupbench-b", "dupbench-c", "dupbench-d", "dupbench-e")
 TABLES = ("hhs_governance_duplicate_pair", "hhs_governance_duplicate_dataset", "hhs_governance_duplicate_run")
 SUFFIX = " (revised for the duplicate benchmark)"
 
 
-def _plugins() -> str:
-    with open(BENCH_INI, encoding="utf-8") as f:
+def _ini_value(ini: str, key: str) -> str | None:
+    with open(ini, encoding="utf-8") as f:
         for line in f:
-            if line.strip().startswith("ckan.plugins"):
+            if line.strip().startswith(key) and "=" in line:
                 return line.split("=", 1)[1].strip()
-    raise SystemExit("var/bench.ini has no ckan.plugins line")
+    return None
 
 
-def _write_ini() -> None:
-    plugins = _plugins()
-    if "hhs_governance" not in plugins.split():
-        plugins += " hhs_governance"
+def _write_ini(base: str) -> None:
+    lines = ["[app:main]", f"use = config:{base}"]
+    plugins = _ini_value(base, "ckan.plugins")
+    if plugins and "hhs_governance" not in plugins.split():
+        lines.append(f"ckan.plugins = {plugins} hhs_governance")
+    with open(base, encoding="utf-8") as f:
+        text = f.read()
+    # The logging sections are not inherited through `use`.
     with open(INI, "w", encoding="utf-8") as f:
-        f.write(f"[app:main]\nuse = config:{BENCH_INI}\nckan.plugins = {plugins}\n")
-        with open(BENCH_INI, encoding="utf-8") as bench:
-            text = bench.read()
-        # The logging sections are not inherited through `use`.
-        f.write(text[text.index("[loggers]") :] if "[loggers]" in text else "")
+        f.write("\n".join(lines) + "\n" + (text[text.index("[loggers]") :] if "[loggers]" in text else ""))
 
 
-def _url() -> str:
-    with open(BENCH_INI, encoding="utf-8") as f:
-        for line in f:
-            if line.strip().startswith("sqlalchemy.url"):
-                return line.split("=", 1)[1].strip()
-    raise SystemExit("var/bench.ini has no sqlalchemy.url line")
+def _fill(engine: sa.Engine, n: int) -> None:
+    """CMS's catalog scaled to n datasets in the benchmark divisions, and 1% of them copied by another."""
+    with open(CMS, encoding="utf-8") as f:
+        cms = json.load(f)["dataset"]
+    with engine.begin() as db:
+        have = db.execute(sa.text("SELECT count(*) FROM package WHERE name LIKE 'dupbench-%'")).scalar()
+        if have >= n:
+            return
+        orgs = {}
+        for name in DIVISIONS:
+            orgs[name] = db.execute(sa.text('SELECT id FROM "group" WHERE name = :n'), {"n": name}).scalar()
+            if orgs[name] is None:
+                orgs[name] = str(uuid.uuid4())
+                db.execute(
+                    sa.text(
+                        'INSERT INTO "group" (id, name, title, type, is_organization, state, approval_status) '
+                        "VALUES (:id, :name, :name, 'organization', true, 'active', 'approved')"
+                    ),
+                    {"id": orgs[name], "name": name},
+                )
+        packages, extras, resources = [], [], []
+        copies = max(1, n // 100)
+        for i in range(n):
+            record = cms[i % len(cms)]
+            copy_no = i // len(cms)
+            title = record["title"] + (f" (copy {copy_no})" if copy_no else "")
+            division = DIVISIONS[(i % len(cms)) % len(DIVISIONS)]
+            republished = i >= n - copies
+            if republished:  # another division's copy of dataset i - n + copies, its title changed
+                record = cms[(i - n + copies) % len(cms)]
+                title = "Copy kept by another division: " + record["title"]
+                division = DIVISIONS[((i - n + copies) % len(cms) + 1) % len(DIVISIONS)]
+            pid = str(uuid.uuid4())
+            packages.append(
+                {
+                    "id": pid,
+                    "name": f"dupbench-{i}",
+                    "title": title,
+                    "notes": record.get("description", ""),
+                    "url": record.get("landingPage"),
+                    "org": orgs[division],
+                }
+            )
+            extras.append({"id": str(uuid.uuid4()), "pid": pid, "value": f"{record['identifier']}-{i}"})
+            for d in record.get("distribution", [])[:3]:
+                url = d.get("downloadURL") or d.get("accessURL")
+                if url:
+                    resources.append({"id": str(uuid.uuid4()), "pid": pid, "url": url})
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        db.execute(
+            sa.text(
+                "INSERT INTO package (id, name, title, notes, url, owner_org, type, state, private, "
+                "metadata_created, metadata_modified) VALUES (:id, :name, :title, :notes, :url, :org, 'dataset', "
+                "'active', false, :now, :now)"
+            ),
+            [{**p, "now": now} for p in packages],
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO package_extra (id, package_id, key, value, state) "
+                "VALUES (:id, :pid, 'identifier', :value, 'active')"
+            ),
+            extras,
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO resource (id, package_id, url, state, position) VALUES (:id, :pid, :url, 'active', 0)"
+            ),
+            resources,
+        )
 
 
 def _scan(label: str, *args: str) -> dict:
@@ -86,12 +156,16 @@ def _ram_gb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ini", default=BENCH_INI, help="the CKAN ini of the database (default var/bench.ini)")
+    parser.add_argument("--fill", type=int, default=0, help="first add this many benchmark datasets (own DB only)")
     parser.add_argument("--changed", type=float, default=0.01, help="share of datasets changed (default 0.01)")
     parser.add_argument("--out", help="write the results to this file too")
     args = parser.parse_args()
-    _write_ini()
+    _write_ini(os.path.abspath(args.ini))
     subprocess.run([CKAN, "-c", INI, "db", "upgrade", "-p", "hhs_governance"], check=True, capture_output=True)
-    engine = sa.create_engine(_url())
+    engine = sa.create_engine(_ini_value(args.ini, "sqlalchemy.url") or _ini_value(BENCH_INI, "sqlalchemy.url"))
+    if args.fill:
+        _fill(engine, args.fill)
     with engine.begin() as db:
         for table in TABLES:
             db.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
