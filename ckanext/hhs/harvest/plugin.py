@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 @tk.blanket.actions
 @tk.blanket.auth_functions
+@tk.blanket.blueprints
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers

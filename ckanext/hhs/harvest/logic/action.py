@@ -13,7 +13,7 @@ from ckan.types import Context, DataDict
 
 from ckanext.hhs import divisions, net
 
-from .. import config, dcat, edits
+from .. import config, dcat, edits, overlap
 from .. import jobs as import_jobs
 from . import schema
 
@@ -147,6 +147,26 @@ def harvest_source_list(up_func: Any, context: Context, data_dict: DataDict) -> 
     tk.check_access("harvest_source_list", context, data_dict)
     user = context.get("user")
     return [source for source in up_func(context, data_dict) if _allowed("package_show", user, source["id"])]
+
+
+@tk.side_effect_free
+@validate(schema.source_overlap)
+def hhs_harvest_source_overlap(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Identifiers the datasets harvested from this source share with datasets that other divisions
+    already hold: the sign that a division harvests a catalog another division publishes (each record
+    is then in the hub twice). Counted over what the source's harvests brought in; datasets the caller
+    may not see are neither counted nor named. The source's editors.
+
+    :param id: the harvest source's id or name
+    :returns: ``harvested`` (identifiers this source brought in), ``shared`` (of those, held by another
+        division) and ``divisions`` (name, title, count, up to five ``examples``: identifier, name, title)
+    :rtype: dict
+    """
+    tk.check_access("hhs_harvest_source_overlap", context, data_dict)
+    source = model.Package.get(data_dict["id"])
+    if source is None or source.type != "harvest":
+        raise tk.ObjectNotFound(tk._("Harvest source not found"))
+    return overlap.shared_identifiers(source, context.get("user"))
 
 
 def _check_source_url(data_dict: DataDict, package_type: str | None) -> None:

@@ -47,6 +47,14 @@ def harvest_object_show(next_auth: Any, context: Context, data_dict: DataDict) -
     return _source_editor(context, obj.harvest_source_id)
 
 
+def hhs_harvest_source_overlap(context: Context, data_dict: DataDict) -> AuthResult:
+    # What the source's harvests brought in, against other divisions: for the source's editors.
+    source = model.Package.get(str(data_dict.get("id") or "").replace("\x00", ""))
+    if source is None or source.type != "harvest":
+        return {"success": False, "msg": tk._("Harvest source not found")}
+    return _source_editor(context, source.id)
+
+
 def _source_editor(context: Context, source_id: str) -> AuthResult:
     try:
         tk.check_access("harvest_source_update", {"model": model, "user": context.get("user") or ""}, {"id": source_id})

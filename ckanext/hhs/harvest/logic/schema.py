@@ -23,3 +23,8 @@ def catalog_import(
 @validator_args
 def catalog_import_status(not_empty: Validator, unicode_safe: Validator) -> Schema:
     return {"id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def source_overlap(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe]}
