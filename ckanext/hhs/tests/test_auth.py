@@ -26,6 +26,7 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_catalog_validate": ({"inventory": True}, False, False),
     "hhs_catalog_import": ({"source": "https://example.com/data.json", "division": "cms"}, False, False),
     "hhs_catalog_import_status": ({"id": "some-job"}, False, True),  # the action shows only the caller's jobs
+    "hhs_harvest_source_overlap": ({"id": "none"}, False, False),  # its editors (tests/harvest/test_overlap.py)
     "hhs_glossary_term_show": (DRAFT, False, False),
     "hhs_glossary_term_list": ({}, True, True),  # the action lists only what the caller may see
     "hhs_glossary_term_search": ({}, True, True),
@@ -83,6 +84,18 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_lakehouse_join_keys": ({"id": "{dataset}"}, True, True),
     "hhs_lakehouse_preview": ({"id": "{dataset}"}, False, True),
     "hhs_lakehouse_query": ({"sql": "select 1"}, False, True),  # the action checks each table it reads
+    # Governance quality: a dataset's suggestions are for its editors and the Board; `none` is no suggestion.
+    "hhs_governance_quality_check": ({"id": "{dataset}"}, False, False),
+    "hhs_governance_suggestion_list": ({"id": "{dataset}"}, False, False),
+    "hhs_governance_suggestion_accept": ({"id": "none"}, False, False),
+    "hhs_governance_suggestion_dismiss": ({"id": "none"}, False, False),
+    "hhs_governance_fixlist_show": ({"division": "cms"}, False, False),
+    "hhs_governance_quality_summary": ({}, False, False),
+    # Governance figures: the Data Governance Board and sysadmins only (tests/governance/test_metrics.py).
+    "hhs_governance_metrics_show": ({}, False, False),
+    "hhs_governance_metrics_history": ({}, False, False),
+    "hhs_governance_metrics_refresh": ({}, False, False),
+    "hhs_governance_linkcheck_list": ({}, False, False),
     # Governance gaps: the Board sees and comments, its editors decide, owner division admins comment and
     # start work (tests/governance/test_gaps.py); an outsider gets nothing, not even a missing gap's 404.
     "hhs_governance_gap_create": ({"title": "x", "division": "cms"}, False, False),
@@ -91,6 +104,13 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_governance_gap_list": ({}, False, False),
     "hhs_governance_gap_comment_create": ({"id": "none", "text": "x"}, False, False),
     "hhs_governance_gap_summary": ({}, False, False),
+    # Duplicates: board members see pairs, board editors decide; no one else.
+    "hhs_governance_duplicate_list": ({}, False, False),
+    "hhs_governance_duplicate_show": ({"id": "none"}, False, False),
+    "hhs_governance_duplicate_summary": ({}, False, False),
+    "hhs_governance_duplicate_decide": ({"id": "none", "decision": "distinct"}, False, False),
+    "hhs_governance_duplicate_scan": ({}, False, False),
+    "hhs_governance_authoritative_set": ({"id": "{dataset}", "authoritative": True}, False, False),
 }
 
 
