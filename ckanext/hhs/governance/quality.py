@@ -289,6 +289,10 @@ def run(run_id: str, force: bool = False) -> None:
     run_ = model.Session.get(qm.QualityRun, run_id)
     if run_ is None or run_.status in ("running", "finished"):
         return  # queued twice: the first one does the work
+    if run_.scope == "all" and _another_running(run_):
+        run_.status, run_.error, run_.finished = "failed", "Another check of all datasets was running", qm.now()
+        model.Session.commit()
+        return
     run_.status, run_.started = "running", qm.now()
     model.Session.commit()
     context = site_context()
@@ -312,6 +316,18 @@ def run(run_id: str, force: bool = False) -> None:
         run_.status, run_.error = "failed", str(e)[:2000]
     run_.finished = qm.now()
     model.Session.commit()
+
+
+def _another_running(run_: qm.QualityRun) -> bool:
+    """Whether another check of all datasets started within the job timeout is still running."""
+    since = qm.now() - dt.timedelta(seconds=config.quality_job_timeout())
+    return (
+        model.Session.query(qm.QualityRun.id)
+        .filter(qm.QualityRun.scope == "all", qm.QualityRun.status == "running", qm.QualityRun.started > since)
+        .filter(qm.QualityRun.id != run_.id)
+        .first()
+        is not None
+    )
 
 
 def _due(after: str, checked_before: dt.datetime | None) -> list[str]:
@@ -352,8 +368,8 @@ def _check_one(
         log.exception("Quality check of dataset %s failed", package_id)
         model.Session.rollback()
         row = model.Session.get(qm.QualityDataset, package_id) or qm.QualityDataset(package_id=package_id)
-        row.modified = model.Session.query(model.Package.metadata_modified).filter_by(id=package_id).scalar()
-        row.checked_at, row.error = qm.now(), str(e)[:2000]
+        # Due again next run (this run has passed it: it pages by id, so it does not loop on it).
+        row.modified, row.checked_at, row.error = None, qm.now(), str(e)[:2000]
         model.Session.add(row)
         run_.failed += 1
         model.Session.commit()
