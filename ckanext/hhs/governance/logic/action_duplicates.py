@@ -215,6 +215,9 @@ def hhs_governance_duplicate_decide(context: Context, data_dict: DataDict) -> di
         if pkg is None or pkg.id not in pair_ids:
             raise tk.ValidationError({"authoritative": [tk._("Pick one of the two datasets of the pair")]})
         chosen = pkg.id
+        # Both datasets are written below: refuse before the first write if either is gone.
+        if any((model.Package.get(pid) is None or model.Package.get(pid).state == "deleted") for pid in pair_ids):
+            raise tk.ValidationError({"id": [tk._("A dataset of this pair was deleted; decide it as distinct")]})
     set_flag = tk.get_action("hhs_governance_authoritative_set")
     actor = {"user": context["user"]}
     if chosen:

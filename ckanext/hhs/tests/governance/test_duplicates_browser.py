@@ -44,7 +44,9 @@ def test_editor_resolves_a_cross_division_duplicate(live_server, browser, board)
     assert page.get_by_text("Same landing page").is_visible()
     axe_check(page, "governance/duplicates")
 
-    page.get_by_label("ACO Participants (Centers for Medicare & Medicaid Services)").check()
+    # USWDS draws its own radio: the person clicks the label.
+    page.locator("label.usa-radio__label", has_text="ACO Participants (Centers for Medicare").click()
+    assert page.get_by_label("ACO Participants (Centers for Medicare & Medicaid Services)").is_checked()
     page.get_by_label("Note (optional)").fill("CMS publishes it; CDC keeps an extract.")
     with page.expect_navigation():
         page.get_by_role("button", name="Mark as duplicates").click()
