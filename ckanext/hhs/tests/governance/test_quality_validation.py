@@ -151,3 +151,17 @@ def test_frictionless_never_opens_a_url_itself(steward, catalog_server, monkeypa
     data = catalog_server.serve("/good.csv", VALID, content_type="text/csv")
     _check(steward, _dataset(steward, [{"url": data, "format": "CSV", "name": "Beds", "schema_url": schema_url}]))
     assert sorted(fetched) == sorted([schema_url, data])
+
+
+@pytest.mark.ckan_config(
+    "ckan.plugins", "hhs hhs_catalog scheming_datasets scheming_organizations dcat structured_data"
+)
+def test_dataset_and_division_pages_work_without_hhs_governance(app, steward):
+    dataset = _dataset(steward, [])
+    token = helpers.call_action(
+        "api_token_create", context={"user": steward["user"]["name"]}, user=steward["user"]["name"], name="t"
+    )["token"]
+    page = app.get(f"/dataset/{dataset['name']}", headers={"Authorization": token}, status=200).get_data(as_text=True)
+    assert dataset["title"] in page and "Quality suggestions" not in page
+    division = app.get("/organization/cms", headers={"Authorization": token}, status=200).get_data(as_text=True)
+    assert "fixlist" not in division
