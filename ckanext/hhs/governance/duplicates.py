@@ -71,7 +71,7 @@ COLUMN_THRESHOLD = 0.8
 MIN_COLUMNS = 3
 KEY_SIGNALS = ("identifier", "landing_page", "download_url", "data_dictionary")
 _LOCK_KEY = 0x68687364  # "hhsd": one scan at a time across processes
-_JOB_TIMEOUT = 3 * 3600
+JOB_TIMEOUT = 3 * 3600
 
 
 class ScanBusy(Exception):
@@ -406,7 +406,7 @@ def run_job(full: bool = False) -> None:
 
 
 def enqueue(full: bool = False) -> str:
-    job = tk.enqueue_job(run_job, [full], title="HHS governance duplicate scan", rq_kwargs={"timeout": _JOB_TIMEOUT})
+    job = tk.enqueue_job(run_job, [full], title="HHS governance duplicate scan", rq_kwargs={"timeout": JOB_TIMEOUT})
     return job.id
 
 

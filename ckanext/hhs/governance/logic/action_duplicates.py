@@ -86,16 +86,20 @@ def _pair_dict(pair: gm.DuplicatePair, full: bool = False) -> dict[str, Any]:
 def _run_dict(run: gm.DuplicateRun | None) -> dict[str, Any] | None:
     if run is None:
         return None
+    status, error = run.status, run.error
+    if status == "running" and (duplicates._now() - run.started).total_seconds() > duplicates.JOB_TIMEOUT:
+        # The worker died or was stopped before it could say so (the next scan records it too).
+        status, error = "failed", "interrupted (the process running it stopped)"
     return {
         "id": run.id,
         "full": run.full,
-        "status": run.status,
+        "status": status,
         "stage": run.stage,
         "done": run.done,
         "total": run.total,
         "started": _iso(run.started),
         "finished": _iso(run.finished),
-        "error": run.error,
+        "error": error,
         "counts": run.counts or {},
     }
 
@@ -171,11 +175,12 @@ def hhs_governance_duplicate_summary(context: Context, data_dict: DataDict) -> d
     tk.check_access("hhs_governance_duplicate_summary", context, data_dict)
     counts = dict(model.Session.query(gm.DuplicatePair.status, sa.func.count()).group_by(gm.DuplicatePair.status).all())
     run = model.Session.query(gm.DuplicateRun).order_by(gm.DuplicateRun.started.desc()).first()
+    scan = _run_dict(run)
     return {
         **{status: counts.get(status, 0) for status in gm.PAIR_STATUSES},
         "last_scan": _iso(run.finished or run.started) if run else None,
-        "last_scan_status": run.status if run else None,
-        "scan": _run_dict(run),
+        "last_scan_status": scan["status"] if scan else None,
+        "scan": scan,
     }
 
 

@@ -3,6 +3,8 @@ scan's status; everyone else is refused (private datasets' titles included)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 import ckan.model as model
@@ -64,3 +66,12 @@ def test_a_failed_scan_is_shown_as_failed(app, board, pair):
     model.Session.commit()
     body = _get(app, board.member).body
     assert "failed" in body and "server closed the connection" in body
+
+
+def test_a_scan_cut_off_long_ago_is_reported_as_failed(board):
+    started = duplicates._now() - dt.timedelta(seconds=duplicates.JOB_TIMEOUT + 60)
+    model.Session.add(gm.DuplicateRun(status="running", stage="embedding", started=started))
+    model.Session.commit()
+    summary = helpers.call_action("hhs_governance_duplicate_summary", context={"user": board.member["name"]})
+    assert summary["last_scan_status"] == "failed"
+    assert "interrupted" in summary["scan"]["error"]
