@@ -16,6 +16,7 @@ default) drops dead pooled connections, and the Solr and Redis clients connect p
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import socket
@@ -26,6 +27,7 @@ import pysolr
 import redis.exceptions
 import sqlalchemy as sa
 from flask import Response, request
+from werkzeug.exceptions import InternalServerError
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -64,6 +66,9 @@ def install(app: Any) -> None:
     """Register the 503 answers on CKAN's Flask app (called from the core plugin's IMiddleware)."""
     for error in (*_DB_ERRORS, sa.exc.DBAPIError, *_REDIS_ERRORS, *_SEARCH_ERRORS):
         app.register_error_handler(error, _error_handler)
+    # CKAN's own views turn some outages into abort(500) (the search page when Solr is gone).
+    ckan_500 = app.error_handler_spec.get(None, {}).get(500, {}).get(InternalServerError)
+    app.register_error_handler(InternalServerError, functools.partial(_on_500, ckan_500))
     view = app.view_functions.get(API_VIEW)
     if view is not None and not getattr(view, "_hhs_unavailable", False):
         app.view_functions[API_VIEW] = _wrap_api(view)
@@ -94,6 +99,21 @@ def _error_handler(error: Exception):
         # Not an outage: the answer CKAN gives any other error (its 500 page, logged with traceback).
         raise error
     log.warning("%s %s: answered 503, %s: %s", request.method, request.path, service, _first_line(error))
+    _release_session()
+    return _answer(service)
+
+
+def _on_500(ckan_500: Any, error: InternalServerError) -> Any:
+    original = getattr(error, "original_exception", None)
+    if original is not None:
+        service = service_of(original)
+    elif _solr_down_message(str(error.description)):
+        service = "search"
+    else:
+        service = _probe()
+    if service is None:
+        return ckan_500(error) if ckan_500 else error
+    log.warning("%s %s: answered 503 instead of 500, %s unavailable", request.method, request.path, service)
     _release_session()
     return _answer(service)
 
