@@ -204,6 +204,7 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
     page.click("button[name=save][value=go-metadata]")
     page.wait_for_load_state()
     assert page.url.endswith("/dataset/inpatient-stays"), page.url
+    assert page.get_by_text("The dataset was created.").is_visible()  # the confirmation, a USWDS alert
     axe_check(page, "staff-dataset-created")
     created = helpers.call_action("package_show", id="inpatient-stays")
     assert created["glossary_terms"] == ["medicare-beneficiary"]
@@ -217,6 +218,7 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
     page.wait_for_load_state()
     assert page.url.endswith("/dataset/inpatient-stays"), page.url
     assert page.get_by_text("by hospital").count() == 1
+    assert page.get_by_text("The dataset was saved.").is_visible()
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "glossary")
