@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 SHORT_DESCRIPTION = 80  # characters: less says too little to find or judge the data
 MAX_GLOSSARY_SUGGESTIONS = 5
 MAX_THEME_SUGGESTIONS = 3
+# Glossary terms about the catalog's own metadata: nearly every description says "dataset", so suggesting
+# them would tell a steward nothing about the data.
+CATALOG_TERMS = frozenset(
+    {"dataset", "distribution", "data-steward", "authoritative-source", "access-level", "bureau-code"}
+)
 TABULAR_FORMATS = {"csv": "csv", "text/csv": "csv", "tsv": "tsv", "text/tab-separated-values": "tsv"}
 
 # Words in a dataset's title, description or keywords that point to a health theme of the vocabulary.
@@ -193,7 +198,7 @@ class Glossary:
             page = tk.get_action("hhs_glossary_term_list")(
                 dict(context), {"status": "approved", "limit": 100, "offset": offset}
             )
-            for t in page["results"]:
+            for t in (t for t in page["results"] if t["slug"] not in CATALOG_TERMS):
                 names = [_normalise(n) for n in (t["label"], *(t.get("synonyms") or [])) if len(_normalise(n)) > 3]
                 self.terms.append((t["slug"], t["label"], names, t.get("abbreviation") or ""))
             offset += 100
@@ -220,7 +225,7 @@ class Glossary:
         # Keywords only: comparing the description by meaning embeds it (seconds per dataset on 2 cores).
         similar = tk.get_action("hhs_glossary_term_similar")(dict(self.context), {"synonyms": keywords[:20]})
         for term in similar:
-            if term.get("status") == "approved" and term["slug"] not in found:
+            if term.get("status") == "approved" and term["slug"] not in found and term["slug"] in self.approved:
                 found[term["slug"]] = f'Glossary term "{term["label"]}": {term["reason"]} ({term["score"]:.2f})'
         # Longer (more specific) names first: "Medicare beneficiary" before "Beneficiary".
         ranked = sorted(found.items(), key=lambda kv: -len(self.approved.get(kv[0], "")))

@@ -114,6 +114,7 @@ class TestCheck:
         aco_pkg = model.Session.query(model.Package).filter_by(title=aco).one()
         terms = {s.suggested for s in rows if s.kind == "glossary" and s.package_id == aco_pkg.id}
         assert "medicare-beneficiary" in terms or "beneficiary" in terms
+        assert not {s.suggested for s in rows if s.kind == "glossary"} & quality.CATALOG_TERMS
         themes = {s.suggested for s in rows if s.kind == "theme"}
         assert themes <= set(vocab.HEALTH_THEMES) and themes
         # Harvested: each suggestion knows its source and the record's identifier there (for the fix list).
