@@ -30,7 +30,9 @@ def _confirm_save(response: Any) -> Any:
 
 
 def _message(blueprint: str, view: str, package_type: str, save: str, response: Any) -> str | None:
-    what = tk._("dataset") if package_type == "dataset" else package_type.replace("-", " ")
+    what = {"dataset": tk._("dataset"), "harvest": tk._("harvest source")}.get(
+        package_type, package_type.replace("-", " ")
+    )
     to_resource_form = "/resource/new" in (response.headers.get("Location") or "")
     if blueprint.endswith("_resource") or blueprint == "resource":
         if view == "edit":

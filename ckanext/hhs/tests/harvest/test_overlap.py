@@ -159,3 +159,24 @@ def test_harvest_form_says_division(app, world):
     assert "Organization" not in form and "organization</" not in form
     assert "Centers for Disease Control and Prevention" in form  # divisions by full name
     assert "CSW" not in page and "Web Accessible Folder" not in page
+
+
+def test_a_source_added_on_the_form_is_confirmed(app, catalog_server, catalog, world):
+    client = _client(app, world["cdc_editor"])
+    page = client.get("/harvest/new").get_data(as_text=True)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)
+    page = client.post(
+        "/harvest/new",
+        data={
+            "url": catalog_server.serve("/data.json", json.dumps(catalog)),
+            "title": "CDC catalog",
+            "name": "cdc-catalog",
+            "source_type": "hhs_datajson",
+            "owner_org": world["cdc"]["id"],
+            "frequency": "MANUAL",
+            "save": "Save",
+            "_csrf_token": token,
+        },
+    ).get_data(as_text=True)
+    assert "The harvest source was created." in page
+    assert helpers.call_action("harvest_source_show", id="cdc-catalog")["owner_org"] == world["cdc"]["id"]
