@@ -78,8 +78,9 @@ SERVER_KEYS |= {"groups", "isopen", "license_title", "license_url", "type", "hhs
 SERVER_KEYS |= {"source_hash", "completeness", "tag_string"}
 
 
-def ini_files() -> dict[str, str]:
-    """hhs.ini and stock.ini under var/overhead/: bench.ini with each side's plugins."""
+def ini_files(hhs_config: list[str] | None = None) -> dict[str, str]:
+    """hhs.ini and stock.ini under var/overhead/: bench.ini with each side's plugins (and `hhs_config`,
+    KEY=VALUE pairs, on the hhs side)."""
     bench = bench_ini()
     folder = os.path.join(ROOT, "var", "overhead")
     os.makedirs(folder, exist_ok=True)
@@ -89,7 +90,8 @@ def ini_files() -> dict[str, str]:
         path = os.path.join(folder, f"{side}.ini")
         subprocess.run(["cp", bench, path], check=True)
         subprocess.run(
-            [CKAN, "config-tool", path, f"ckan.plugins={value}", f"ckan.site_url=http://127.0.0.1:{PORTS[side]}"],
+            [CKAN, "config-tool", path, f"ckan.plugins={value}", f"ckan.site_url=http://127.0.0.1:{PORTS[side]}"]
+            + ((hhs_config or []) if side == "hhs" else []),
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -219,7 +221,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> str:
-    inis = ini_files()
+    inis = ini_files(args.hhs_config)
     count = json.load(urllib.request.urlopen(f"{SOLR}/select?q=*:*&rows=0&fq=dataset_type:dataset&wt=json"))[
         "response"
     ]["numFound"]
@@ -282,6 +284,7 @@ def run(args: argparse.Namespace) -> str:
         f"# {count} datasets in ckan_bench (Solr core ckan_bench); {args.repeat} repetitions "
         f"({args.creates} for package_create), interleaved; {elapsed:.0f} s",
         "# hhs = activity + " + _ini_get(os.path.join(ROOT, "test.ini"), "ckan.plugins"),
+        *(f"#   with {option}" for option in args.hhs_config or []),
         "# stock = activity; both: gunicorn, 1 sync worker, ckanext.hhs.wsgi:application",
         "",
         f"{'operation':16} {'hhs median':>11} {'hhs p95':>9} {'stock median':>13} {'stock p95':>10} "
@@ -319,7 +322,7 @@ def profile(args: argparse.Namespace) -> None:
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
 
-    ini = ini_files()["hhs"]
+    ini = ini_files(args.hhs_config)["hhs"]
     app = make_app(load_config(ini))
     client = Client(app)
     names = dataset_names(args.repeat + 3)
@@ -340,6 +343,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40, help="repetitions of each operation on each side")
     parser.add_argument("--creates", type=int, default=15, help="repetitions of package_create (at most --repeat)")
     parser.add_argument("--out", help="also write the report to this file")
+    parser.add_argument(
+        "--hhs-config",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an option of the hhs side, e.g. extra_template_paths=DIR to measure a template change",
+    )
     parser.add_argument("--profile", action="store_true", help="profile the HHS dataset page instead")
     args = parser.parse_args()
     if args.profile:
