@@ -233,7 +233,16 @@ class Glossary:
 
 
 def _normalise(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    """Lower-case words, each singular ("Medicare beneficiaries" -> "medicare beneficiary")."""
+    return " ".join(_singular(w) for w in re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def _filled(value: Any) -> bool:

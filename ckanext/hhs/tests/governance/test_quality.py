@@ -187,6 +187,21 @@ class TestAccept:
         helpers.call_action("hhs_governance_suggestion_accept", context=_ctx(cms["editor"]), id=theme["id"])
         assert theme["suggested"] in helpers.call_action("package_show", id=dataset["id"])["health_theme"]
 
+    def test_accept_a_suggested_glossary_term(self, cms):
+        _seed_glossary()
+        dataset = factories.HhsDataset(
+            owner_org=cms["org"]["id"],
+            title="Part D Prescriber Counts",
+            notes="Counts of Medicare beneficiaries who filled prescriptions, by prescriber and state.",
+        )
+        helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["editor"]), id=dataset["id"], wait=True)
+        terms = {s["suggested"]: s for s in _suggestions(dataset["id"], cms["editor"], kind="glossary")}
+        assert "medicare-beneficiary" in terms  # named in the plural
+        helpers.call_action(
+            "hhs_governance_suggestion_accept", context=_ctx(cms["editor"]), id=terms["medicare-beneficiary"]["id"]
+        )
+        assert helpers.call_action("package_show", id=dataset["id"])["glossary_terms"] == ["medicare-beneficiary"]
+
     def test_accept_on_harvested_dataset_goes_onto_the_fix_list_not_the_dataset(self, cms, tmp_path, app):
         _import_cms(tmp_path, 3)
         helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["board"].editor), wait=True)
