@@ -29,6 +29,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import completeness, net, vocab
+from ckanext.hhs import config as core_config
 
 from . import config
 from . import model as gm
@@ -484,17 +485,23 @@ def _money(value: Any) -> Decimal:
         return Decimal(0)
 
 
+def _name(org: Any) -> str:
+    """A division's name from an organization dict or name."""
+    return (org.get("name") or "") if isinstance(org, dict) else (org or "")
+
+
 def _licences(context: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Each licence's cost and the divisions it covers besides the one that bought it."""
     search = _action("hhs_marketplace_licence_search")
     if search is None:
         return None
     found, offset = [], 0
     while True:
         page = search({**context}, {"limit": 100, "offset": offset})
-        found += [
-            {"cost": _money(r.get("cost")), "covered": [c for c in r.get("covered") or [] if c]}
-            for r in page["results"]
-        ]
+        for licence in page["results"]:
+            holder = _name(licence.get("holder"))
+            covered = {_name(c) for c in licence.get("covered") or []} - {holder, ""}
+            found.append({"cost": _money(licence.get("cost")), "covered": sorted(covered)})
         offset += len(page["results"])
         if not page["results"] or offset >= page["count"]:
             return found
@@ -626,7 +633,7 @@ def _divisions() -> dict[str, tuple[str, str]]:
 
 def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
     """Compute every figure with full visibility and store them as one dated snapshot per division
-    (those with datasets or harvest sources) and one HHS-wide, written together at the end."""
+    and one HHS-wide, written together at the end."""
     run = _start("figures")
     try:
         context = _site_context()
@@ -639,9 +646,10 @@ def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
         duplicates = summary({**context}, {}).get("duplicate") if summary else None
         reuse = _reuse(divisions)
         lakehouse = _lakehouse(context, divisions)
-        with_sources = {h["division"] for h in harvest or []}
+        # Every division, also one that publishes nothing (a figure too); the Board itself only if it publishes.
+        board = core_config.governance_org()
         scopes = [gm.HHS_WIDE] + sorted(
-            (gid for gid, (name, _) in divisions.items() if catalog[gid].datasets or name in with_sources),
+            (gid for gid, (name, _) in divisions.items() if name != board or catalog[gid].datasets),
             key=lambda gid: divisions[gid][0],
         )
         computed = gm.now()

@@ -97,3 +97,59 @@ def test_a_failing_refresh_command_says_why(cli, board, monkeypatch):
     assert result.exit_code != 0
     assert "Solr is down" in result.output
     assert _act("hhs_governance_metrics_show", board.member)["last_run"]["status"] == "failed"
+
+
+def test_roi_from_the_marketplace(board, mail_server):
+    from ckanext.hhs.tests.marketplace.conftest import ask, in_days, world
+
+    w = world.__wrapped__()
+
+    def call(action, user, **data):
+        return _act(action, user, **data)
+
+    request = ask(w)
+    approved = call("hhs_marketplace_request_approve", w.steward, id=request["id"])
+    if approved["status"] != "approved":  # a private component takes a second approval
+        call("hhs_marketplace_request_approve", w.cms_admin, id=request["id"])
+    licence = call(
+        "hhs_marketplace_licence_create",
+        w.steward,
+        vendor="IQVIA",
+        product="National Prescription Audit",
+        holder="cms",
+        cost="1,250,000",
+        start_date=in_days(-30),
+        end_date=in_days(335),
+    )
+    join = call("hhs_marketplace_licence_request_create", w.analyst, licence=licence["id"], division="cdc")
+    call("hhs_marketplace_licence_request_approve", w.steward, id=join["id"])
+    need = call("hhs_marketplace_need_create", w.analyst, title="Claims", description="Claims for flu studies")
+    call(
+        "hhs_marketplace_need_answer",
+        w.steward,
+        id=need["id"],
+        kind="existing",
+        datasets=[w.product["name"]],
+        division="cms",
+    )
+
+    metrics.compute_figures()
+    roi = _act("hhs_governance_metrics_show", board.member)["figures"]["roi"]
+    market = roi["marketplace"]
+    assert (market["requests_total"], market["access_granted"], market["needs_answered_from_existing_data"]) == (
+        1,
+        1,
+        1,
+    )
+    assert market["median_days_to_access"] == 0.0 and market["days_saved_per_request"] == 120.0
+    assert roi["licences"] == {"held": 1, "reused": 1, "reuses": 1, "cost_avoided": 1250000.0}
+    assert roi["hours_saved"]["dua"] == 40.0 and roi["hours_saved"]["data_call"] == 80.0
+    assert roi["hours_saved"]["total"] == 120.0 + roi["hours_saved"].get("duplicate_cleanup", 0)
+    assert roi["reuse"] is None  # CKAN's tracking is off in the tests
+    assert roi["lakehouse"] == {"tables": 0, "stale": 0}
+
+    cdc = _act("hhs_governance_metrics_show", board.member, division="cdc")["figures"]["roi"]
+    assert cdc["licences"]["reused"] == 1 and cdc["licences"]["cost_avoided"] == 1250000.0
+    assert cdc["marketplace"]["needs_answered_from_existing_data"] is None  # HHS-wide only
+    cms = _act("hhs_governance_metrics_show", board.member, division="cms")["figures"]["roi"]
+    assert cms["marketplace"]["requests_total"] == 1 and cms["licences"]["reused"] == 0
