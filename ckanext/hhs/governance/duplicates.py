@@ -302,7 +302,7 @@ def _text_candidates(
     """Pairs (i, j) of different divisions whose vectors' cosine reaches the threshold: for each query row
     its top_k of the whole catalog, a chunk of rows at a time (chunk x n float32 in memory)."""
     threshold, top_k, chunk = config.duplicate_threshold(), config.duplicate_top_k(), config.duplicate_chunk()
-    orgs = np.array([r.org for r in records])
+    orgs = np.unique([r.org for r in records], return_inverse=True)[1]  # division as a number
     found: dict[tuple[int, int], float] = {}
     _stage(run, "comparing", 0, len(queries), progress)
     k = min(top_k, len(records) - 1)

@@ -393,3 +393,14 @@ class TestPermissions:
             act("hhs_governance_duplicate_list", board.member, limit=1000)
         with pytest.raises(tk.ObjectNotFound):
             act("hhs_governance_duplicate_list", board.member, division="nowhere")
+
+
+def test_demo_seed_creates_a_cross_division_duplicate_found_by_the_scan(catalog):
+    lines = duplicates.seed_demo()
+    assert any("CDC copy" in line for line in lines)
+    copy_id = model.Package.get(duplicates.DEMO_COPY).id
+    source_id = dataset_id(catalog["cms"][0]["identifier"], "cms")
+    assert frozenset((copy_id, source_id)) in pairs_by_ids()
+    # Seeding again changes nothing.
+    duplicates.seed_demo()
+    assert model.Session.query(model.Package).filter_by(name=duplicates.DEMO_COPY).count() == 1
