@@ -39,6 +39,7 @@ def _setup_catalog(db: str) -> None:
     from ckanext.hhs.lakehouse.model import ICEBERG_NAMESPACES, ICEBERG_TABLES
 
     tk.config["ckanext.hhs.lakehouse.iceberg_catalog"] = "hhs"
+    tk.config["ckanext.hhs.fetch_timeout"] = "600"  # the fetch guard's deadline of a read
     model.meta.engine = sa.create_engine(f"sqlite:///{db}")
     for table in (ICEBERG_TABLES, ICEBERG_NAMESPACES):
         table.create(model.meta.engine, checkfirst=True)

@@ -81,7 +81,10 @@ def _validated(data: dict[str, Any], package: Any) -> dict[str, Any] | None:
         "hhs_keep_source": True,  # type: ignore[typeddict-unknown-key]
         "hhs_lenient": True,  # type: ignore[typeddict-unknown-key]
     }
-    data = {**copy.deepcopy(data), "type": package.type}
+    # Hub-only fields are not compared, and their own checks (the Board's flag, approved glossary
+    # terms) are the real write's business.
+    data = {k: v for k, v in copy.deepcopy(data).items() if k not in HUB_ONLY or k == "name"}
+    data["type"] = package.type
     validated, errors = lib_plugins.plugin_validate(
         plugin, context, data, plugin.update_package_schema(), "package_update"
     )
