@@ -60,7 +60,7 @@ def _filters() -> dict[str, Any]:
     if args.get("severity") in gm.GAP_SEVERITIES:
         out["severity"] = args["severity"]
     division = args.get("division", "")
-    if division and model.Group.get(division) is not None:
+    if division and "\x00" not in division and model.Group.get(division) is not None:
         out["division"] = division
     if args.get("q", "").strip():
         out["q"] = args["q"].strip()[:200]

@@ -18,7 +18,7 @@ def cancel(id: str) -> Any:  # noqa: A002
     """Delete the source and clear its datasets (ckanext-harvest's harvest_source_delete with
     clear_source), after the source page warned that another division holds the same records."""
     user = tk.current_user.name if tk.current_user and tk.current_user.is_authenticated else ""
-    source = model.Package.get(id)
+    source = None if "\x00" in id else model.Package.get(id)
     if source is None or source.type != "harvest" or source.state != "active":
         return tk.abort(404, tk._("Harvest source not found"))
     org = source.owner_org

@@ -163,7 +163,7 @@ def hhs_harvest_source_overlap(context: Context, data_dict: DataDict) -> dict[st
     :rtype: dict
     """
     tk.check_access("hhs_harvest_source_overlap", context, data_dict)
-    source = model.Package.get(data_dict["id"])
+    source = None if "\x00" in data_dict["id"] else model.Package.get(data_dict["id"])
     if source is None or source.type != "harvest":
         raise tk.ObjectNotFound(tk._("Harvest source not found"))
     return overlap.shared_identifiers(source, context.get("user"))

@@ -192,3 +192,11 @@ def test_editor_changes_a_gap_through_the_edit_form(app, world):
     assert "The gap was saved." in page
     assert "Licence missing on CDC files" in page
     app.get(url, headers=_token(world.member), status=403)
+
+
+def test_bad_addresses_and_filters_get_an_answer_not_a_crash(app, world):
+    member = _token(world.member)
+    assert app.get("/governance/gaps?division=%00&page=abc&severity=dire&status=x", headers=member).status_code == 200
+    assert app.get("/governance/gaps?q=%00", headers=member).status_code == 400
+    assert app.get("/governance/gaps/%00", headers=member).status_code in (400, 404)
+    assert app.get("/governance/gaps.csv?division=%00", headers=member).status_code == 200
