@@ -235,6 +235,22 @@ class TestHubEdits:
         for key in ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash"):
             assert after[key] == pkg[key], key
 
+    def test_a_glossary_link_keeps_the_record(self, app, harvested):
+        _source, pkg = harvested
+        helpers.call_action(
+            "hhs_glossary_import",
+            context={"user": ckan_factories.Sysadmin()["name"], "ignore_auth": False},
+            rows=[{"name": "state-fips-code", "displayName": "State FIPS code", "description": "A state's code.",
+                   "status": "approved"}],
+        )  # fmt: skip
+        helpers.call_action("package_patch", id=pkg["id"], glossary_terms=["state-fips-code"])
+        after = helpers.call_action("package_show", id=pkg["id"])
+        assert after["glossary_terms"] == ["state-fips-code"]
+        assert after[rdf.RECORD_FIELD] == pkg[rdf.RECORD_FIELD] and after["pod_record"] == pkg["pod_record"]
+        # The RDF export is the kept record plus the hub's own link.
+        turtle = app.get(f"/dataset/{pkg['name']}.ttl").get_data(as_text=True)
+        assert "state-fips-code" in turtle
+
     def test_a_source_field_edit_makes_the_hub_copy_the_truth(self, harvested):
         source, pkg = harvested
         helpers.call_action("package_patch", id=pkg["id"], title="Edited in the hub", access_rights="DUA needed")
