@@ -173,15 +173,10 @@ def _links_due(limit: int) -> list[tuple[str, str]]:
     cutoff = gm.now() - dt.timedelta(hours=config.linkcheck_recheck_hours())
     status = gm.LinkStatus
     return (
-        model.Session.query(model.Resource.id, model.Resource.url)
-        .join(model.Package, model.Package.id == model.Resource.package_id)
+        _http_resources()
+        .with_entities(model.Resource.id, model.Resource.url)
         .outerjoin(status, status.resource_id == model.Resource.id)
-        .filter(
-            model.Resource.state == "active",
-            model.Package.state == "active",
-            sa.or_(model.Resource.url.ilike("http://%"), model.Resource.url.ilike("https://%")),
-            sa.or_(status.resource_id.is_(None), status.checked < cutoff, status.url != model.Resource.url),
-        )
+        .filter(sa.or_(status.resource_id.is_(None), status.checked < cutoff, status.url != model.Resource.url))
         .order_by(status.checked.asc().nullsfirst(), model.Resource.id)
         .limit(limit)
         .all()
