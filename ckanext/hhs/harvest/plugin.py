@@ -2,8 +2,8 @@
 
 The plugin is the `hhs_datajson` harvester for ckanext-harvest (POD v1.1 data.json sources), and it
 hooks into ckanext-dcat's `dcat_rdf_harvester` for DCAT RDF sources: the same fetch safety rules, and
-the harvested datasets marked with their source like data.json ones. The RDF is mapped to the HHS
-schema by the `dcat_us_3` and `hhs` RDF profiles.
+the same mapping as data.json records (dcat.py): each record's own triples are kept, the POD record
+derived from them passes the POD gate and fills the fields, HHS rules beyond POD become findings.
 """
 
 from __future__ import annotations
