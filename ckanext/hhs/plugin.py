@@ -14,7 +14,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from . import completeness, confirmations, helpers, permission_labels, unavailable
+from . import api_input, completeness, confirmations, helpers, permission_labels, unavailable
 
 
 @tk.blanket.actions
@@ -46,6 +46,8 @@ class HhsPlugin(p.SingletonPlugin):
             app.teardown_request(_release_session)
             # PostgreSQL, Solr or Redis out of reach: a 503 to retry later, not a 500 (unavailable.py).
             unavailable.install(app)
+            # Lone UTF-16 surrogates in JSON are a field error, not a 500 in the database (api_input.py).
+            api_input.install(app)
             # "The dataset was saved.": a confirmation after each dataset or resource form save.
             confirmations.install(app)
         return app

@@ -6,7 +6,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckan.logic import validate
-from ckan.types import Context, DataDict
+from ckan.types import Action, Context, DataDict
 
 from ckanext.hhs import completeness, divisions, vocab
 
@@ -64,5 +64,29 @@ def hhs_dataset_completeness(context: Context, data_dict: DataDict) -> dict[str,
     :rtype: dict
     """
     tk.check_access("hhs_dataset_completeness", context, data_dict)
-    pkg = tk.get_action("package_show")(dict(context), {"id": tk.get_or_bust(data_dict, "id")})
+    try:
+        ref = tk.get_validator("hhs_db_text")(tk.get_or_bust(data_dict, "id"))
+    except tk.Invalid as e:
+        raise tk.ValidationError({"id": [e.error]}) from e
+    pkg = tk.get_action("package_show")(dict(context), {"id": ref})
     return completeness.score(pkg)._asdict()
+
+
+# ckanext-scheming walks a dataset's resources before validating it: a `resources` that is no list of
+# objects (a number, a string) failed with a TypeError, an HTTP 500 (found by tests/test_fuzz.py).
+@tk.chained_action
+def package_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    _resources_are_objects(data_dict)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    _resources_are_objects(data_dict)
+    return up_func(context, data_dict)
+
+
+def _resources_are_objects(data_dict: DataDict) -> None:
+    resources = data_dict.get("resources")
+    if resources is not None and not (isinstance(resources, list) and all(isinstance(r, dict) for r in resources)):
+        raise tk.ValidationError({"resources": [tk._("Must be a list of resources (objects)")]})

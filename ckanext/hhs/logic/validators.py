@@ -13,11 +13,18 @@ import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from ckan.lib.navl.dictization_functions import StopOnError
+from ckan.lib.navl.dictization_functions import missing as _missing
+from ckan.logic.validators import int_validator as _int_validator
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
 from ckanext.hhs import config, vocab
 
 __all__ = [
+    # CKAN's own names: the versions below answer bad input with a field error (see their comment).
+    "boolean_validator",
+    "natural_number_validator",
+    "hhs_db_text",
     "hhs_access_level",
     "hhs_authoritative_source",
     "hhs_board_only",
@@ -42,6 +49,7 @@ MAX_LIST_ITEMS = 200
 MAX_TEXT = 10_000
 
 _BUREAU = re.compile(r"^\d{3}:\d{2}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PROGRAM = re.compile(r"^\d{3}:\d{3}$")
 _EMAIL = re.compile(r"^(mailto:)?[^@\s]+@[^@\s]+\.[^@\s]+$")
 # ISO 8601 repeating duration (R/P1Y, R/PT1H) or "irregular", as POD's accrualPeriodicity allows.
@@ -103,6 +111,16 @@ def _stored(values: list[Any], context: Context | None = None) -> str:
     """Lists are stored as JSON text in package extras, as scheming stores them."""
     hhs_list_cap(values, context)
     return json.dumps(values)
+
+
+def hhs_db_text(value: Any) -> Any:
+    """Text (CKAN's unicode_safe) that PostgreSQL can store and compare: no NUL, no lone UTF-16 surrogate."""
+    value = tk.get_validator("unicode_safe")(value)
+    if "\x00" in value:
+        raise tk.Invalid(tk._("Text may not contain NUL characters"))
+    if not value.isascii() and _SURROGATE.search(value):
+        raise tk.Invalid(tk._("Text may not contain lone UTF-16 surrogates"))
+    return value
 
 
 def hhs_text_cap(value: Any, context: Context | None = None) -> Any:
@@ -427,3 +445,39 @@ def findings(pkg: dict[str, Any], keywords: list[Any] | None = None) -> list[dic
         for field in ("name", "description", "mimetype"):
             check(f"resources[{index}].{field}", RULE_TEXT, hhs_text_cap, res.get(field))
     return out
+
+
+# ---------------------------------------------------------------- CKAN validators that failed on bad input
+# Registered under CKAN's own names, so every schema (ours, scheming's, CKAN's) gets them. Each answers
+# what CKAN's answers for good input; where CKAN's raised TypeError/AttributeError (an HTTP 500) on a value
+# of the wrong type, these give a field error (found by tests/test_fuzz.py).
+
+_TRUE_WORDS = ("true", "yes", "t", "y", "1")
+
+
+def boolean_validator(value: Any, context: Context) -> Any:
+    """CKAN's: True for true/yes/t/y/1 (any case), False for other text, None or missing; also 0 and 1;
+    a field error for numbers, lists and objects (CKAN's called ``.lower()`` on them)."""
+    if value is _missing or value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.lower() in _TRUE_WORDS
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise tk.Invalid(tk._("Must be true or false"))
+
+
+def natural_number_validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> Any:
+    """CKAN's (a whole number, 0 or more), with a field error for empty text (CKAN's compared None to 0);
+    a refused value stops the field's other validators (CKAN's let them run on it: int() of a list)."""
+    try:
+        number = _int_validator(data[key], context)
+    except tk.Invalid as e:
+        errors[key].append(e.error)
+        raise StopOnError from e
+    if number is None or number < 0:
+        errors[key].append(tk._("Must be a natural number"))
+        raise StopOnError
+    data[key] = number

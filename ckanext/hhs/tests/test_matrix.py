@@ -43,6 +43,9 @@ DATASETS = ("public", "private", "draft", "deleted")
 # drafts are refused as components), the access requests (the outsider's names P, the member's V), the
 # need answered with P and V, the tables of each dataset and the join keys between them (the query page
 # lists the tables whose metadata was read: a draft's table is not read until the dataset is active).
+# Governance: the Board sees every division's figures and quality suggestions, private datasets included
+# (its remit); a gap names only the linked datasets its viewer may open; a division's members get its
+# harvest fix list (none of these datasets is harvested), its admins its gaps.
 MATRIX = """
 surface                       anonymous outsider member editor admin collaborator board sysadmin
 api package_show              P---      P---     PV-X   PVDX   PVDX  PVD-         P---  PVDX
@@ -87,6 +90,18 @@ api lakehouse preview         403       P---     PV-X   PVDX   PVDX  PVD-       
 api lakehouse query           403       P---     PV-X   PVDX   PVDX  PVD-         P---  PVDX
 page lakehouse preview        403       P---     PV-X   PVDX   PVDX  PVD-         P---  PVDX
 page lakehouse query          403       P---     PV-X   PV-X   PV-X  PV--         P---  PV-X
+governance dashboard          403       403      403    403    403   403          ----  ----
+governance catalog.csv        403       403      403    403    403   403          ----  ----
+governance duplicates         403       403      403    403    403   403          ----  ----
+governance quality            302       403      403    403    403   403          -V--  -V--
+governance fixlist.csv        302       403      ----   ----   ----  403          ----  ----
+governance gaps               302       403      403    403    ----  403          ----  ----
+governance gaps.csv           302       403      403    403    PV--  403          P---  PV--
+api governance metrics_show   403       403      403    403    403   403          ----  ----
+api governance duplicate_list 403       403      403    403    403   403          ----  ----
+api governance gap_list       403       403      403    403    PV--  403          P---  PV--
+api governance suggestions    403       403      403    403    403   403          -V--  -V--
+api governance fixlist_show   403       403      ----   ----   ----  403          ----  ----
 """
 
 NAMES = {
@@ -225,6 +240,7 @@ def _build(root) -> dict[str, Any]:
         end_date=soon,
         data_product=PRODUCT,
     )
+    _governance(sysadmin, datasets)
     helpers.call_action("package_delete", id=datasets["deleted"]["id"])
     return {
         "users": users,
@@ -235,6 +251,18 @@ def _build(root) -> dict[str, Any]:
         "licence": licence,
         "requests": requests,
     }
+
+
+def _governance(sysadmin: str, datasets: dict[str, Any]) -> None:
+    """Governance objects that name datasets: a CMS gap linking P and V, quality suggestions on V."""
+    _act(
+        "hhs_governance_gap_create",
+        sysadmin,
+        title="Matrix gap",
+        division="cms",
+        datasets=[datasets["public"]["name"], datasets["private"]["name"]],
+    )
+    _act("hhs_governance_quality_check", sysadmin, id=datasets["private"]["name"], wait=True)
 
 
 @pytest.fixture(scope="module")
@@ -463,9 +491,22 @@ SURFACES: dict[str, Surface] = {
         None,
     ),
     "page lakehouse query": _s(lambda c, k: c.get("/lakehouse/query"), False, None),
+    # Governance (the Board sees every division's figures, private datasets included, by design).
+    "governance dashboard": _s(lambda c, k: c.get("/governance/")),
+    "governance catalog.csv": _s(lambda c, k: c.get("/governance/catalog.csv")),
+    "governance duplicates": _s(lambda c, k: c.get("/governance/duplicates")),
+    "governance quality": _s(lambda c, k: c.get("/governance/quality")),
+    "governance fixlist.csv": _s(lambda c, k: c.get("/governance/quality/fixlist/cms.csv")),
+    "governance gaps": _s(lambda c, k: c.get("/governance/gaps")),
+    "governance gaps.csv": _s(lambda c, k: c.get("/governance/gaps.csv")),
+    "api governance metrics_show": _s(lambda c, k: c.action("hhs_governance_metrics_show")),
+    "api governance duplicate_list": _s(lambda c, k: c.action("hhs_governance_duplicate_list")),
+    "api governance gap_list": _s(lambda c, k: c.action("hhs_governance_gap_list")),
+    "api governance suggestions": _s(lambda c, k: c.action("hhs_governance_suggestion_list")),
+    "api governance fixlist_show": _s(lambda c, k: c.action("hhs_governance_fixlist_show", division="cms")),
 }
 # What each surface answers when it refuses one dataset (per-dataset surfaces).
-REFUSED = {"api": (403, 404, 409), "page": (404, 403), "dcat": (404, 403)}
+REFUSED = {"api": (403, 404, 409), "page": (404, 403), "dcat": (404, 403), "governance": (403,)}
 # What the caller names in a per-dataset request (so the answer may repeat it): the dataset's URL name,
 # and in SQL the table's name, made of it.
 SUPPLIED = {"name"}

@@ -26,7 +26,10 @@ def hhs_catalog_validate(context: Context, data_dict: DataDict) -> dict[str, Any
     :rtype: dict
     """
     tk.check_access("hhs_catalog_validate", context, data_dict)
-    inventory = tk.asbool(data_dict.get("inventory", False))
+    try:
+        inventory = tk.get_validator("boolean_validator")(data_dict.get("inventory"), {})
+    except tk.Invalid as e:
+        raise tk.ValidationError({"inventory": [e.error]}) from e
     division_id = None
     if data_dict.get("division"):
         division_id = tk.get_action("organization_show")(

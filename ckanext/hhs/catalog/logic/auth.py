@@ -18,6 +18,10 @@ def hhs_inventory_show(context: Context, data_dict: DataDict) -> AuthResult:
 
 def hhs_catalog_validate(context: Context, data_dict: DataDict) -> AuthResult:
     # The report names non-public datasets when it covers the inventory.
-    if tk.asbool(data_dict.get("inventory")):
+    try:
+        inventory = tk.get_validator("boolean_validator")(data_dict.get("inventory"), {})
+    except tk.Invalid:
+        inventory = True  # no clear "no": the stricter rule (the action names the field's error)
+    if inventory:
         return hhs_inventory_show(context, data_dict)
     return {"success": True}

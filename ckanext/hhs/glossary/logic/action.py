@@ -482,7 +482,7 @@ def hhs_glossary_embed(context: Context, data_dict: DataDict) -> dict[str, int]:
     """
     tk.check_access("hhs_glossary_embed", context, data_dict)
     query = model.Session.query(gm.Term).filter(gm.Term.definition != "")
-    if not tk.asbool(data_dict.get("all", False)):
+    if not _flag(data_dict, "all"):
         query = query.filter(gm.Term.definition_embedding.is_(None))
     progress = data_dict.get("progress") if callable(data_dict.get("progress")) else None
     terms = query.all()
@@ -557,7 +557,7 @@ def hhs_glossary_import(context: Context, data_dict: DataDict) -> dict[str, Any]
                     "errors": {**e.error_dict, "note": ["the term was imported without its related terms"]},
                 }
             )
-    if report["failed"] and tk.asbool(data_dict.get("atomic")):
+    if report["failed"] and _flag(data_dict, "atomic"):
         model.Session.rollback()
         return {"created": [], "updated": [], "unchanged": [], "failed": report["failed"], "applied": False}
     model.Session.commit()
@@ -655,6 +655,14 @@ def _import_row(row: dict[str, Any], user: model.User) -> tuple[gm.Term, str]:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _flag(data_dict: DataDict, key: str) -> bool:
+    """A true/false parameter of an action without a schema; anything else is the field's error."""
+    try:
+        return tk.get_validator("boolean_validator")(data_dict.get(key), {})
+    except tk.Invalid as e:
+        raise tk.ValidationError({key: [e.error]}) from e
 
 
 def _now() -> dt.datetime:

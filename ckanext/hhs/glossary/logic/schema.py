@@ -78,6 +78,7 @@ def term_deprecate(not_empty: Validator, hhs_glossary_text: Validator, ignore_mi
 
 @validator_args
 def term_list(
+    ignore_empty: Validator,
     ignore_missing: Validator,
     hhs_glossary_text: Validator,
     one_of: ValidatorFactory,
@@ -92,16 +93,19 @@ def term_list(
         "steward": [ignore_missing, hhs_glossary_text],
         "letter": [ignore_missing, hhs_glossary_text],
         "parent": [ignore_missing, hhs_glossary_text],
-        "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator, hhs_glossary_offset],
+        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
+        "offset": [ignore_empty, natural_number_validator, hhs_glossary_offset],
     }
 
 
 @validator_args
 def term_autocomplete(
-    not_empty: Validator, hhs_glossary_text: Validator, ignore_missing: Validator, natural_number_validator: Validator
+    ignore_empty: Validator,
+    not_empty: Validator,
+    hhs_glossary_text: Validator,
+    natural_number_validator: Validator,
 ) -> Schema:
-    return {"q": [not_empty, hhs_glossary_text], "limit": [ignore_missing, natural_number_validator]}
+    return {"q": [not_empty, hhs_glossary_text], "limit": [ignore_empty, natural_number_validator]}
 
 
 @validator_args
@@ -123,16 +127,16 @@ def term_similar(
 
 @validator_args
 def term_datasets(
+    ignore_empty: Validator,
     not_empty: Validator,
     hhs_glossary_text: Validator,
-    ignore_missing: Validator,
     natural_number_validator: Validator,
     hhs_glossary_offset: Validator,
 ) -> Schema:
     return {
         "id": [not_empty, hhs_glossary_text],
-        "limit": [ignore_missing, natural_number_validator],
-        "offset": [ignore_missing, natural_number_validator, hhs_glossary_offset],
+        "limit": [ignore_empty, natural_number_validator],
+        "offset": [ignore_empty, natural_number_validator, hhs_glossary_offset],
     }
 
 

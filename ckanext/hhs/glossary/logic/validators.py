@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 MAX_OFFSET = 1_000_000
@@ -31,11 +32,14 @@ def hhs_glossary_text(value: Any) -> Any:
     value = tk.get_validator("unicode_safe")(value)
     if "\x00" in value:
         raise tk.Invalid(tk._("Text may not contain NUL characters"))
+    if not value.isascii() and _SURROGATE.search(value):  # JSON may carry them ("\ud800"); UTF-8 cannot
+        raise tk.Invalid(tk._("Text may not contain lone UTF-16 surrogates"))
     return value
 
 
 def hhs_glossary_offset(value: Any) -> Any:
-    if value > MAX_OFFSET:
+    # After natural_number_validator, which has already named a value that is no number.
+    if isinstance(value, int) and value > MAX_OFFSET:
         raise tk.Invalid(tk._("At most {max}").format(max=MAX_OFFSET))
     return value
 

@@ -7,8 +7,8 @@ from ckan.types import Schema, Validator, ValidatorFactory
 
 
 @validator_args
-def table_ref(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def table_ref(not_empty: Validator, hhs_db_text: Validator) -> Schema:
+    return {"id": [not_empty, hhs_db_text]}
 
 
 @validator_args
@@ -68,12 +68,15 @@ def column_confirm(
 
 
 @validator_args
-def preview(ignore_missing: Validator, natural_number_validator: Validator) -> Schema:
-    return {**table_ref(), "rows": [ignore_missing, natural_number_validator]}
+def preview(ignore_empty: Validator, natural_number_validator: Validator) -> Schema:
+    return {**table_ref(), "rows": [ignore_empty, natural_number_validator]}
 
 
 @validator_args
 def query(
-    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, natural_number_validator: Validator
+    ignore_empty: Validator,
+    not_empty: Validator,
+    unicode_safe: Validator,
+    natural_number_validator: Validator,
 ) -> Schema:
-    return {"sql": [not_empty, unicode_safe], "limit": [ignore_missing, natural_number_validator]}
+    return {"sql": [not_empty, unicode_safe], "limit": [ignore_empty, natural_number_validator]}

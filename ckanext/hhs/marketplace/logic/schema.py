@@ -8,6 +8,7 @@ from ckan.types import Schema, Validator, ValidatorFactory
 
 @validator_args
 def request_create(
+    ignore_empty: Validator,
     not_empty: Validator,
     ignore_missing: Validator,
     hhs_marketplace_text: Validator,
@@ -25,7 +26,7 @@ def request_create(
         "datasets": [ignore_missing, hhs_marketplace_string_list],
         "columns": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "end_date": [ignore_missing, hhs_marketplace_date],
-        "duration_days": [ignore_missing, natural_number_validator],
+        "duration_days": [ignore_empty, natural_number_validator],
         "accept_terms": [default(False), boolean_validator],
     }
 
@@ -43,6 +44,7 @@ def request_message(not_empty: Validator, hhs_marketplace_text: Validator, hhs_t
 
 @validator_args
 def request_list(
+    ignore_empty: Validator,
     ignore_missing: Validator,
     hhs_marketplace_text: Validator,
     one_of: ValidatorFactory,
@@ -57,8 +59,8 @@ def request_list(
         "scope": [default("mine"), one_of(["mine", "queue"])],
         "status": [ignore_missing, one_of([*REQUEST_STATUSES, "open"])],
         "product": [ignore_missing, hhs_marketplace_text],
-        "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator, hhs_marketplace_offset],
+        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
+        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
     }
 
 
@@ -74,6 +76,7 @@ def grants_expire(ignore_missing: Validator, hhs_marketplace_date: Validator) ->
 
 @validator_args
 def licence_create(
+    ignore_empty: Validator,
     not_empty: Validator,
     ignore_missing: Validator,
     hhs_marketplace_text: Validator,
@@ -93,7 +96,7 @@ def licence_create(
         "contract_number": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "holder": [not_empty, hhs_marketplace_text],
         "covered": [ignore_missing, hhs_marketplace_string_list],
-        "seats": [ignore_missing, natural_number_validator, hhs_marketplace_seats],
+        "seats": [ignore_empty, natural_number_validator, hhs_marketplace_seats],
         "cost": [ignore_missing, hhs_marketplace_amount],
         "start_date": [not_empty, hhs_marketplace_date],
         "end_date": [not_empty, hhs_marketplace_date],
@@ -115,6 +118,7 @@ def licence_update(not_empty: Validator, hhs_marketplace_text: Validator, ignore
 
 @validator_args
 def licence_search(
+    ignore_empty: Validator,
     ignore_missing: Validator,
     hhs_marketplace_text: Validator,
     boolean_validator: Validator,
@@ -127,8 +131,8 @@ def licence_search(
         "vendor": [ignore_missing, hhs_marketplace_text],
         "division": [ignore_missing, hhs_marketplace_text],
         "current": [ignore_missing, boolean_validator],
-        "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator, hhs_marketplace_offset],
+        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
+        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
     }
 
 
@@ -163,6 +167,7 @@ def need_create(
 
 @validator_args
 def need_list(
+    ignore_empty: Validator,
     ignore_missing: Validator,
     hhs_marketplace_text: Validator,
     one_of: ValidatorFactory,
@@ -173,8 +178,8 @@ def need_list(
     return {
         "status": [ignore_missing, one_of(["open", "closed"])],
         "q": [ignore_missing, hhs_marketplace_text],
-        "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator, hhs_marketplace_offset],
+        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
+        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -33,7 +34,12 @@ _YEARS = (1900, 9000)
 def _no_nul(text: str) -> str:
     if "\x00" in text:
         raise tk.Invalid(tk._("Text may not contain NUL characters"))
+    if not text.isascii() and _SURROGATE.search(text):  # JSON may carry them ("\ud800"); UTF-8 cannot
+        raise tk.Invalid(tk._("Text may not contain lone UTF-16 surrogates"))
     return text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def hhs_marketplace_text(value: Any) -> Any:
@@ -43,14 +49,14 @@ def hhs_marketplace_text(value: Any) -> Any:
 
 def hhs_marketplace_offset(value: Any) -> Any:
     """An offset into a list, after natural_number_validator: at most a million."""
-    if int(value) > _MAX_OFFSET:
+    if isinstance(value, int) and value > _MAX_OFFSET:  # a non-number is already an error
         raise tk.Invalid(tk._("Must be at most {n}").format(n=_MAX_OFFSET))
     return value
 
 
 def hhs_marketplace_seats(value: Any) -> Any:
     """A number of licence seats, after natural_number_validator."""
-    if int(value) > _MAX_SEATS:
+    if isinstance(value, int) and value > _MAX_SEATS:  # a non-number is already an error
         raise tk.Invalid(tk._("Must be at most {n}").format(n=_MAX_SEATS))
     return value
 

@@ -1,0 +1,76 @@
+"""Action API input that JSON should not carry is a validation error, not an HTTP 500.
+
+- Lone UTF-16 surrogates: JSON can carry them (``"\\ud800"``); Python decodes them into strings that
+  UTF-8, hence PostgreSQL and Solr, cannot take, and every action that looked an id up with one failed in
+  the database driver.
+- ``NaN`` and ``Infinity``: not JSON, but Python's parser takes them; CKAN echoes the request in some
+  error answers and then cannot write that answer as JSON.
+
+Pages cannot receive either (forms and URLs are UTF-8 text), so the action API is the one door to
+guard: such a body is answered as CKAN answers a validation error (409), naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import flask
+
+import ckan.plugins.toolkit as tk
+
+# A \uD800-\uDFFF escape: only then is the body parsed here (a pair is fine and is checked as decoded).
+_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|NaN|Infinity")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def install(app: Any) -> None:
+    """Check the action API's JSON bodies before CKAN reads them (from the core plugin's IMiddleware)."""
+    app.before_request(_refuse_lone_surrogates)
+
+
+def _refuse_lone_surrogates() -> flask.Response | None:
+    request = flask.request
+    if request.method != "POST" or not request.path.startswith("/api/") or request.mimetype in _FORMS:
+        return None
+    raw = request.get_data(cache=True)
+    if not _ESCAPE.search(raw):
+        return None
+    try:
+        data = json.loads(raw, parse_constant=_not_a_number)
+    except _NotANumber:
+        error = {"__type": "Validation Error", "data": [tk._("NaN and Infinity are not JSON numbers")]}
+    except ValueError:
+        return None  # CKAN answers a body that is no JSON itself
+    else:
+        field = _field_with_surrogate(data)
+        if field is None:
+            return None
+        error = {"__type": "Validation Error", field: [tk._("Text may not contain lone UTF-16 surrogates")]}
+    return flask.Response(json.dumps({"success": False, "error": error}), status=409, mimetype="application/json")
+
+
+class _NotANumber(Exception):
+    pass
+
+
+def _not_a_number(constant: str) -> Any:
+    raise _NotANumber(constant)
+
+
+def _field_with_surrogate(data: Any, field: str = "") -> str | None:
+    """The (top-level) field whose value holds a lone surrogate, or None."""
+    if isinstance(data, str):
+        return field or "data" if _SURROGATE.search(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _field_with_surrogate(key, field or "data") or _field_with_surrogate(value, field or key)
+            if found:
+                return found
+    if isinstance(data, list):
+        for value in data:
+            if found := _field_with_surrogate(value, field):
+                return found
+    return None

@@ -1,0 +1,507 @@
+"""Fuzzing: every hhs_* action through the HTTP action API, the HHS schema validators, and markup in
+stored text on the pages that show it.
+
+Property: whatever a caller sends (wrong types, huge strings and lists, Unicode with lone surrogates and
+NUL, markup, SQL and Solr syntax, ids of real objects in the wrong places), the answer is a JSON
+success, a validation error (409), a refusal (403), a 404 or a 400: never an HTTP 500 or a traceback.
+The actions are read from CKAN's registry, so a new action is fuzzed without being listed here.
+
+Examples per action: 25 in CI (profile "ci"); more with ``HHS_FUZZ_EXAMPLES=500`` (profile "deep").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ckan.lib.navl.dictization_functions as df
+import ckan.model as model
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.tests import factories
+
+EXAMPLES = int(os.environ.get("HHS_FUZZ_EXAMPLES", "25"))
+settings.register_profile(
+    "hhs-fuzz",
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,  # no .hypothesis folder in the clone; failures print their example
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FUZZ = settings.get_profile("hhs-fuzz")
+
+# What an action may answer: success, bad request, refused, not found, validation error.
+ANSWERS = {200, 400, 403, 404, 409}
+
+# ---------------------------------------------------------------- hostile values
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "'; DROP TABLE package; --",
+    "1 OR 1=1",
+    "' OR ''='",
+    "*:*",
+    "id:[* TO *]",
+    "{!func}sum(1,1)",
+    'title:"x" OR capacity:private',
+    "+state:deleted",
+    "(((((",
+    "\\",
+    '"',
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "x\udfffy",
+    "\u202e\u200b\ufeff",
+    "𝕳𝖍𝖘",
+    "../../etc/passwd",
+    "file:///etc/passwd",
+    "http://127.0.0.1:22/",
+    "s3://bucket/../../x",
+    "%00%2e%2e",
+    "",
+    " ",
+    "null",
+    "NaN",
+    "-1",
+    "0",
+    "1e309",
+    "9" * 40,
+    "2026-02-30",
+    "99999-01-01",
+    "select * from pg_user",
+    "{{7*7}}",
+    "${jndi:ldap://x}",
+]
+SURROGATES = st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff", "\x00"])
+text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(HOSTILE),
+    st.builds(lambda a, s, b: a + s + b, st.text(max_size=10), SURROGATES, st.text(max_size=10)),
+)
+huge = st.builds(lambda c, n: c * n, st.sampled_from(["a", "<", "'", "é", "\x00", "*"]), st.integers(1_000, 100_000))
+numbers = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+)
+leaf = st.one_of(text, numbers)
+huge_list = st.builds(lambda v, n: [v] * n, leaf, st.integers(1_000, 5_000))
+
+
+def values(real: list[str]) -> st.SearchStrategy[Any]:
+    """Any JSON value, hostile more often than not; sometimes the id or name of a real object."""
+    base = st.one_of(leaf, st.sampled_from(real)) if real else leaf
+    nested = st.recursive(
+        base,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=3)),
+        max_leaves=8,
+    )
+    return st.one_of(base, base, nested, huge, huge_list)
+
+
+def _params(func: Any) -> list[str]:
+    """The parameters an action documents (``:param name:`` lines: the API documentation)."""
+    return sorted(set(re.findall(r":param (\w+):", func.__doc__ or "")))
+
+
+def _registered() -> dict[str, Any]:
+    """The hhs_ actions of our plugins (as test_auth.py finds them), with their functions."""
+    found = {}
+    for plugin in p.PluginImplementations(p.IActions):
+        if type(plugin).__module__.startswith("ckanext.hhs"):
+            found.update({n: f for n, f in plugin.get_actions().items() if n.startswith("hhs_")})
+    return found
+
+
+# The plugins are loaded while pytest collects (CKAN's session start), so the list is known here; the
+# first test checks it against the registry at run time.
+ACTIONS = sorted(_registered())
+
+
+# ---------------------------------------------------------------- the world (built once)
+
+
+@pytest.fixture(scope="module")
+def world(reset_db, reset_index, migrate_db_for, tmp_path_factory):
+    p.load_all()
+    reset_db()
+    reset_index()
+    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
+    sysadmin = ckan_factories.Sysadmin(name="fuzz-sysadmin")
+    cms = factories.Division(name="cms", title="CMS")
+    factories.Division(
+        name=tk.config.get("ckanext.hhs.governance_org") or "data-governance-board",
+        kind="governance",
+        bureau_code="009:90",
+    )
+    ctx = {"user": sysadmin["name"], "ignore_auth": False}
+    helpers.call_action(
+        "hhs_glossary_import",
+        context=ctx,
+        rows=[{"name": "fuzz-term", "displayName": "Fuzz term", "description": "A term.", "status": "approved"}],
+    )
+    dataset = factories.HhsDataset(
+        name="fuzz-dataset",
+        owner_org=cms["id"],
+        private=True,
+        resources=[{"url": "https://example.com/x", "name": "table", "resource_kind": "lakehouse"}],
+    )
+    public = factories.HhsDataset(name="fuzz-public", owner_org=cms["id"])
+    product = helpers.call_action(
+        "package_create",
+        context={"user": sysadmin["name"]},
+        type="data-product",
+        name="fuzz-product",
+        title="Fuzz product",
+        notes="x",
+        owner_org=cms["id"],
+        product_status="active",
+        product_type="dataset_bundle",
+        access_terms="standard",
+        cost_model="free",
+        standard_terms="terms",
+        max_access_days=180,
+        component_datasets=[dataset["name"], public["name"]],
+    )
+    real = [
+        "cms",
+        "fuzz-term",
+        dataset["id"],
+        dataset["name"],
+        dataset["resources"][0]["id"],
+        public["name"],
+        product["id"],
+        product["name"],
+        sysadmin["name"],
+    ]
+    app = helpers._get_test_app()
+    token = ckan_factories.APIToken(user=sysadmin["name"])["token"]
+    yield {"app": app, "token": token, "real": real, "sysadmin": sysadmin, "cms": cms, "product": product}
+    p.unload_non_system_plugins()
+
+
+def _post(world: dict[str, Any], name: str, data: Any, role: str):
+    headers = {"Authorization": world["token"]} if role == "sysadmin" else {}
+    # JSON as a client sends it: lone surrogates escaped (\ud800), NaN and Infinity as Python writes them.
+    body = json.dumps(data)
+    return world["app"].post(
+        f"/api/3/action/{name}", data=body, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+def _check(response, what: str) -> None:
+    body = response.get_data(as_text=True)
+    assert response.status_code in ANSWERS, f"{what}: HTTP {response.status_code}: {body[:2000]}"
+    assert "Traceback" not in body, f"{what}: {body[:2000]}"
+    answer = json.loads(body)
+    if response.status_code != 400:  # CKAN's 400s (a body that is no JSON object) answer with a bare message
+        assert answer["success"] is (response.status_code == 200), f"{what}: {body[:500]}"
+
+
+# ---------------------------------------------------------------- the properties
+
+
+def test_every_registered_action_is_fuzzed(world):
+    assert ACTIONS, "no hhs_ actions were registered while the tests were collected"
+    assert set(_registered()) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_action_answers_hostile_input_without_error(world, action, request):
+    """As a sysadmin (who passes every auth function, so the input reaches the action) and as anonymous."""
+    if action in OTHERS:  # known, reported, and checked strictly by test_found_by_fuzzing_elsewhere
+        request.applymarker(pytest.mark.xfail(strict=False, reason=OTHERS[action][1]))
+    params = _params(_registered()[action])
+    value = values(world["real"])
+    documented = st.fixed_dictionaries({}, optional={name: value for name in params})
+    extra = st.dictionaries(text, value, max_size=3)
+    whole = st.one_of(
+        st.builds(lambda a, b: {**b, **a}, documented, extra),
+        documented,
+        value,  # not even an object
+    )
+
+    @FUZZ
+    @given(data=whole, role=st.sampled_from(["sysadmin", "sysadmin", "anonymous"]))
+    def run(data, role):
+        _check(_post(world, action, data, role), f"{action} as {role} with {data!r}"[:3000])
+
+    run()
+
+
+# The HHS dataset schema's fields, for package_create / package_update with hostile values.
+DATASET_FIELDS = [
+    "title",
+    "name",
+    "notes",
+    "tag_string",
+    "identifier",
+    "url",
+    "bureau_code",
+    "program_code",
+    "access_level",
+    "access_rights",
+    "contact",
+    "publisher",
+    "license_id",
+    "issued",
+    "modified",
+    "frequency",
+    "temporal",
+    "spatial",
+    "theme",
+    "language",
+    "data_quality",
+    "data_dictionary",
+    "conforms_to",
+    "health_theme",
+    "coding_system",
+    "number_of_records",
+    "min_typical_age",
+    "max_typical_age",
+    "phi_classification",
+    "personal_data",
+    "retention_period",
+    "data_steward",
+    "sensitivity",
+    "authoritative_source",
+    "glossary_terms",
+    "source_catalog",
+    "hhs_findings",
+    "resources",
+]
+PRODUCT_FIELDS = [
+    "component_datasets",
+    "product_status",
+    "product_type",
+    "access_terms",
+    "cost_model",
+    "max_access_days",
+    "standard_terms",
+    "glossary_terms",
+    "data_contract",
+]
+
+
+@pytest.mark.parametrize("kind", ["dataset", "data-product"])
+def test_schema_validators_answer_hostile_fields_without_error(world, kind):
+    """package_create and package_update through the API as a sysadmin: the HHS schemas' validators
+    answer every value with a field error or accept it."""
+    value = values(world["real"])
+    fields = DATASET_FIELDS if kind == "dataset" else PRODUCT_FIELDS + ["title", "notes"]
+    hostile = st.fixed_dictionaries({}, optional={f: value for f in fields})
+    base = {"type": kind, "owner_org": world["cms"]["id"]}
+
+    @FUZZ
+    @given(data=hostile, update=st.booleans())
+    def run(data, update):
+        if update:
+            target = "fuzz-public" if kind == "dataset" else world["product"]["id"]
+            action, payload = "package_patch", {**data, "id": target}
+        else:
+            action, payload = "package_create", {**base, "name": "fuzz-new", **data}
+        _check(_post(world, action, payload, "sysadmin"), f"{action} {kind} with {payload!r}"[:3000])
+        # Nothing half-written: a failed create leaves no dataset behind.
+        model.Session.remove()
+
+    run()
+
+
+def _schemas() -> dict[str, Any]:
+    """The action schemas of our features (the @validator_args functions of each logic/schema module)."""
+    import importlib
+    import pkgutil
+
+    import ckanext.hhs
+
+    found = {}
+    for info in pkgutil.walk_packages(ckanext.hhs.__path__, "ckanext.hhs."):
+        if not re.search(r"\.logic\.schema(_\w+)?$", info.name):
+            continue
+        module = importlib.import_module(info.name)
+        for name, func in vars(module).items():
+            if callable(func) and getattr(func, "__module__", "") == module.__name__ and hasattr(func, "__wrapped__"):
+                found[f"{info.name.removeprefix('ckanext.hhs.')}.{name}"] = func
+    return found
+
+
+SCHEMAS = sorted(_schemas())
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_schema_answers_with_values_or_field_errors(world, name):
+    """Each action schema's validators, as CKAN's navl runs them: values or field errors, never another
+    exception (a validator that raised TypeError was an HTTP 500 of its action)."""
+    schema = _schemas()[name]()
+    value = values(world["real"])
+    hostile = st.fixed_dictionaries({}, optional={field: value for field in schema})
+
+    @FUZZ
+    @given(data=hostile)
+    def run(data):
+        context = {"model": model, "session": model.Session, "user": world["sysadmin"]["name"]}
+        try:
+            df.validate(data, _schemas()[name](), context)
+        except df.DataError:
+            pass  # a list where a subschema wants objects: the API answers it with a 400
+        finally:
+            model.Session.remove()
+
+    run()
+
+
+# ---------------------------------------------------------------- what the fuzzing found (fixed)
+
+FOUND = [
+    # CKAN's natural_number_validator failed on "" after ignore_missing (int_validator makes it None):
+    # the number fields take ignore_empty, and the core's natural_number_validator gives a field error.
+    ("hhs_glossary_term_autocomplete", {"q": "d", "limit": ""}, "sysadmin"),
+    ("hhs_glossary_term_list", {"limit": "", "offset": ""}, "anonymous"),
+    ("hhs_lakehouse_query", {"sql": "select 1", "limit": ""}, "anonymous"),
+    ("hhs_lakehouse_table_list", {"limit": ""}, "anonymous"),
+    ("hhs_marketplace_request_list", {"limit": ""}, "sysadmin"),
+    # Range checks after natural_number_validator ran on a value it had refused.
+    ("hhs_marketplace_licence_search", {"offset": "<script>alert(1)</script>"}, "sysadmin"),
+    ("hhs_glossary_term_datasets", {"id": "fuzz-term", "offset": ":"}, "sysadmin"),
+    # CKAN's boolean_validator called .lower() on numbers and lists; tk.asbool refused "".
+    ("hhs_marketplace_licence_search", {"current": 0}, "sysadmin"),
+    ("hhs_lakehouse_table_register", {"id": "x", "allow_phi_preview": 0.5}, "sysadmin"),
+    ("hhs_lakehouse_column_confirm", {"id": "x", "column": "c", "remove": ["", ""]}, "sysadmin"),
+    ("hhs_divisions_seed", {"include_governance_board": []}, "sysadmin"),
+    ("hhs_glossary_embed", {"all": ""}, "sysadmin"),
+    ("hhs_glossary_embed", {"all": [1]}, "sysadmin"),
+    ("hhs_catalog_validate", {"inventory": ""}, "anonymous"),
+    ("hhs_catalog_validate", {"inventory": "<b>"}, "sysadmin"),
+    # A lone UTF-16 surrogate (JSON "\ud800") reached PostgreSQL, which cannot encode it.
+    ("hhs_marketplace_licence_update", {"id": "\ud800"}, "sysadmin"),
+    ("hhs_marketplace_need_show", {"id": "x\udfff"}, "sysadmin"),
+    ("hhs_glossary_term_show", {"id": "\ud800"}, "sysadmin"),
+    ("hhs_glossary_term_create", {"label": "\udc00", "definition": "x"}, "sysadmin"),
+    ("hhs_dataset_completeness", {"id": "\ud800"}, "anonymous"),
+    ("hhs_lakehouse_preview", {"id": "\ud800"}, "sysadmin"),
+    ("package_create", {"type": "data-product", "name": "x", "component_datasets": "\ud800"}, "sysadmin"),
+    # NaN/Infinity (not JSON; Python reads them) echoed back in CKAN's 400 answer, which it then could not write.
+    ("hhs_glossary_term_create", {"label": "x", "definition": "y", "exact_matches": float("inf")}, "anonymous"),
+    # A NUL or a value of another type as an id reached the database or CKAN's package_show.
+    ("hhs_dataset_completeness", {"id": True}, "sysadmin"),
+    ("hhs_lakehouse_join_keys", {"id": "\x00"}, "sysadmin"),
+    ("hhs_lakehouse_table_show", {"id": "a\x00"}, "anonymous"),
+    # ckanext-scheming iterated `resources` before validation.
+    ("package_create", {"type": "dataset", "name": "fuzz-x", "resources": 0.0}, "sysadmin"),
+    ("package_patch", {"id": "fuzz-public", "resources": "abc"}, "sysadmin"),
+]
+
+
+@pytest.mark.parametrize(("action", "data", "role"), FOUND)
+def test_found_by_fuzzing(world, action, data, role):
+    response = _post(world, action, data, role)
+    _check(response, f"{action} with {data!r}")
+
+
+# Bugs the fuzzing found in code other engineers are writing: each fails until it is fixed there.
+OTHERS: dict[str, tuple[dict[str, Any], str]] = {}
+
+
+@pytest.mark.parametrize("action", sorted(OTHERS))
+def test_found_by_fuzzing_elsewhere(world, action, request):
+    data, reason = OTHERS[action]
+    if action not in ACTIONS:
+        pytest.skip(f"{action} is not registered")
+    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    _check(_post(world, action, data, "sysadmin"), f"{action} with {data!r}")
+
+
+# ---------------------------------------------------------------- stored markup is escaped where shown
+
+MARKUP = [
+    "<script>alert('x')</script>",
+    '<img src=x onerror="alert(1)">',
+    '"><svg onload=alert(1)>',
+    "</textarea><script>alert(1)</script>",
+    "' onmouseover='alert(1)",
+    '<a href="javascript:alert(1)">x</a>',
+    "{{ 7*7 }}<b>bold</b>",
+]
+_serial = iter(range(1_000_000))
+
+
+def test_stored_markup_is_escaped_on_the_pages_that_show_it(world):
+    """Text with markup saved through the actions comes back escaped (never as live markup) on the
+    dataset, glossary term, data need, licence and access request pages, and in search pages that
+    repeat the query."""
+    sysadmin = world["sysadmin"]["name"]
+    headers = {"Authorization": world["token"]}
+
+    def page(url: str) -> str:
+        response = world["app"].get(url, headers=headers)
+        assert response.status_code == 200, url
+        return response.get_data(as_text=True)
+
+    @settings(FUZZ, max_examples=min(EXAMPLES, 8))
+    @given(
+        payload=st.builds(
+            lambda a, m, b: a + m + b,
+            st.text("ab <>&'\"", max_size=5),
+            st.sampled_from(MARKUP),
+            st.text("xy", max_size=3),
+        )
+    )
+    def run(payload):
+        n = next(_serial)
+        ctx = {"user": sysadmin, "ignore_auth": False}
+        helpers.call_action("package_patch", context=ctx, id="fuzz-public", title=f"T{n} {payload}", notes=payload)
+        term = helpers.call_action(
+            "hhs_glossary_term_create", context=ctx, slug=f"xss-{n}", label=f"L{n} {payload}", definition=payload
+        )
+        need = helpers.call_action(
+            "hhs_marketplace_need_create", context=ctx, title=f"N{n} {payload}", description=payload
+        )
+        licence = helpers.call_action(
+            "hhs_marketplace_licence_create",
+            context=ctx,
+            vendor=f"V{n} {payload}",
+            product=payload,
+            terms=payload,
+            holder="cms",
+            start_date="2026-01-01",
+            end_date="2027-01-01",
+        )
+        request_ = helpers.call_action(
+            "hhs_marketplace_request_create",
+            context=ctx,
+            product="fuzz-product",
+            purpose=f"P{n} {payload}",
+            end_date="2027-01-01",
+            accept_terms=True,
+        )
+        for url in (
+            "/dataset/fuzz-public",
+            f"/glossary/{term['slug']}",
+            f"/marketplace/needs/{need['id']}",
+            f"/marketplace/licences/{licence['id']}",
+            f"/marketplace/requests/{request_['id']}",
+            f"/dataset/?q={payload}",
+            f"/glossary?q={payload}",
+            f"/marketplace?q={payload}",
+        ):
+            body = page(url)
+            assert payload not in body, f"{url} shows {payload!r} unescaped"
+        # The request is withdrawn so that the next example may ask again.
+        helpers.call_action("hhs_marketplace_request_withdraw", context=ctx, id=request_["id"])
+
+    run()
