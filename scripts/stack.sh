@@ -301,7 +301,7 @@ cmd_demo() {
   # `ckan hhs marketplace expire` and `remind` from cron).
   # What production runs from cron, hourly: grant expiry, licence reminders, lakehouse table refresh, and
   # the governance figures after a link-check batch.
-  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; '$CKAN' -c '$DEMO_INI' hhs governance refresh; '$CKAN' -c '$DEMO_INI' hhs governance duplicates scan; sleep 3600; done"
+  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; '$CKAN' -c '$DEMO_INI' hhs governance quality; '$CKAN' -c '$DEMO_INI' hhs governance duplicates scan; '$CKAN' -c '$DEMO_INI' hhs governance refresh; sleep 3600; done"
   cat <<MSG
 
 The HHS Data Hub runs at http://127.0.0.1:$WEB_PORT
