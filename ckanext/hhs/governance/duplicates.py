@@ -479,7 +479,21 @@ def _save_pairs(found: dict[tuple[str, str], dict[str, Any]], changed: set[str],
     """Upsert the pairs found; drop open pairs whose evidence is gone. Decisions stay."""
     now = _now()
     counts = {"new": 0, "reopened": 0, "dropped": 0}
-    existing = {(p.dataset_a, p.dataset_b): p for p in model.Session.query(gm.DuplicatePair)}
+    query = model.Session.query(gm.DuplicatePair)
+    if len(changed) < len(active):
+        # A rescan looks only at pairs with a changed dataset (the keys and texts of two unchanged
+        # datasets are what they were) and at pairs with a dataset gone from the catalog.
+        found = {ab: reasons for ab, reasons in found.items() if ab[0] in changed or ab[1] in changed}
+        active_ids = sa.select(model.Package.id).where(model.Package.state == "active", model.Package.type == "dataset")
+        query = query.filter(
+            sa.or_(
+                gm.DuplicatePair.dataset_a.in_(changed),
+                gm.DuplicatePair.dataset_b.in_(changed),
+                ~gm.DuplicatePair.dataset_a.in_(active_ids),
+                ~gm.DuplicatePair.dataset_b.in_(active_ids),
+            )
+        )
+    existing = {(p.dataset_a, p.dataset_b): p for p in query}
     for (a, b), matched in found.items():
         reasons = dict(matched)
         pair = existing.pop((a, b), None)
@@ -491,9 +505,6 @@ def _save_pairs(found: dict[tuple[str, str], dict[str, Any]], changed: set[str],
             )
             counts["new"] += 1
             continue
-        if "text" not in reasons and "text" in pair.reasons and not ({a, b} & changed):
-            # Text similarity of two unchanged datasets was not computed again: it still holds.
-            reasons = {**reasons, "text": pair.reasons["text"]}
         pair.reasons, pair.score, pair.seen = reasons, score_of(reasons), now
         if pair.status == "distinct" and materially_stronger(reasons, pair.decided_reasons):
             pair.status = "open"
