@@ -86,6 +86,13 @@ def nesting(content: str) -> int:
     return deepest
 
 
+def held_by_another_division(harvest_object: Any, package_id: str | None) -> bool:
+    """Whether the dataset a DCAT record matched belongs to a division other than its source's."""
+    pkg = model.Package.get(package_id) if package_id else None
+    source = model.Package.get(harvest_object.source.id) if harvest_object.source else None
+    return pkg is not None and (source is None or pkg.owner_org != source.owner_org)
+
+
 def harvest_write(package_id: str | None) -> bool:
     """Whether a package_update of `package_id` is the RDF harvest's own write."""
     state = _WRITE.get()

@@ -15,6 +15,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.dcat.interfaces import IDCATRDFHarvester
+from ckanext.harvest.model import HarvestObjectError
 from ckanext.hhs import net, pod
 
 from . import dcat
@@ -69,6 +70,18 @@ class HhsHarvestPlugin(DataJsonHarvester):
         self._prepare(harvest_object, dataset_dict, update=False)
 
     def before_update(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+        # ckanext-dcat matches a record to a dataset by its URI across all sources: a source of one
+        # division publishing another division's URIs would rewrite (and move) that division's dataset.
+        # Such a record is refused, as the data.json harvester refuses it (it matches within the division).
+        if dcat.held_by_another_division(harvest_object, dataset_dict.get("id")):
+            HarvestObjectError(
+                message=f"The identifier {harvest_object.guid} belongs to a dataset of another division: "
+                "this source may not change it",
+                object=harvest_object,
+                stage="Import",
+            ).save()
+            dataset_dict.clear()  # ckanext-dcat then leaves the dataset as it is
+            return
         self._prepare(harvest_object, dataset_dict, update=True)
 
     def after_create(self, harvest_object: Any, dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:

@@ -286,3 +286,32 @@ class TestHubEdits:
         helpers.call_action("package_patch", id=pkg["id"], sensitivity="low", pod_record='{"title": "forged"}')
         after = helpers.call_action("package_show", id=pkg["id"])
         assert after["pod_record"] == pkg["pod_record"]
+
+
+def test_a_source_cannot_rewrite_another_divisions_dataset(catalog_server, division, catalog):
+    """ckanext-dcat matches records by URI across all sources: a CDC source publishing CMS's URIs must
+    not update (nor move) CMS's datasets; each such record is an error on CDC's job."""
+    url = catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(catalog), content_type="text/turtle")
+    _harvest(_source(url, division))
+    before = _by_identifier()
+    hostile = copy.deepcopy(catalog)
+    for record in hostile["dataset"]:
+        record["title"] = "Taken over"
+    cdc = factories.Division(name="cdc", bureau_code="009:20")
+    other = catalog_server.serve("/other.ttl", dcat_source.to_turtle(hostile), content_type="text/turtle")
+    source = helpers.call_action(
+        "harvest_source_create",
+        name="cdc-rdf",
+        title="CDC DCAT",
+        url=other,
+        source_type="dcat_rdf",
+        owner_org=cdc["id"],
+    )
+    job = _harvest(source)
+    after = _by_identifier()
+    assert {k: (v["title"], v["owner_org"]) for k, v in after.items()} == {
+        k: (v["title"], v["owner_org"]) for k, v in before.items()
+    }
+    errors = _errors(job["id"])
+    assert len(errors) == len(catalog["dataset"])
+    assert all("another division" in " ".join(messages) for messages in errors.values())
