@@ -38,6 +38,7 @@ __all__ = [
     "check_links",
     "compute_figures",
     "enqueue_refresh",
+    "frequency_words",
     "is_stale",
     "period",
     "refresh",
@@ -46,8 +47,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-# Lists kept in a snapshot (stale datasets, broken links) are capped: a snapshot stays small.
-LIST_CAP = 100
+# The failing links kept in a snapshot are capped so a snapshot stays bounded; the page and its CSV
+# both read that same list. Stale datasets are all kept (a name, title and two dates each).
+LIST_CAP = 5000
 # A run still "running" after this long was killed (worker restart, timeout): shown as interrupted.
 JOB_TIMEOUT = 2 * 3600
 _PAGE = 500
@@ -70,6 +72,25 @@ def period(frequency: Any) -> dt.timedelta | None:
         return None
     days = sum(float(v) * _DAYS[k] for k, v in match.groupdict().items() if v)
     return dt.timedelta(days=days) if days > 0 else None
+
+
+def frequency_words(frequency: Any) -> str:
+    """An update frequency in words: the core's label where it has one ("Monthly", "Every 5 years"),
+    else the period in days ("every 3.5 days"); the value itself when unreadable."""
+    from ckanext.hhs.helpers import hhs_frequency_label
+
+    if not isinstance(frequency, str) or not frequency:
+        return ""
+    label = hhs_frequency_label(frequency)
+    if label != frequency:
+        return label
+    every = period(frequency)
+    if every is None:
+        return frequency
+    days = every.total_seconds() / 86400
+    if days < 1:
+        return tk._("every {n} hours").format(n=f"{days * 24:g}")
+    return tk._("every {n} days").format(n=f"{round(days, 1):g}")
 
 
 def _last_moment(value: Any) -> dt.datetime | None:
@@ -125,21 +146,36 @@ def _end(run: gm.MetricsRun, error: BaseException | None = None) -> None:
 
 
 def refresh(links: bool = True) -> str:
-    """The job: check a batch of links (optional), then compute the figures. Returns the figures run id."""
+    """Compute the figures, then (optionally) check a batch of links. Returns the figures run id."""
+    run_id = compute_figures().id
     if links:
         check_links()
+    return run_id
+
+
+def _figures_job() -> str:
     return compute_figures().id
 
 
-def enqueue_refresh(links: bool = True) -> str:
-    """Queue `refresh` as a background job; returns the job's id."""
-    job = tk.enqueue_job(
-        refresh,
-        [links],
-        title="Governance figures" + (" and link check" if links else ""),
-        rq_kwargs={"timeout": JOB_TIMEOUT},
-    )
-    return job.id
+def _linkcheck_job() -> str:
+    """A link-check batch; when it finishes, a (fast) figures job is queued so the snapshot's link
+    figures take in what it found."""
+    run_id = check_links().id
+    tk.enqueue_job(_figures_job, [], title="Governance figures", rq_kwargs={"timeout": JOB_TIMEOUT})
+    return run_id
+
+
+def enqueue_refresh(links: bool = True) -> dict[str, str]:
+    """Queue the figures job and (optionally) a link-check batch as two separate background jobs, so the
+    figures never wait for a long link check. Returns each job's id (keys ``figures``, ``linkcheck``)."""
+    out = {
+        "figures": tk.enqueue_job(_figures_job, [], title="Governance figures", rq_kwargs={"timeout": JOB_TIMEOUT}).id
+    }
+    if links:
+        out["linkcheck"] = tk.enqueue_job(
+            _linkcheck_job, [], title="Governance link check", rq_kwargs={"timeout": JOB_TIMEOUT}
+        ).id
+    return out
 
 
 # ---------------------------------------------------------------- link check
@@ -150,8 +186,16 @@ def _refused(error: net.FetchError) -> bool:
     return error.public.startswith(("Refusing", "Only plain"))
 
 
+def _unresolved(error: net.FetchError) -> bool:
+    """The host name could not be resolved: nothing was asked of any server, so the link is not known to
+    be broken (a machine without outside DNS finds every host unknown)."""
+    return error.public.startswith("The host ") and error.public.endswith(" is unknown")
+
+
 def _check(url: str) -> tuple[str, int | None, str | None]:
-    """(status, HTTP status, error) of one URL: ok, broken or refused."""
+    """(status, HTTP status, error) of one URL: ok, broken (an HTTP error, or a resolved host that
+    refused or dropped the connection), unknown (could not check: the host name did not resolve) or
+    refused (the guard would not fetch it)."""
     try:
         net.check_url(url)
         with net.Guard(config.linkcheck_timeout()) as guard:
@@ -162,6 +206,8 @@ def _check(url: str) -> tuple[str, int | None, str | None]:
     except net.FetchError as e:
         if e.public == "The source is too large":  # it answered, with more than a link check reads
             return "ok", None, None
+        if _unresolved(e):
+            return "unknown", None, e.public
         return ("refused" if _refused(e) else "broken"), None, e.public
     if response.status_code >= 400:
         return "broken", response.status_code, f"HTTP {response.status_code}"
@@ -196,7 +242,7 @@ def check_links(progress: Progress | None = None, limit: int | None = None) -> g
             status, http_status, error = _check(url)
             found[status] += 1
             row = model.Session.get(gm.LinkStatus, resource_id) or gm.LinkStatus(resource_id=resource_id, failures=0)
-            failed = status != "ok"
+            failed = status in ("broken", "refused")
             row.failures = (row.failures or 0) + 1 if failed and row.url == url else int(failed)
             row.url, row.status, row.http_status, row.error, row.checked = url, status, http_status, error, gm.now()
             model.Session.add(row)
@@ -249,15 +295,14 @@ class _Catalog:
         modified = data.get("modified") or data.get("metadata_modified")
         if is_stale(frequency, modified, now):
             self.stale += 1
-            if len(self.stale_list) < LIST_CAP:
-                self.stale_list.append(
-                    {
-                        "name": data["name"],
-                        "title": data.get("title") or data["name"],
-                        "modified": str(modified)[:19],
-                        "frequency": frequency,
-                    }
-                )
+            self.stale_list.append(
+                {
+                    "name": data["name"],
+                    "title": data.get("title") or data["name"],
+                    "modified": str(modified)[:19],
+                    "frequency": frequency,
+                }
+            )
 
     def figures(self) -> dict[str, Any]:
         def share(n: int) -> float | None:
@@ -348,7 +393,7 @@ def _links(divisions: dict[str, tuple[str, str]]) -> dict[str, dict[str, Any]]:
         status, sa.and_(status.resource_id == model.Resource.id, status.url == model.Resource.url)
     )
     out: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"links": 0, "ok": 0, "broken": 0, "refused": 0, "unchecked": 0, "broken_links": []}
+        lambda: {"links": 0, "ok": 0, "broken": 0, "refused": 0, "unknown": 0, "unchecked": 0, "broken_links": []}
     )
     counts = joined.with_entities(model.Package.owner_org, status.status, sa.func.count()).group_by(
         model.Package.owner_org, status.status
@@ -371,7 +416,7 @@ def _links(divisions: dict[str, tuple[str, str]]) -> dict[str, dict[str, Any]]:
             status.checked,
             status.failures,
         )
-        .filter(status.status.in_(("broken", "refused")))
+        .filter(status.status.in_(("broken", "refused", "unknown")))
         .order_by(status.checked.desc())
         .yield_per(500)
     )
@@ -586,6 +631,7 @@ def _roi(
             "requests_by_status": m["requests_by_status"],
             "requests_total": m["requests_total"],
             "access_granted": granted,
+            "median_hours_to_access": median_hours,
             "median_days_to_access": median_days,
             "days_saved_per_request": round(baseline - median_days, 1) if median_days is not None else None,
             "needs_answered_from_existing_data": m["needs"]["answered_by_existing_data"] if hhs_wide else None,

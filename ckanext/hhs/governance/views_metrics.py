@@ -13,7 +13,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import vocab
 
-from . import permissions
+from . import metrics, permissions
 from .views import blueprint
 
 # Each part's summary, read through its action when that part is loaded (see GOVERNANCE.md).
@@ -23,7 +23,6 @@ SUMMARIES = {
     "gaps": "hhs_governance_gap_summary",
 }
 SECTIONS = ("catalog", "stale", "links", "harvest", "roi", "trend")
-_LINK_ROWS = 1000
 
 
 def _context() -> dict[str, Any]:
@@ -83,6 +82,7 @@ def index():
             "access_labels": {**vocab.ACCESS_LEVELS, "unset": tk._("Not set")},
             "may_refresh": permissions.may_decide(permissions.user_of(_context())),
             "scope": scope,
+            "frequency_words": metrics.frequency_words,
         },
     )
 
@@ -181,12 +181,12 @@ def _stale_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str]
 
 
 def _links_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The failing links of the snapshot the page shows (not a live read: the page and its CSV agree)."""
     keys = ["division", "dataset", "dataset_title", "resource_name", "url", "status", "http_status", "error", "checked"]
-    rows = []
-    for status in ("broken", "refused"):
-        found = _call("hhs_governance_linkcheck_list", {**scope, "status": status, "limit": _LINK_ROWS})
-        rows += [[r[k] for k in keys] for r in found["results"]]
-    return keys, rows
+    links = (shown["figures"] or {}).get("links") or {}
+    return ["computed_at", *keys], [
+        [shown["computed_at"], *(r.get(k) for k in keys)] for r in links.get("broken_links", [])
+    ]
 
 
 _HARVEST = (
@@ -228,12 +228,25 @@ def roi_figures(roi: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
             )
         out += [
             ("requests_total", tk._("Access requests in all"), market["requests_total"]),
-            ("access_granted", tk._("Requests that led to access"), market["access_granted"]),
-            ("median_days_to_access", tk._("Median days from request to access"), market["median_days_to_access"]),
+            (
+                "access_granted",
+                tk._("Requests that led to access (ever; including those since expired, withdrawn or revoked)"),
+                market["access_granted"],
+            ),
+            (
+                "median_hours_to_access",
+                tk._("Median hours from request to access"),
+                market.get("median_hours_to_access"),
+            ),
+            (
+                "median_days_to_access",
+                tk._("Median days from request to access (over the requests that led to access)"),
+                market["median_days_to_access"],
+            ),
             ("baseline_days", tk._("Days a traditional data use agreement takes (baseline)"), roi["baseline_days"]),
             (
                 "days_saved_per_request",
-                tk._("Days saved per request against the baseline"),
+                tk._("Days saved per request: the baseline minus the median days to access"),
                 market["days_saved_per_request"],
             ),
         ]

@@ -178,14 +178,16 @@ def hhs_governance_metrics_history(context: Context, data_dict: DataDict) -> dic
 
 @validate(schema.metrics_refresh)
 def hhs_governance_metrics_refresh(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Queue a recomputation of the figures (first a link-check batch, unless ``links`` is false).
-    Editors of the Data Governance Board and sysadmins.
+    """Queue a recomputation of the figures and, unless ``links`` is false, a link-check batch as a
+    separate job (the figures do not wait for the link check). Editors of the Data Governance Board
+    and sysadmins.
 
-    :param links: also check a batch of resource links first (optional, default true)
-    :returns: ``job_id`` of the queued background job
+    :param links: also queue a batch of resource link checks (optional, default true)
+    :returns: ``job_id`` of the figures job and ``linkcheck_job_id`` (None when not queued)
     """
     tk.check_access("hhs_governance_metrics_refresh", context, data_dict)
-    return {"job_id": metrics.enqueue_refresh(links=data_dict["links"])}
+    jobs = metrics.enqueue_refresh(links=data_dict["links"])
+    return {"job_id": jobs["figures"], "linkcheck_job_id": jobs.get("linkcheck")}
 
 
 @tk.side_effect_free
@@ -195,7 +197,8 @@ def hhs_governance_linkcheck_list(context: Context, data_dict: DataDict) -> dict
     Board members and sysadmins only: private datasets are listed too.
 
     :param division: a division's name (optional)
-    :param status: ``broken`` (default), ``refused`` (not a public http(s) address) or ``ok``
+    :param status: ``broken`` (default), ``refused`` (not a public http(s) address), ``unknown``
+        (could not check: the host name did not resolve) or ``ok``
     :param limit: (optional, default 100, at most 1000)
     :param offset: (optional)
     :returns: ``count`` and ``results``: dataset, division, resource, URL, HTTP status, error, when

@@ -11,7 +11,7 @@ from ckan.types import Schema, Validator, ValidatorFactory
 
 __all__ = ["linkcheck_list", "metrics_history", "metrics_refresh", "metrics_show"]
 
-LINK_STATUSES = ("ok", "broken", "refused")
+LINK_STATUSES = ("ok", "broken", "refused", "unknown")
 
 
 def _division(value: Any) -> Any:

@@ -223,8 +223,10 @@ class TestRuns:
         from ckan.lib import jobs
 
         helpers.call_action("job_clear")
-        job_id = act("hhs_governance_metrics_refresh", board.editor)["job_id"]
-        assert helpers.call_action("job_show", id=job_id)["title"] == "Governance figures and link check"
+        queued = act("hhs_governance_metrics_refresh", board.editor)
+        # two jobs: the figures do not wait behind the link check
+        assert helpers.call_action("job_show", id=queued["job_id"])["title"] == "Governance figures"
+        assert helpers.call_action("job_show", id=queued["linkcheck_job_id"])["title"] == "Governance link check"
         jobs.Worker([jobs.DEFAULT_QUEUE_NAME]).work(burst=True)
         shown = act("hhs_governance_metrics_show", board.member)
         assert shown["last_run"]["status"] == "finished"
@@ -282,3 +284,47 @@ class TestLinkCheck:
         run = metrics.check_links()
         assert run.counts["refused"] == 1
         assert act("hhs_governance_linkcheck_list", board.member, status="refused")["results"][0]["url"] == url
+
+
+def test_the_figures_job_does_not_wait_for_the_link_check(board, catalog, monkeypatch):
+    """The figures job alone computes figures; a link check left running does not hold them back."""
+    model.Session.add(gm.MetricsRun(kind="linkcheck", status="running", started=gm.now()))
+    model.Session.commit()
+    metrics._figures_job()
+    shown = act("hhs_governance_metrics_show", board.member)
+    assert shown["last_run"]["status"] == "finished" and shown["computed_at"] is not None
+    assert shown["last_linkcheck"]["status"] == "running"
+
+
+def test_an_unknown_host_is_could_not_check_not_broken(board, catalog):
+    cms = catalog[0]
+    factories.HhsDataset(
+        owner_org=cms["id"], name="cms-elsewhere", resources=[{"url": "https://no-such-host.invalid/x.csv"}]
+    )
+    run = metrics.check_links()
+    assert (run.counts["broken"], run.counts["unknown"]) == (1, 1)
+    unknown = act("hhs_governance_linkcheck_list", board.member, status="unknown")["results"]
+    assert [r["dataset"] for r in unknown] == ["cms-elsewhere"] and unknown[0]["failures"] == 0
+    assert [r["dataset"] for r in act("hhs_governance_linkcheck_list", board.member)["results"]] == [
+        "cms-secret-claims"
+    ]
+    metrics.compute_figures()
+    links = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]["links"]
+    assert (links["broken"], links["unknown"]) == (1, 1)
+
+
+def test_every_stale_dataset_is_kept(board):
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    for n in range(101):  # more than the 100 the list was once capped at
+        factories.HhsDataset(owner_org=cms["id"], name=f"old-{n}", modified="2001-01-01", frequency="R/P1D")
+    metrics.compute_figures()
+    catalog = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]["catalog"]
+    assert catalog["stale"] == len(catalog["stale_datasets"]) == 101
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("R/P3.5D", "every 3.5 days"), ("R/P1M", "Monthly"), ("R/PT6H", "every 6 hours"), ("irregular", "irregularly")],
+)
+def test_frequency_words(value, words):
+    assert metrics.frequency_words(value).lower() == words.lower()

@@ -121,3 +121,21 @@ def test_an_editor_recomputes_from_the_page(app, board, catalog):  # noqa: F811
     assert "The figures are being computed" in page
     assert [j["title"] for j in helpers.call_action("job_list")] == ["Governance figures and link check"]
     helpers.call_action("job_clear")
+
+
+def test_the_links_csv_matches_the_page_snapshot_not_a_live_read(app, board, catalog):  # noqa: F811
+    metrics.check_links()
+    metrics.compute_figures()
+    rows = _csv(app, "/governance/links.csv", board.member)
+    assert sorted(r["status"] for r in rows) == ["broken", "refused"]
+    # a later link check does not change the CSV until the figures are computed again
+    import ckan.model as model
+
+    from ckanext.hhs.governance.model import metrics as gm
+
+    model.Session.query(gm.LinkStatus).update({"status": "broken"})
+    model.Session.commit()
+    assert len(_csv(app, "/governance/links.csv", board.member)) == 2
+    assert {r["computed_at"] for r in rows} == {
+        helpers.call_action("hhs_governance_metrics_show", context={"user": board.member["name"]})["computed_at"]
+    }
