@@ -100,6 +100,8 @@ governance gaps.csv           302       403      403    403    PV--  403        
 api governance metrics_show   403       403      403    403    403   403          ----  ----
 api governance duplicate_list 403       403      403    403    403   403          ----  ----
 api governance gap_list       403       403      403    403    PV--  403          P---  PV--
+api governance gap_show       403       403      403    403    PV--  403          P---  PV--
+governance gap                302       403      403    403    PV--  403          P---  PV--
 api governance suggestions    403       403      403    403    403   403          -V--  -V--
 api governance fixlist_show   403       403      ----   ----   ----  403          ----  ----
 """
@@ -240,7 +242,7 @@ def _build(root) -> dict[str, Any]:
         end_date=soon,
         data_product=PRODUCT,
     )
-    _governance(sysadmin, datasets)
+    gap = _governance(sysadmin, datasets)
     helpers.call_action("package_delete", id=datasets["deleted"]["id"])
     return {
         "users": users,
@@ -250,12 +252,14 @@ def _build(root) -> dict[str, Any]:
         "need": need,
         "licence": licence,
         "requests": requests,
+        "gap": gap,
     }
 
 
-def _governance(sysadmin: str, datasets: dict[str, Any]) -> None:
-    """Governance objects that name datasets: a CMS gap linking P and V, quality suggestions on V."""
-    _act(
+def _governance(sysadmin: str, datasets: dict[str, Any]) -> str:
+    """Governance objects that name datasets: a CMS gap linking P and V (its id is returned), quality
+    suggestions on V."""
+    gap = _act(
         "hhs_governance_gap_create",
         sysadmin,
         title="Matrix gap",
@@ -263,6 +267,7 @@ def _governance(sysadmin: str, datasets: dict[str, Any]) -> None:
         datasets=[datasets["public"]["name"], datasets["private"]["name"]],
     )
     _act("hhs_governance_quality_check", sysadmin, id=datasets["private"]["name"], wait=True)
+    return gap["id"]
 
 
 @pytest.fixture(scope="module")
@@ -502,6 +507,8 @@ SURFACES: dict[str, Surface] = {
     "api governance metrics_show": _s(lambda c, k: c.action("hhs_governance_metrics_show")),
     "api governance duplicate_list": _s(lambda c, k: c.action("hhs_governance_duplicate_list")),
     "api governance gap_list": _s(lambda c, k: c.action("hhs_governance_gap_list")),
+    "api governance gap_show": _s(lambda c, k: c.action("hhs_governance_gap_show", id=c.world["gap"])),
+    "governance gap": _s(lambda c, k: c.get(f"/governance/gaps/{c.world['gap']}")),
     "api governance suggestions": _s(lambda c, k: c.action("hhs_governance_suggestion_list")),
     "api governance fixlist_show": _s(lambda c, k: c.action("hhs_governance_fixlist_show", division="cms")),
 }
