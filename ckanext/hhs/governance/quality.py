@@ -23,6 +23,7 @@ import ftfy
 import sqlalchemy as sa
 
 import ckan.model as model
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
 
@@ -454,9 +455,7 @@ def suggestion_dict(s: qm.Suggestion) -> dict[str, Any]:
         "mode": s.mode,
         "current": s.current,
         "suggested": s.suggested,
-        "suggested_text": vocab.HEALTH_THEMES.get(s.suggested, s.suggested)
-        if s.kind == "theme"
-        else display(s.suggested),
+        "suggested_text": suggested_text(s),
         "reason": s.reason,
         "status": s.status,
         "outcome": s.outcome,
@@ -465,6 +464,24 @@ def suggestion_dict(s: qm.Suggestion) -> dict[str, Any]:
         "created": iso(s.created),
         "decided_at": iso(s.decided_at),
     }
+
+
+def suggested_text(s: qm.Suggestion) -> str:
+    """The suggested value in words: a health theme or a glossary term by its name, not its slug."""
+    if s.kind == "theme":
+        return vocab.HEALTH_THEMES.get(s.suggested, s.suggested)
+    if s.kind == "glossary" and isinstance(s.suggested, str):
+        return glossary_label(s.suggested) or s.suggested
+    return display(s.suggested)
+
+
+def glossary_label(slug: str) -> str | None:
+    """A glossary term's name (hhs_glossary's table; None when the glossary is not installed)."""
+    if not p.plugin_loaded("hhs_glossary"):
+        return None
+    from ckanext.hhs.glossary.model import Term
+
+    return model.Session.query(Term.label).filter(Term.slug == slug).scalar()
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -492,7 +509,7 @@ def panel(package_id: str, user: model.User | None) -> dict[str, Any] | None:
         "checked": iso(checked.checked_at) if checked else None,
         "validation": checked.validation if checked else {},
         "suggestions": [suggestion_dict(sug) for _, sug in rows if sug is not None],
-        "may_decide": may_edit or permissions.may_decide(user),
+        "may_decide": may_edit,
     }
 
 

@@ -78,6 +78,11 @@ def quality_index():
             "kinds": KINDS,
             "statuses": qm.SUGGESTION_STATUSES,
             "may_run": _may("hhs_governance_quality_check", {}),
+            "titles": dict(
+                model.Session.query(model.Group.name, model.Group.title).filter(
+                    model.Group.name.in_(list(summary["by_division"]))
+                )
+            ),
         },
     )
 
@@ -114,17 +119,30 @@ def quality_decide(id: str, verb: str):  # noqa: A002
     if verb not in ("accept", "dismiss"):
         return tk.abort(404)
     suggestion = model.Session.get(qm.Suggestion, id.replace("\x00", ""))
-    result = _call(f"hhs_governance_suggestion_{verb}", {"id": id})
-    if not isinstance(result, dict):
-        return result
+    try:  # a refusal is said on the page the button was on, never as a bare 403 or 400
+        result = tk.get_action(f"hhs_governance_suggestion_{verb}")({"user": _user_name()}, {"id": id})
+    except (tk.NotAuthorized, tk.ValidationError) as e:
+        if not _user_name():
+            return tk.h.redirect_to("user.login", came_from=tk.request.full_path)
+        msg = (
+            "; ".join(str(m) for ms in e.error_dict.values() for m in ms)
+            if isinstance(e, tk.ValidationError)
+            else str(e)
+        )
+        tk.h.flash_error(msg or tk._("You may not decide on this suggestion."))
+        return _back(suggestion.package_id if suggestion else "")
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Suggestion not found"))
     label = quality.field_label(result["field"])
     if verb == "dismiss":
         tk.h.flash_success(tk._("Suggestion for {field} dismissed.").format(field=label))
     elif result["outcome"] == "fix_list":
+        division = suggestion.owner_org and model.Group.get(suggestion.owner_org)
         tk.h.flash_success(
             tk._(
-                "Added to the fix list of the source catalog: {field} is fixed there, and the next harvest brings it."
-            ).format(field=label)
+                "Added to the fix list of {division}, the publisher of the source catalog: {field} is not changed "
+                "here; once the division fixes it in its catalog, the next harvest brings it."
+            ).format(field=label, division=(division.title or division.name) if division else tk._("its division"))
         )
     else:
         tk.h.flash_success(

@@ -2,8 +2,9 @@
 
 - A dataset's suggestions and validation results: whoever may edit it (its division's editors and
   admins, collaborators, sysadmins) and board members (who see every division's data, by design).
-- Accepting or dismissing a suggestion: the dataset's editors and board editors. Accepting on a
-  hub-authored dataset patches it as the caller, so the caller's own right to edit it decides there.
+- Accepting or dismissing a suggestion: the dataset's stewards, i.e. whoever may edit it (its division's
+  editors and admins, collaborators, sysadmins). Board members (editors included) see suggestions but do
+  not decide them: accepting patches the dataset as the caller, and a steward accepts (issue #15).
 - A fix list: the members of the division that publishes the catalog, and board members.
 - Checking a dataset: its editors and board editors; checking every dataset and the summary: the
   Board (editors run, members read) and sysadmins.
@@ -73,11 +74,9 @@ def hhs_governance_suggestion_list(context: Context, data_dict: DataDict) -> Aut
 def _decide(context: Context, data_dict: DataDict) -> AuthResult:
     user = permissions.user_of(context)
     suggestion = suggestion_of(data_dict)
-    if suggestion is not None and (
-        permissions.may_decide(user) or permissions.may_edit_dataset(user, suggestion.package_id)
-    ):
+    if suggestion is not None and permissions.may_edit_dataset(user, suggestion.package_id):
         return _OK
-    return _refuse(tk._("Only the dataset's editors and board editors may decide on its suggestions"))
+    return _refuse(tk._("Only the dataset's stewards (its editors) may decide on its suggestions"))
 
 
 def hhs_governance_suggestion_accept(context: Context, data_dict: DataDict) -> AuthResult:
