@@ -80,7 +80,8 @@ def hhs_governance_gap_update(context: Context, data_dict: DataDict) -> AuthResu
     if permissions.may_decide(user):
         return _OK
     gap = gap_of(data_dict)
-    changes = {k for k, v in data_dict.items() if k not in ("id", "message") and v not in (None, "")}
+    # Every key counts, whatever its value: an empty string clears a field (a due date, a description).
+    changes = set(data_dict) - {"id", "message"}
     if (
         gap is not None
         and is_division_admin(user, gap.owner_org_id)

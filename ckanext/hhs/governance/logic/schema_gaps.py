@@ -94,13 +94,15 @@ def gap_create(
 
 
 @validator_args
-def gap_update(not_empty: Validator, ignore_missing: Validator, one_of: ValidatorFactory) -> Schema:
+def gap_update(
+    not_empty: Validator, ignore_missing: Validator, one_of: ValidatorFactory, hhs_text_cap: Validator
+) -> Schema:
     schema = gap_create()
     for field in ("title", "division", "severity"):
         schema[field] = [ignore_missing, *schema[field][1:]]  # type: ignore[index]
     schema["id"] = [not_empty, _text]
     schema["status"] = [ignore_missing, one_of(list(gm.GAP_STATUSES))]
-    schema["message"] = [ignore_missing, _text]
+    schema["message"] = [ignore_missing, _text, hhs_text_cap]
     return schema
 
 

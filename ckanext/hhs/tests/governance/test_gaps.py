@@ -177,6 +177,12 @@ class TestLifecycle:
             helpers.call_action("hhs_governance_gap_update", context=admin, id=gap["id"], status="closed", message="x")
         with pytest.raises(tk.NotAuthorized):
             helpers.call_action("hhs_governance_gap_update", context=admin, id=gap["id"], severity="low")
+        # An empty value clears a field: it is a change like any other (the due date, the description).
+        for field in ("due_date", "description"):
+            with pytest.raises(tk.NotAuthorized):
+                helpers.call_action(
+                    "hhs_governance_gap_update", context=admin, id=gap["id"], status="in_progress", **{field: ""}
+                )
         gap = helpers.call_action("hhs_governance_gap_update", context=admin, id=gap["id"], status="in_progress")
         assert gap["status"] == "in_progress"
         gap = helpers.call_action("hhs_governance_gap_comment_create", context=admin, id=gap["id"], text="On it.")
