@@ -327,7 +327,7 @@ class _Catalog:
 
 
 def _walk_catalog(
-    divisions: dict[str, tuple[str, str]], progress: Progress | None
+    divisions: dict[str, tuple[str, str]], progress: Progress | None, imports: dict[tuple[str, str], dict[str, Any]]
 ) -> tuple[dict[str, _Catalog], dict[str, int]]:
     """Totals per division id (and HHS-wide, key ""), and the findings count of each harvested dataset
     that carries any, from the search index a page at a time."""
@@ -356,12 +356,51 @@ def _walk_catalog(
             data = json.loads(doc.get("validated_data_dict") or "{}")
             for key in _scopes(data.get("owner_org"), divisions):
                 scopes[key].add(data, now)
-            if found := completeness.findings(data):
+            found = completeness.findings(data)
+            if found:
                 findings[doc["id"]] = len(found)
+            if data.get("source_catalog"):
+                _count_import(imports, data, len(found))
         start += len(page["results"])
         if progress:
             progress(min(start, total), total)
     return scopes, findings
+
+
+def _count_import(imports: dict[tuple[str, str], dict[str, Any]], data: dict[str, Any], findings: int) -> None:
+    """Add a dataset to the totals of the catalog it was imported from (per division and source URL)."""
+    row = imports.setdefault(
+        (data.get("owner_org") or "", data["source_catalog"]),
+        {"datasets": 0, "datasets_with_findings": 0, "findings": 0, "last_import": None},
+    )
+    row["datasets"] += 1
+    row["datasets_with_findings"] += bool(findings)
+    row["findings"] += findings
+    modified = str(data.get("metadata_modified") or "")[:19] or None
+    if modified and (row["last_import"] is None or modified > row["last_import"]):
+        row["last_import"] = modified
+
+
+def _imported(
+    imports: dict[tuple[str, str], dict[str, Any]], divisions: dict[str, tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """One row per imported catalog (`ckan hhs import-catalog` / hhs_catalog_import) and division; a
+    catalog a harvest source fetches is left out (that source has its own row)."""
+    harvested: set[str] = set()
+    if p.plugin_loaded("harvest"):
+        from ckanext.harvest import model as hm
+        from ckanext.hhs.harvest import importer
+
+        harvested = {
+            importer.source_key(url)
+            for (url,) in model.Session.query(hm.HarvestSource.url).filter(hm.HarvestSource.active.is_(True))
+            if url
+        }
+    return [
+        {"source_catalog": source, "division": divisions.get(org_id, ("", ""))[0], **row}
+        for (org_id, source), row in sorted(imports.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        if source not in harvested
+    ]
 
 
 # ---------------------------------------------------------------- broken links
@@ -679,9 +718,11 @@ def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
     try:
         context = _site_context()
         divisions = _divisions()
-        catalog, findings = _walk_catalog(divisions, progress)
+        imports: dict[tuple[str, str], dict[str, Any]] = {}
+        catalog, findings = _walk_catalog(divisions, progress, imports)
         links = _links(divisions)
         harvest = _harvest(divisions, findings)
+        imported = _imported(imports, divisions)
         licences = _licences(context)
         summary = _action("hhs_governance_duplicate_summary")
         duplicates = summary({**context}, {}).get("duplicate") if summary else None
@@ -701,6 +742,7 @@ def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
                 "catalog": catalog[key].figures(),
                 "links": links[key],
                 "harvest": None if harvest is None else [h for h in harvest if not name or h["division"] == name],
+                "imported": [i for i in imported if not name or i["division"] == name],
                 "roi": _roi(
                     context,
                     name,

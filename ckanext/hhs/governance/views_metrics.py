@@ -22,7 +22,7 @@ SUMMARIES = {
     "quality": "hhs_governance_quality_summary",
     "gaps": "hhs_governance_gap_summary",
 }
-SECTIONS = ("catalog", "stale", "links", "harvest", "roi", "trend")
+SECTIONS = ("catalog", "stale", "links", "harvest", "imported", "roi", "trend")
 
 
 def _context() -> dict[str, Any]:
@@ -34,6 +34,9 @@ def _call(action: str, data: dict[str, Any]) -> Any:
     try:
         return tk.get_action(action)(_context(), data)
     except tk.NotAuthorized:
+        if not (tk.current_user and tk.current_user.is_authenticated):
+            # CKAN's usual (and the other governance pages'): anonymous -> log in, then come back here
+            flask.abort(tk.h.redirect_to("user.login", came_from=tk.request.full_path))
         return tk.abort(403, tk._("The governance dashboard is for the Data Governance Board and sysadmins"))
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Division not found"))
@@ -214,6 +217,14 @@ def _harvest_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[st
     return ["computed_at", *_HARVEST], [[shown["computed_at"], *(s[k] for k in _HARVEST)] for s in sources]
 
 
+_IMPORTED = ("source_catalog", "division", "datasets", "datasets_with_findings", "findings", "last_import")
+
+
+def _imported_rows(shown: dict[str, Any], scope: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    catalogs = (shown["figures"] or {}).get("imported") or []
+    return ["computed_at", *_IMPORTED], [[shown["computed_at"], *(c.get(k) for k in _IMPORTED)] for c in catalogs]
+
+
 def roi_figures(roi: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
     """The ROI figures as (key, label, value), in the order the page and the CSV show them; a figure
     that does not apply (another plugin off, or HHS-wide only) is left out."""
@@ -318,6 +329,7 @@ _ROWS = {
     "stale": _stale_rows,
     "links": _links_rows,
     "harvest": _harvest_rows,
+    "imported": _imported_rows,
     "roi": _roi_rows,
     "trend": _trend_rows,
 }

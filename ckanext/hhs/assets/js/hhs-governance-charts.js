@@ -20,7 +20,8 @@
     var table = document.getElementById(holder.getAttribute('data-chart-table'));
     if (!table || typeof window.Chart === 'undefined') { return; }
     var headings = table.querySelectorAll('thead th');
-    var rows = Array.prototype.slice.call(table.querySelectorAll('tbody tr'));
+    // rows marked data-chart-skip stay in the table but not in the chart (a division with no datasets)
+    var rows = Array.prototype.slice.call(table.querySelectorAll('tbody tr:not([data-chart-skip])'));
     if (!rows.length) { return; }
     var columns = holder.getAttribute('data-chart-series').split(',').map(Number);
     var stacked = holder.getAttribute('data-chart-stacked') === 'true';

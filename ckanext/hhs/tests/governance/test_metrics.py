@@ -328,3 +328,25 @@ def test_every_stale_dataset_is_kept(board):
 )
 def test_frequency_words(value, words):
     assert metrics.frequency_words(value).lower() == words.lower()
+
+
+def test_imported_catalogs_are_listed_with_harvest_health(app, board):
+    """Datasets from `ckan hhs import-catalog` (no harvest source) carry source_catalog: the Board sees
+    each such catalog per division with its datasets, and the page and its CSV say the same."""
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    source = "https://cms.example.gov/data.json"
+    for n in range(2):
+        factories.HhsDataset(owner_org=cms["id"], name=f"cms-imported-{n}", source_catalog=source)
+    factories.HhsDataset(owner_org=cms["id"], name="cms-by-hand")
+    metrics.compute_figures()
+    figures = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]
+    assert [(c["source_catalog"], c["division"], c["datasets"]) for c in figures["imported"]] == [(source, "cms", 2)]
+    assert figures["imported"][0]["last_import"]
+    token = helpers.call_action(
+        "api_token_create", context={"user": board.member["name"]}, user=board.member["name"], name="t"
+    )
+    headers = {"Authorization": token["token"]}
+    page = app.get("/governance/?division=cms", headers=headers, status=200).get_data(as_text=True)
+    assert "Imported catalogs" in page and source in page
+    body = app.get("/governance/imported.csv?division=cms", headers=headers, status=200).get_data(as_text=True)
+    assert source in body and ",cms,2," in body
