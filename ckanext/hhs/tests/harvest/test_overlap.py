@@ -119,7 +119,15 @@ def test_no_warning_for_a_division_harvesting_its_own_catalog(catalog_server, ca
 
 
 def test_source_page_warns_and_the_editor_cancels_the_source(app, catalog_server, catalog, world):
+    # CDC's own dataset, made in the hub, which the harvest then updates (same identifier, same division).
+    own = factories.HhsDataset(owner_org=world["cdc"]["id"], identifier=catalog["dataset"][3]["identifier"])
     source = _harvest_into_cdc(catalog_server, catalog, world)
+    created = [
+        d["id"]
+        for d in helpers.call_action("package_search", fq=f"owner_org:{world['cdc']['id']}")["results"]
+        if d["id"] != own["id"]
+    ]
+    assert len(created) == 3
     client = _client(app, world["cdc_editor"])
     page = client.get(f"/harvest/{source['name']}").get_data(as_text=True)
     assert "Another division already publishes these datasets" in page
@@ -133,8 +141,10 @@ def test_source_page_warns_and_the_editor_cancels_the_source(app, catalog_server
     page = client.post(f"/harvest/{source['name']}/cancel", data={"_csrf_token": token}).get_data(as_text=True)
     assert "The harvest source was cancelled" in page
     assert model.Package.get(source["id"]).state == "deleted"
-    cdc_left = helpers.call_action("package_search", fq=f"owner_org:{world['cdc']['id']}")["count"]
-    assert cdc_left == 0
+    # The datasets it created are deleted (soft: a sysadmin can restore them), the one it only updated stays.
+    cdc_left = helpers.call_action("package_search", fq=f"owner_org:{world['cdc']['id']}")["results"]
+    assert [d["id"] for d in cdc_left] == [own["id"]]
+    assert {model.Package.get(i).state for i in created} == {"deleted"}
     cms_left = helpers.call_action("package_search", fq=f"owner_org:{world['cms']['id']}", include_private=True)
     assert cms_left["count"] == 3  # the other division's datasets stay
 
