@@ -55,6 +55,7 @@ def hhs_vocabulary_list(context: Context, data_dict: DataDict) -> dict[str, Any]
 
 
 @tk.side_effect_free
+@validate(schema.dataset_ref)
 def hhs_dataset_completeness(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """A dataset's metadata completeness: weighted share of recommended fields filled.
 
@@ -64,11 +65,7 @@ def hhs_dataset_completeness(context: Context, data_dict: DataDict) -> dict[str,
     :rtype: dict
     """
     tk.check_access("hhs_dataset_completeness", context, data_dict)
-    try:
-        ref = tk.get_validator("hhs_db_text")(tk.get_or_bust(data_dict, "id"))
-    except tk.Invalid as e:
-        raise tk.ValidationError({"id": [e.error]}) from e
-    pkg = tk.get_action("package_show")(dict(context), {"id": ref})
+    pkg = tk.get_action("package_show")(dict(context), {"id": data_dict["id"]})
     return completeness.score(pkg)._asdict()
 
 

@@ -398,6 +398,7 @@ FOUND = [
     ("hhs_glossary_term_create", {"label": "x", "definition": "y", "exact_matches": float("inf")}, "anonymous"),
     # A NUL or a value of another type as an id reached the database or CKAN's package_show.
     ("hhs_dataset_completeness", {"id": True}, "sysadmin"),
+    ("hhs_dataset_completeness", {"id": 1}, "anonymous"),  # in its auth function (CKAN's package_show's)
     ("hhs_lakehouse_join_keys", {"id": "\x00"}, "sysadmin"),
     ("hhs_lakehouse_table_show", {"id": "a\x00"}, "anonymous"),
     # ckanext-scheming iterated `resources` before validation.
@@ -472,6 +473,8 @@ def test_stored_markup_is_escaped_on_the_pages_that_show_it(world):
     pages, nor in the search pages that repeat the query."""
     sysadmin = world["sysadmin"]["name"]
     headers = {"Authorization": world["token"]}
+    # A dataset of its own: the fuzzing above may have renamed or deleted the shared ones.
+    shown = factories.HhsDataset(name=f"markup-{next(_serial)}", owner_org=world["cms"]["id"])["name"]
 
     def page(url: str) -> str:
         response = world["app"].get(url, headers=headers)
@@ -490,7 +493,7 @@ def test_stored_markup_is_escaped_on_the_pages_that_show_it(world):
     def run(payload):
         n = next(_serial)
         ctx = {"user": sysadmin, "ignore_auth": False}
-        helpers.call_action("package_patch", context=ctx, id="fuzz-public", title=f"T{n} {payload}", notes=payload)
+        helpers.call_action("package_patch", context=ctx, id=shown, title=f"T{n} {payload}", notes=payload)
         term = helpers.call_action(
             "hhs_glossary_term_create", context=ctx, slug=f"xss-{n}", label=f"L{n} {payload}", definition=payload
         )
@@ -516,7 +519,7 @@ def test_stored_markup_is_escaped_on_the_pages_that_show_it(world):
             accept_terms=True,
         )
         for url in (
-            "/dataset/fuzz-public",
+            f"/dataset/{shown}",
             f"/glossary/{term['slug']}",
             f"/marketplace/needs/{need['id']}",
             f"/marketplace/licences/{licence['id']}",
