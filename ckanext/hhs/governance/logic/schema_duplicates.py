@@ -55,7 +55,7 @@ def duplicate_list(
         "division": [ignore_missing, _text(100)],
         "package_id": [ignore_missing, _text(100)],
         "limit": [default(20), natural_number_validator, _at_most(MAX_PAGE)],
-        "offset": [default(0), natural_number_validator],
+        "offset": [default(0), natural_number_validator, _at_most(10_000_000)],
     }
 
 

@@ -26,9 +26,12 @@ def _day(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        day = dt.date.fromisoformat(str(value).strip())
     except ValueError as e:
         raise tk.Invalid(tk._("Not a date; use YYYY-MM-DD")) from e
+    if not 1900 <= day.year <= 9000:  # the figures' days are compared a day later: keep far from the end
+        raise tk.Invalid(tk._("Not a date of the figures"))
+    return day
 
 
 @validator_args

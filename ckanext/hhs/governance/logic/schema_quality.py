@@ -20,6 +20,9 @@ __all__ = [
 ]
 
 
+MAX_OFFSET = 10_000_000  # past any real list; a bigger one overflows the database's bigint
+
+
 def _ref(value: Any) -> Any:
     """An id or name the database can look up (text, no NUL character)."""
     value = unicode_safe(value).strip()
@@ -47,7 +50,7 @@ def suggestion_list(
         "kind": [ignore_missing, _ref],
         "status": [ignore_missing, one_of(list(qm.SUGGESTION_STATUSES))],
         "limit": [ignore_missing, int_validator, natural_number_validator],
-        "offset": [ignore_missing, int_validator, natural_number_validator],
+        "offset": [ignore_missing, int_validator, natural_number_validator, _at_most(MAX_OFFSET)],
     }
 
 
@@ -58,7 +61,24 @@ def suggestion_ref(not_empty: Validator) -> Schema:
 
 @validator_args
 def fixlist_show(not_empty: Validator, ignore_missing: Validator) -> Schema:
-    return {"division": [not_empty, _ref], "source": [ignore_missing, unicode_safe]}
+    return {"division": [not_empty, _ref], "source": [ignore_missing, _source]}
+
+
+def _source(value: Any) -> Any:
+    """A harvest source's id or name, or a catalog URL (text, no NUL character)."""
+    value = unicode_safe(value).strip()
+    if "\x00" in value or len(value) > 2000:
+        raise tk.Invalid(tk._("Not a harvest source or catalog URL"))
+    return value
+
+
+def _at_most(top: int) -> Validator:
+    def check(value: Any) -> Any:
+        if int(value) > top:
+            raise tk.Invalid(tk._("Must be at most {top}").format(top=top))
+        return int(value)
+
+    return check
 
 
 @validator_args
