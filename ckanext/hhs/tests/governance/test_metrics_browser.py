@@ -39,7 +39,7 @@ def test_dashboard_passes_axe_with_its_charts_and_works_without_javascript(live_
     assert response.status == 200
     page.wait_for_selector("[data-hhs-chart='bar'] canvas")
     charts = page.locator("canvas[role='img']")
-    assert charts.count() == 2
+    assert charts.count() == 3  # completeness trend, divisions compared, access requests by status
     assert "table below" in charts.first.get_attribute("aria-label")
     assert page.locator("#chart-divisions-table tbody tr").count() == 2
     axe_check(page, "governance")
@@ -52,6 +52,14 @@ def test_dashboard_passes_axe_with_its_charts_and_works_without_javascript(live_
     assert page.get_by_role("heading", name=heading).is_visible()
     page.wait_for_selector("[data-hhs-chart='line'] canvas")
     axe_check(page, "governance-cms")
+
+    # Anonymous: to the login page with the way back (no 403 page with a login link inside its text).
+    anonymous = browser.new_context()
+    visitor = anonymous.new_page()
+    visitor.goto(live_server + "/governance/")
+    assert "/user/login" in visitor.url and "came_from" in visitor.url
+    axe_check(visitor, "governance-anonymous")
+    anonymous.close()
 
     # Without JavaScript: no chart, the same figures in the tables.
     cookies = page.context.cookies()
