@@ -228,7 +228,9 @@ def hhs_governance_duplicate_decide(context: Context, data_dict: DataDict) -> di
     if chosen:
         other = pair_ids[1] if chosen == pair_ids[0] else pair_ids[0]
         set_flag(dict(actor), {"id": chosen, "authoritative": True, "authoritative_dataset": ""})
-        set_flag(dict(actor), {"id": other, "authoritative": False, "authoritative_dataset": chosen})
+        # The pair is the Board's to decide, private datasets included (by design): the link may name one.
+        link = {"id": other, "authoritative": False, "authoritative_dataset": chosen}
+        set_flag(dict(actor, hhs_board_pair=True), link)
     elif pair.status == "duplicate" and pair.authoritative:
         # Undoing a duplicate: the link goes; the flag stays (the dataset may be authoritative anyway).
         other = pair_ids[1] if pair.authoritative == pair_ids[0] else pair_ids[0]
@@ -273,7 +275,9 @@ def hhs_governance_authoritative_set(context: Context, data_dict: DataDict) -> d
         target = None
         if data_dict["authoritative_dataset"]:
             linked = model.Package.get(data_dict["authoritative_dataset"])
-            if linked is None or linked.state == "deleted":
+            # One the caller may not see answers as a missing one (no existence oracle, no link to it).
+            hidden = not context.get("hhs_board_pair") and not _may_see(context, linked.id) if linked else True
+            if linked is None or linked.state == "deleted" or hidden:
                 raise tk.ValidationError({"authoritative_dataset": [tk._("No such dataset")]})
             if linked.id == pkg.id:
                 raise tk.ValidationError({"authoritative_dataset": [tk._("A dataset cannot be its own source")]})
@@ -295,6 +299,14 @@ def hhs_governance_authoritative_set(context: Context, data_dict: DataDict) -> d
         "authoritative_source": tk.asbool(pkg.extras.get("authoritative_source", False)),
         "authoritative_dataset": pkg.extras.get("authoritative_dataset") or None,
     }
+
+
+def _may_see(context: Context, package_id: str) -> bool:
+    try:
+        tk.check_access("package_show", {"user": context.get("user")}, {"id": package_id})
+    except tk.NotAuthorized:
+        return False
+    return True
 
 
 def _record_activity(pkg: model.Package, user: model.User | None) -> None:

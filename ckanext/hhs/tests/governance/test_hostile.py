@@ -30,3 +30,18 @@ def test_out_of_range_and_nul_values_are_validation_errors(action, data, field):
     with pytest.raises(tk.ValidationError) as e:
         helpers.call_action(action, context={"user": sysadmin["name"], "ignore_auth": False}, **data)
     assert field in e.value.error_dict
+
+
+def test_the_board_cannot_link_to_a_dataset_it_may_not_see(board):
+    """hhs_governance_authoritative_set outside a duplicate pair: a private dataset the caller may not see
+    answers as a missing one (the link would publish its id; the answer would confirm it exists)."""
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    copy = factories.HhsDataset(owner_org=factories.Division(name="cdc", bureau_code="009:20")["id"])
+    hidden = factories.HhsDataset(owner_org=cms["id"], private=True)
+    editor = {"user": board.editor["name"], "ignore_auth": False}
+    for target in (hidden["name"], "no-such-dataset"):
+        with pytest.raises(tk.ValidationError) as e:
+            helpers.call_action(
+                "hhs_governance_authoritative_set", context=dict(editor), id=copy["id"], authoritative_dataset=target
+            )
+        assert e.value.error_dict == {"authoritative_dataset": ["No such dataset"]}
