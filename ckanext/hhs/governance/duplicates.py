@@ -539,6 +539,55 @@ DEMO_SOURCE_TITLE = "Accountable Care Organization Participants"
 DEMO_COPY = "cdc-aco-participants-extract"
 
 
+def authoritative_links(package_id: str, user_name: str) -> dict[str, Any]:
+    """For the dataset page: the dataset the Board named authoritative for this one (``source``) and the
+    known copies of this one (``copies``), each with its name, title and division title, in one query.
+    Only what the viewer may see: a private dataset of another division is never named."""
+    copy, src, org = model.PackageExtra, model.Package, model.Group
+    link = sa.orm.aliased(model.PackageExtra)
+    rows = (
+        model.Session.query(src.id, src.name, src.title, src.private, src.owner_org, org.title, org.name, copy.key)
+        .join(copy, copy.package_id == src.id)
+        .outerjoin(org, org.id == src.owner_org)
+        .filter(src.state == "active", copy.state == "active")
+        .filter(
+            sa.or_(
+                # copies: their link names this dataset
+                sa.and_(copy.key == "authoritative_dataset", copy.value == package_id),
+                # the source: this dataset's link names it
+                sa.and_(
+                    copy.key == "authoritative_source",
+                    src.id
+                    == model.Session.query(link.value)
+                    .filter(link.package_id == package_id, link.key == "authoritative_dataset", link.state == "active")
+                    .scalar_subquery(),
+                ),
+            )
+        )
+        .order_by(src.title)
+        .all()
+    )
+    result: dict[str, Any] = {"source": None, "copies": []}
+    for pid, name, title, private, _owner, org_title, org_name, key in rows:
+        if private and not _may_read(pid, user_name):
+            continue
+        entry = {"id": pid, "name": name, "title": title or name, "division": org_title or org_name}
+        if key == "authoritative_dataset":
+            result["copies"].append(entry)
+        else:
+            result["source"] = entry
+    return result
+
+
+def _may_read(package_id: str, user_name: str) -> bool:
+    from ckan import authz
+
+    user = model.User.get(user_name) if user_name else None
+    return user is not None and authz.is_authorized_boolean(
+        "package_show", {"user": user.name, "auth_user_obj": user, "model": model}, {"id": package_id}
+    )
+
+
 def seed_demo() -> list[str]:
     """A cross-division duplicate for the demo: CDC keeps its own copy of a seeded CMS dataset under a
     slightly changed title; then a scan finds it (and whatever else the seeded catalog holds)."""

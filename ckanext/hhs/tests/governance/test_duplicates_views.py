@@ -75,3 +75,47 @@ def test_a_scan_cut_off_long_ago_is_reported_as_failed(board):
     summary = helpers.call_action("hhs_governance_duplicate_summary", context={"user": board.member["name"]})
     assert summary["last_scan_status"] == "failed"
     assert "interrupted" in summary["scan"]["error"]
+
+
+def _decide_cms_authoritative(board, pair):
+    cms = model.Package.get("cms-enrollment")
+    helpers.call_action(
+        "hhs_governance_duplicate_decide",
+        context={"user": board.editor["name"]},
+        id=pair.id,
+        decision="duplicate",
+        authoritative=cms.id,
+    )
+
+
+def test_the_copy_names_its_authoritative_version_and_the_source_lists_only_visible_copies(app, board, pair):
+    from ckan.tests import factories as ckan_factories
+
+    _decide_cms_authoritative(board, pair)
+    admin = ckan_factories.Sysadmin()
+    copy_page = _get(app, admin, "/dataset/cdc-enrollment").body
+    notice = "Centers for Medicare &amp; Medicaid Services publishes the authoritative version of this data:"
+    assert notice in copy_page
+    assert '<a class="usa-link" href="/dataset/cms-enrollment">Hospital enrollments</a>' in copy_page
+    # Near the top, before the metadata table, whose row names it as well (by title, not "the dataset").
+    assert copy_page.index(notice) < copy_page.index("Authoritative source of this data")
+    assert '<a href="/dataset/cms-enrollment">Hospital enrollments</a> (Centers for Medicare' in copy_page
+    assert "The authoritative dataset" not in copy_page
+    # The authoritative dataset lists its copies: the private CDC one only to whoever may see it.
+    source_admin = _get(app, admin, "/dataset/cms-enrollment").body
+    assert "Known copies of this data" in source_admin and PRIVATE_TITLE in source_admin
+    assert "Centers for Disease Control and Prevention" in source_admin
+    for user in (None, board.outsider):
+        body = _get(app, user, "/dataset/cms-enrollment").body
+        assert PRIVATE_TITLE not in body and "Known copies of this data" not in body
+
+
+def test_a_decided_pair_shows_its_decision_and_the_change_behind_a_disclosure(app, board, pair):
+    _decide_cms_authoritative(board, pair)
+    body = _get(app, board.editor, "/governance/duplicates?status=duplicate").body
+    assert "Decided: duplicates. The authoritative version is" in body
+    assert "<summary>Change the decision</summary>" in body
+    assert "Undo: mark as distinct" in body
+    assert 'class="usa-radio__label hhs-no-colon"' in body and ".hhs-no-colon::after { content: none; }" in body
+    member = _get(app, board.member, "/governance/duplicates?status=duplicate").body
+    assert "Decided: duplicates" in member and "Change the decision" not in member

@@ -65,9 +65,7 @@ def test_a_board_editor_sees_suggestions_but_no_accept(cms, checked, app):
     assert "/governance/quality/suggestion/" not in page  # no Accept, no Dismiss
     # A stale page's button: a message on the dataset page, not a bare 403.
     form = _csrf(client, f"/dataset/{checked['name']}")
-    response = client.post(
-        f"/governance/quality/suggestion/{repair['id']}/accept", data=form, follow_redirects=True
-    )
+    response = client.post(f"/governance/quality/suggestion/{repair['id']}/accept", data=form, follow_redirects=True)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert checked["title"] in page
