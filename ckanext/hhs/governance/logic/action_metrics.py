@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -62,6 +63,15 @@ def _finished_snapshots(division: str) -> Any:
     )
 
 
+def _light_figures() -> Any:
+    """A snapshot's figures without its long lists (stale datasets, failing links, harvest and imported
+    rows): what the headline figures need, read from the database without the rest."""
+    figures = gm.MetricsSnapshot.figures
+    for path in ("{catalog,stale_datasets}", "{links,broken_links}", "{imported}", "{roi}"):
+        figures = figures.op("#-")(sa.cast(path, ARRAY(sa.UnicodeText)))
+    return figures.label("figures")
+
+
 def _division_name(data_dict: DataDict) -> str:
     name = data_dict.get("division") or gm.HHS_WIDE
     if name and model.Group.get(name) is None:
@@ -100,10 +110,10 @@ def hhs_governance_metrics_show(context: Context, data_dict: DataDict) -> dict[s
     )
     divisions = []
     if snapshot is not None and division == gm.HHS_WIDE:
-        rows = model.Session.query(gm.MetricsSnapshot).filter(
+        rows = model.Session.query(gm.MetricsSnapshot.division, _light_figures()).filter(
             gm.MetricsSnapshot.run_id == snapshot.run_id, gm.MetricsSnapshot.division != gm.HHS_WIDE
         )
-        divisions = [_headline(row) for row in rows.order_by(gm.MetricsSnapshot.division)]
+        divisions = [_headline(name, figures) for name, figures in rows.order_by(gm.MetricsSnapshot.division)]
     return {
         "division": division,
         "computed_at": computed.isoformat(timespec="seconds") if computed else None,
@@ -115,12 +125,11 @@ def hhs_governance_metrics_show(context: Context, data_dict: DataDict) -> dict[s
     }
 
 
-def _headline(snapshot: gm.MetricsSnapshot) -> dict[str, Any]:
+def _headline(division: str, figures: dict[str, Any]) -> dict[str, Any]:
     """The figures the per-division comparison shows, of one snapshot."""
-    figures = snapshot.figures
     catalog, links = figures["catalog"], figures["links"]
     return {
-        "division": snapshot.division,
+        "division": division,
         "title": figures["division"]["title"],
         "datasets": catalog["datasets"],
         "private": catalog["private"],
@@ -159,17 +168,18 @@ def hhs_governance_metrics_history(context: Context, data_dict: DataDict) -> dic
     rows = (
         _finished_snapshots(division)
         .filter(gm.MetricsSnapshot.computed_at.in_(newest.scalar_subquery()))
+        .with_entities(gm.MetricsSnapshot.computed_at, _light_figures())
         .order_by(gm.MetricsSnapshot.computed_at)
     )
     points = []
-    for row in rows:
-        headline = _headline(row)
+    for computed_at, figures in rows:
+        headline = _headline(division, figures)
         for key in ("division", "title"):
             headline.pop(key)
         points.append(
             {
-                "date": row.computed_at.date().isoformat(),
-                "computed_at": row.computed_at.isoformat(timespec="seconds"),
+                "date": computed_at.date().isoformat(),
+                "computed_at": computed_at.isoformat(timespec="seconds"),
                 **headline,
             }
         )
