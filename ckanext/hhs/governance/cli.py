@@ -27,7 +27,8 @@ def refresh(queue: bool, links: bool):
 
     if queue:
         job = tk.get_action("hhs_governance_metrics_refresh")(site_context(), {"links": links})
-        click.echo(f"Queued job {job['job_id']}; a `ckan jobs worker` runs it.")
+        also = f" and link-check job {job['linkcheck_job_id']}" if job.get("linkcheck_job_id") else ""
+        click.echo(f"Queued figures job {job['job_id']}{also}; a `ckan jobs worker` runs them.")
         return
     try:
         if links:

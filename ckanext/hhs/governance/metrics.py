@@ -214,6 +214,16 @@ def _check(url: str) -> tuple[str, int | None, str | None]:
     return "ok", response.status_code, None
 
 
+def _reclassify_unresolved() -> None:
+    """Links stored as broken by earlier checks only because their host name did not resolve are
+    "could not check" (unknown): corrected in place, without fetching anything again."""
+    status = gm.LinkStatus
+    model.Session.query(status).filter(
+        status.status == "broken", status.http_status.is_(None), status.error.like("The host % is unknown")
+    ).update({"status": "unknown", "failures": 0}, synchronize_session=False)
+    model.Session.commit()
+
+
 def _links_due(limit: int) -> list[tuple[str, str]]:
     """Up to `limit` (resource id, URL) of http(s) resources never checked, changed, or checked longest ago."""
     cutoff = gm.now() - dt.timedelta(hours=config.linkcheck_recheck_hours())
@@ -720,6 +730,7 @@ def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
         divisions = _divisions()
         imports: dict[tuple[str, str], dict[str, Any]] = {}
         catalog, findings = _walk_catalog(divisions, progress, imports)
+        _reclassify_unresolved()
         links = _links(divisions)
         harvest = _harvest(divisions, findings)
         imported = _imported(imports, divisions)
