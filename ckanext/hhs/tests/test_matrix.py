@@ -90,8 +90,8 @@ api lakehouse preview         403       P---     PV-X   PVDX   PVDX  PVD-       
 api lakehouse query           403       P---     PV-X   PVDX   PVDX  PVD-         P---  PVDX
 page lakehouse preview        403       P---     PV-X   PVDX   PVDX  PVD-         P---  PVDX
 page lakehouse query          403       P---     PV-X   PV-X   PV-X  PV--         P---  PV-X
-governance dashboard          403       403      403    403    403   403          ----  ----
-governance catalog.csv        403       403      403    403    403   403          ----  ----
+governance dashboard          302       403      403    403    403   403          ----  ----
+governance catalog.csv        302       403      403    403    403   403          ----  ----
 governance duplicates         403       403      403    403    403   403          ----  ----
 governance quality            302       403      403    403    403   403          -V--  -V--
 governance fixlist.csv        302       403      ----   ----   ----  403          ----  ----
