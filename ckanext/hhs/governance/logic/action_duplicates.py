@@ -16,7 +16,6 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.lib import search
 from ckan.logic import validate
 from ckan.types import Context, DataDict
 
@@ -291,9 +290,10 @@ def hhs_governance_authoritative_set(context: Context, data_dict: DataDict) -> d
             else:
                 pkg.extras[key] = value
         pkg.metadata_modified = duplicates._now()
+        # The commit re-indexes the dataset (CKAN's modification notifier sees its extras change); a
+        # second, explicit rebuild here doubled the Solr writes and commits of every decision.
         model.Session.commit()
         _record_activity(pkg, permissions.user_of(context))
-        search.rebuild(pkg.id)
     return {
         "id": pkg.id,
         "authoritative_source": tk.asbool(pkg.extras.get("authoritative_source", False)),
