@@ -399,12 +399,23 @@ def scenario(  # noqa: PLR0915 (one story, told in order)
     cloud.stop(2)
     try:
         started = time.monotonic()
-        counts = [dataset_count(url) for url in urls]
+
+        def answering() -> list[int] | None:
+            # Until ZooKeeper and node 1 have dropped node 2 (a few seconds), a query may still be sent
+            # to it and CKAN answers 503; production's load balancer has the same short window.
+            try:
+                counts = [dataset_count(url) for url in urls]
+            except RuntimeError:
+                return None
+            return counts if counts == [total] * len(urls) else None
+
+        counts = wait_for(f"search with node 2 stopped to answer all {total} datasets", answering, timeout=90)
+        failover = round(time.monotonic() - started, 1)
         page = urllib.request.urlopen(f"{urls[1]}/dataset/?q=medicare", timeout=60)
-        report["node_down"] = {"counts": counts, "seconds": round(time.monotonic() - started, 2), "page": page.status}
-        say(f"4. Solr node 2 stopped: search answers {counts} (of {total}), search page HTTP {page.status}")
-        if counts != [total] * len(urls) or page.status != 200:
-            raise RuntimeError(f"with node 2 stopped the search answered {counts}, not {total}")
+        report["node_down"] = {"counts": counts, "failover_seconds": failover, "page": page.status}
+        say(f"4. Solr node 2 stopped: search answers {counts} (of {total}) after {failover} s, page HTTP {page.status}")
+        if page.status != 200:
+            raise RuntimeError(f"with node 2 stopped the search page answered HTTP {page.status}")
     finally:
         started = time.monotonic()
         cloud.start(2)

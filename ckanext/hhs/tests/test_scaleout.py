@@ -44,13 +44,14 @@ def test_two_web_processes_and_two_workers_on_a_two_node_solrcloud(tmp_path, pyt
     created = sum(report["import"]["created"].values())
     # Two imports running at once on two workers may give two datasets of the same (long) title the
     # same URL name: importer._unique_name checks the name, then both insert it, and the second record
-    # fails with an IntegrityError until the next import (found by this test, reported; importer.py is
-    # the harvest feature's). Any other failure fails the test.
+    # fails ("That URL is already in use" or an IntegrityError) until the next import (found by this
+    # test, reported; importer.py is the harvest feature's). Any other failure fails the test.
     failures = [f for division in report["import"]["failed"].values() for f in division]
-    assert all("IntegrityError" in f["message"] for f in failures), failures
+    assert all("IntegrityError" in f["message"] or "URL is already in use" in f["message"] for f in failures), failures
     assert created + len(failures) == 2 * RECORDS and created >= 2 * RECORDS - 2
     assert report["search"]["counts"] == [created, created]
     assert report["marketplace"]["request"] == "approved"
     # The product is a dataset too (type data-product), not counted by the dataset search.
     assert report["node_down"]["counts"] == [created, created]
     assert report["node_down"]["page"] == 200
+    assert report["node_down"]["failover_seconds"] < 90
