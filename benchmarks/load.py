@@ -10,7 +10,8 @@ token of the run. Afterwards the database is read: every acknowledged write is t
 (requests and proposals counted by token; each dataset holds its last acknowledged revision, and the
 search index holds the same), and no write is there that the client did not see acknowledged.
 
-Writes go to division `f2load` and to users and terms named `f2load-...`; nothing else is changed.
+Writes go to division `f2load` and to users and terms named `f2load-...`; nothing else is changed, except
+that a database without approved glossary terms first gets the starter glossary (as `make demo` seeds it).
 The report prints requests/s and p50/p95/p99 per endpoint and, with --report, is appended to a file.
 
 This file is also the locustfile (Locust imports it; the driver runs only as __main__).
@@ -284,9 +285,13 @@ def prepare(ini: str, out: str, writers: int) -> None:
                 )
             ).all()
         )
-        terms = [
-            r[0] for r in model.Session.execute(sa.text("SELECT slug FROM hhs_glossary_term WHERE status = 'approved'"))
-        ]
+        approved = sa.text("SELECT slug FROM hhs_glossary_term WHERE status = 'approved'")
+        terms = [r[0] for r in model.Session.execute(approved)]
+        if not terms:  # a database without a glossary gets the starter one, as `make demo` seeds it
+            from ckanext.hhs.glossary.cli import SEED, _rows
+
+            tk.get_action("hhs_glossary_import")(ctx(), {"rows": _rows(SEED), "atomic": True})
+            terms = [r[0] for r in model.Session.execute(approved)]
         total = sum(counts.values())
     fixture = {
         "run_id": uuid.uuid4().hex[:8],
