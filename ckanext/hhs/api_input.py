@@ -5,6 +5,8 @@
   the database driver.
 - ``NaN`` and ``Infinity``: not JSON, but Python's parser takes them; CKAN echoes the request in some
   error answers and then cannot write that answer as JSON.
+- Arrays or objects nested deeper than Python's recursion limit: the parser raises RecursionError, which
+  CKAN does not catch.
 
 Pages cannot receive either (forms and URLs are UTF-8 text), so the action API is the one door to
 guard: such a body is answered as CKAN answers a validation error (409), naming the field.
@@ -12,11 +14,13 @@ guard: such a body is answered as CKAN answers a validation error (409), naming 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
 
 import flask
+from werkzeug.exceptions import BadRequest
 
 import ckan.plugins.toolkit as tk
 
@@ -35,21 +39,32 @@ def _refuse_lone_surrogates() -> flask.Response | None:
     request = flask.request
     if request.method != "POST" or not request.path.startswith("/api/") or request.mimetype in _FORMS:
         return None
+    try:
+        error = _error(request)
+    except RecursionError:
+        error = {"__type": "Validation Error", "data": [tk._("The JSON body is nested too deeply")]}
+    if error is None:
+        return None
+    return flask.Response(json.dumps({"success": False, "error": error}), status=409, mimetype="application/json")
+
+
+def _error(request: flask.Request) -> dict[str, Any] | None:
     raw = request.get_data(cache=True)
     if not _ESCAPE.search(raw):
+        if request.is_json:
+            with contextlib.suppress(BadRequest):  # CKAN answers a body that is no JSON itself
+                request.get_json()  # parsed here once, kept by Flask for CKAN
         return None
     try:
         data = json.loads(raw, parse_constant=_not_a_number)
     except _NotANumber:
-        error = {"__type": "Validation Error", "data": [tk._("NaN and Infinity are not JSON numbers")]}
+        return {"__type": "Validation Error", "data": [tk._("NaN and Infinity are not JSON numbers")]}
     except ValueError:
-        return None  # CKAN answers a body that is no JSON itself
-    else:
-        field = _field_with_surrogate(data)
-        if field is None:
-            return None
-        error = {"__type": "Validation Error", field: [tk._("Text may not contain lone UTF-16 surrogates")]}
-    return flask.Response(json.dumps({"success": False, "error": error}), status=409, mimetype="application/json")
+        return None
+    field = _field_with_surrogate(data)
+    if field is None:
+        return None
+    return {"__type": "Validation Error", field: [tk._("Text may not contain lone UTF-16 surrogates")]}
 
 
 class _NotANumber(Exception):

@@ -186,16 +186,21 @@ def _refused(error: net.FetchError) -> bool:
     return error.public.startswith(("Refusing", "Only plain"))
 
 
-def _unresolved(error: net.FetchError) -> bool:
-    """The host name could not be resolved: nothing was asked of any server, so the link is not known to
-    be broken (a machine without outside DNS finds every host unknown)."""
-    return error.public.startswith("The host ") and error.public.endswith(" is unknown")
+_TIMED_OUT = "The source did not answer within "  # net.Guard's words when its deadline passes
+
+
+def _not_checked(error: net.FetchError) -> bool:
+    """The host name could not be resolved (a machine without outside DNS finds every host unknown) or
+    the server did not answer within the check's deadline (slow, or busy): the link is not known to be
+    broken, so it counts as "could not check"."""
+    public = error.public
+    return public.startswith(_TIMED_OUT) or (public.startswith("The host ") and public.endswith(" is unknown"))
 
 
 def _check(url: str) -> tuple[str, int | None, str | None]:
     """(status, HTTP status, error) of one URL: ok, broken (an HTTP error, or a resolved host that
-    refused or dropped the connection), unknown (could not check: the host name did not resolve) or
-    refused (the guard would not fetch it)."""
+    refused or dropped the connection), unknown (could not check: the host name did not resolve, or no
+    answer within the deadline) or refused (the guard would not fetch it)."""
     try:
         net.check_url(url)
         with net.Guard(config.linkcheck_timeout()) as guard:
@@ -206,7 +211,7 @@ def _check(url: str) -> tuple[str, int | None, str | None]:
     except net.FetchError as e:
         if e.public == "The source is too large":  # it answered, with more than a link check reads
             return "ok", None, None
-        if _unresolved(e):
+        if _not_checked(e):
             return "unknown", None, e.public
         return ("refused" if _refused(e) else "broken"), None, e.public
     if response.status_code >= 400:
@@ -215,11 +220,14 @@ def _check(url: str) -> tuple[str, int | None, str | None]:
 
 
 def _reclassify_unresolved() -> None:
-    """Links stored as broken by earlier checks only because their host name did not resolve are
-    "could not check" (unknown): corrected in place, without fetching anything again."""
+    """Links stored as broken by earlier checks only because their host name did not resolve, or their
+    server did not answer in time, are "could not check" (unknown): corrected in place, without fetching
+    anything again."""
     status = gm.LinkStatus
     model.Session.query(status).filter(
-        status.status == "broken", status.http_status.is_(None), status.error.like("The host % is unknown")
+        status.status == "broken",
+        status.http_status.is_(None),
+        sa.or_(status.error.like("The host % is unknown"), status.error.startswith(_TIMED_OUT)),
     ).update({"status": "unknown", "failures": 0}, synchronize_session=False)
     model.Session.commit()
 

@@ -27,6 +27,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
+from ckanext.harvest.model import HarvestObjectError
 from ckanext.hhs import pod, rdf
 from ckanext.hhs.logic import validators
 
@@ -111,9 +112,16 @@ def write_context(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDi
     if not state:
         return
     if state["failures"]:
-        # Nothing of the record is written; ckanext-dcat reports the error on the harvest object.
+        # Nothing of the record is written. Each failure is its own error on the harvest object, as for a
+        # data.json record; ckanext-dcat adds its one summary line when it catches the ValidationError.
         model.Session.rollback()
-        raise tk.ValidationError({"record": [_message(f) for f in state["failures"]]})
+        for failure in state["failures"]:
+            model.Session.add(
+                HarvestObjectError(harvest_object_id=state["object_id"], stage="Validation", message=_message(failure))
+            )
+        raise tk.ValidationError(
+            {"record": [f"{len(state['failures'])} error(s) against the POD v1.1 schema, each reported on its own"]}
+        )
     context["hhs_import"] = True  # type: ignore[typeddict-unknown-key]
     context["hhs_lenient"] = not state["strict"]  # type: ignore[typeddict-unknown-key]
 
@@ -130,7 +138,13 @@ def prepare(harvest_object: Any, dataset: dict[str, Any], strict: bool, update: 
     repaired = dataset.pop(rdf.RECORD_FIELD + "_repaired", None) or []
     too_large = dataset.pop(rdf.RECORD_FIELD + "_error", None)
     identifier = str(harvest_object.guid)
-    state: dict[str, Any] = {"id": dataset["id"], "strict": strict, "failures": [], "warnings": []}
+    state: dict[str, Any] = {
+        "id": dataset["id"],
+        "object_id": harvest_object.id,
+        "strict": strict,
+        "failures": [],
+        "warnings": [],
+    }
     _WRITE.set(state)
     record: dict[str, Any] = {}
     if too_large or not text:

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 import ckan.model as model
@@ -265,23 +266,31 @@ def apply(
     pkg.update(owner_org=org_id, source_catalog=source, source_hash=pod.record_hash(step.record))
     findings = [] if strict else _findings(step, pkg)
     ctx: Context = {**fresh(context), "return_id_only": True, "hhs_import": True, "hhs_lenient": not strict}
+    taken = taken if taken is not None else set()
     if step.current:
         pkg.update(id=step.current["id"], name=step.current["name"])
     else:
-        pkg["name"] = unique_name(pkg.get("title") or step.identifier, taken if taken is not None else set())
+        pkg["name"] = unique_name(pkg.get("title") or step.identifier, taken)
         if new_id:
             pkg["id"] = new_id
-    for attempt in (1, 2):
+    renamed = False
+    for attempt in (1, 2, 3):
         if findings:
             pkg["hhs_findings"] = json.dumps([{k: f[k] for k in ("path", "rule", "message")} for f in findings])
         if before_write:
             before_write()
         try:
             result = _write(ctx, pkg, update=bool(step.current))
-        except tk.ValidationError as e:
+        except (tk.ValidationError, sa.exc.IntegrityError) as e:
             model.Session.rollback()
+            if not step.current and not renamed and _name_taken(e):
+                # Another import (or a user) took the name between unique_name and the write: next free one.
+                pkg["name"], renamed = unique_name(pkg.get("title") or step.identifier, taken), True
+                continue
+            if isinstance(e, sa.exc.IntegrityError):
+                raise
             refused = flatten_errors(e.error_dict)
-            if strict or attempt == 2 or not leave_out(pkg, refused, findings):
+            if strict or attempt == 3 or not leave_out(pkg, refused, findings):
                 raise RecordError(
                     [
                         {"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
@@ -300,6 +309,15 @@ def apply(
         )
         return result
     raise AssertionError("unreachable")
+
+
+def _name_taken(error: Exception) -> bool:
+    """The write failed only because the dataset's URL name is in use (CKAN's check, or the database's
+    unique key when two writers passed that check at once)."""
+    if isinstance(error, sa.exc.IntegrityError):
+        return getattr(getattr(error.orig, "diag", None), "constraint_name", None) == "package_name_key"
+    assert isinstance(error, tk.ValidationError)
+    return set(error.error_dict) == {"name"}
 
 
 def _write(ctx: Context, pkg: dict[str, Any], update: bool) -> tuple[str, str]:

@@ -8,6 +8,7 @@ the value through: `findings()` reports what they would have refused, stored wit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -66,6 +67,21 @@ _INTERVAL = re.compile(rf"^(?:R\d*/)?(?:{_DATE}|{_DURATION})/(?:{_DATE}|{_DURATI
 def _lenient(context: Context | None) -> bool:
     """True while an import writes a POD-valid record: HHS-only rules become findings, not errors."""
     return bool(context and context.get("hhs_lenient"))
+
+
+def calendar_date(value: Any, years: tuple[int, int] = (1900, 9000), what: str = "date") -> dt.date:
+    """A calendar date given as YYYY-MM-DD (or a date) within `years`; a refusal names the `what`."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        date = dt.date.fromisoformat(str(value).strip())
+    except ValueError as e:
+        raise tk.Invalid(tk._("{value!r} is not a date; use YYYY-MM-DD").format(value=value)) from e
+    if not years[0] <= date.year <= years[1]:
+        raise tk.Invalid(tk._("{value!r} is not a plausible {what}").format(value=value, what=what))
+    return date
 
 
 def as_list(value: Any) -> list[Any]:
@@ -234,7 +250,11 @@ def hhs_authoritative_source(
     if raw in (None, tk.missing):
         data[key] = previous
         return
-    value = tk.asbool(raw) if raw != "" else False
+    try:
+        value = tk.asbool(raw) if raw != "" else False
+    except ValueError:  # text that is no yes/no word
+        errors[key].append(tk._("Must be true or false"))
+        return
     data[key] = value
     if value != previous and not _is_board_member(context, context.get("user")):
         errors[key].append(
@@ -261,13 +281,10 @@ def hhs_board_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorD
 
 
 def _is_board_member(context: Context, user: str | None) -> bool:
-    from ckan import authz
+    """An editor or admin of the Data Governance Board, or a sysadmin."""
+    from ckanext.hhs import roles
 
-    if not user:
-        return False
-    if authz.is_sysadmin(user):
-        return True
-    return authz.has_user_permission_for_group_or_org(config.governance_org(), user, "update_dataset")
+    return roles.board_role(user) >= roles.ROLES["editor"]
 
 
 def hhs_keywords_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:

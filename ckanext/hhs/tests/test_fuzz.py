@@ -401,6 +401,8 @@ FOUND = [
     ("hhs_dataset_completeness", {"id": 1}, "anonymous"),  # in its auth function (CKAN's package_show's)
     ("hhs_lakehouse_join_keys", {"id": "\x00"}, "sysadmin"),
     ("hhs_lakehouse_table_show", {"id": "a\x00"}, "anonymous"),
+    # tk.asbool raised ValueError on a flag that is no yes/no word.
+    ("package_create", {"type": "dataset", "name": "fuzz-x", "authoritative_source": "<b>"}, "sysadmin"),
     # ckanext-scheming iterated `resources` before validation.
     ("package_create", {"type": "dataset", "name": "fuzz-x", "resources": 0.0}, "sysadmin"),
     ("package_patch", {"id": "fuzz-public", "resources": "abc"}, "sysadmin"),
@@ -411,6 +413,20 @@ FOUND = [
 def test_found_by_fuzzing(world, action, data, role):
     response = _post(world, action, data, role)
     _check(response, f"{action} with {data!r}")
+
+
+@pytest.mark.parametrize("inner", ["1", '"\\ud800"', "NaN"])
+def test_a_body_nested_too_deeply_is_a_validation_error(world, inner):
+    """Python's JSON parser raises RecursionError past its recursion limit, which CKAN does not catch."""
+    depth = 100_000
+    body = '{"id": ' + "[" * depth + inner + "]" * depth + "}"
+    response = world["app"].post(
+        "/api/3/action/hhs_glossary_term_show",
+        data=body,
+        headers={"Authorization": world["token"], "Content-Type": "application/json"},
+    )
+    _check(response, f"nested {depth} deep around {inner}")
+    assert response.status_code == 409
 
 
 # ---------------------------------------------------------------- stored markup is escaped where shown

@@ -319,6 +319,17 @@ def test_an_unknown_host_is_could_not_check_not_broken(board, catalog):
     assert (links["broken"], links["unknown"]) == (1, 1)
 
 
+def test_a_server_that_does_not_answer_in_time_is_could_not_check(board, catalog_server, monkeypatch):
+    monkeypatch.setitem(tk.config, "ckanext.hhs.governance.linkcheck_timeout", "0.5")
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    url = catalog_server.serve("/slow.csv", "a\n", "text/csv", delay=3)
+    factories.HhsDataset(owner_org=cms["id"], name="cms-slow", resources=[{"url": url}])
+    run = metrics.check_links()
+    assert (run.counts.get("broken", 0), run.counts.get("unknown", 0)) == (0, 1), run.counts
+    (slow,) = act("hhs_governance_linkcheck_list", board.member, status="unknown")["results"]
+    assert slow["dataset"] == "cms-slow" and "did not answer within 0.5 s" in slow["error"]
+
+
 def test_every_stale_dataset_is_kept(board):
     cms = factories.Division(name="cms", bureau_code="009:38")
     for n in range(101):  # more than the 100 the list was once capped at

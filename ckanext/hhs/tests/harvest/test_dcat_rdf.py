@@ -149,6 +149,11 @@ def test_hhs_rule_breaks_are_findings_and_warnings(app, catalog_server, division
     assert job["stats"]["added"] == 2 and job["stats"]["errored"] == 1
     errors = _errors(job["id"])[dcat_source.dataset_uri(third)]
     assert any("$.bureauCode" not in e and "'bureauCode' is a required property" in e for e in errors), errors
+    # each POD failure is an error of its own (as for data.json), not one line of ckanext-dcat's summary
+    own = HarvestObject.filter(guid=dcat_source.dataset_uri(third), harvest_job_id=job["id"]).one().errors
+    assert [(e.stage, e.message.split(": ", 1)[0]) for e in own if e.stage == "Validation"] == [
+        ("Validation", str(dcat_source.dataset_uri(third)))
+    ], [(e.stage, e.message) for e in own]
 
     datasets = _by_identifier()
     rules = {f["rule"] for f in datasets[first["identifier"]]["hhs_findings"]}

@@ -230,3 +230,26 @@ def test_the_cli_lists_failures_and_warnings_by_record(cli, tmp_path, division, 
     assert result.exit_code == 0, result.output
     assert f"{bad['identifier']}: dataset[1]: 'title' is a required property" in result.output
     assert kept["identifier"] in result.output and "1 created" in result.output and "1 warnings" in result.output
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_a_name_taken_during_the_write_gets_the_next_free_one(sysadmin_context, division, cms_catalog):
+    """Two imports into one division at once: the other one takes this record's URL name between
+    unique_name and the write. The record is written under the next free name, not failed."""
+    from ckanext.hhs.harvest import importer
+
+    record = cms_catalog["dataset"][0]
+    (step,) = importer.plan({"dataset": [record]}, division["id"], "race-test").steps
+    name = importer.unique_name(record["title"], set())
+    other: list[dict] = []
+
+    def the_other_import_writes_first():
+        if not other:
+            other.append(factories.HhsDataset(owner_org=division["id"], name=name))
+
+    outcome, package_id = importer.apply(
+        sysadmin_context, division["id"], step, "race-test", before_write=the_other_import_writes_first
+    )
+    written = helpers.call_action("package_show", id=package_id)
+    assert outcome == "created" and written["name"] == f"{name}-2"
+    assert written["identifier"] == record["identifier"] and other[0]["name"] == name
