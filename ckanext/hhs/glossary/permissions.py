@@ -7,35 +7,15 @@ import sqlalchemy as sa
 import ckan.model as model
 from ckan import authz
 
-from ckanext.hhs import config as core_config
+from ckanext.hhs import roles
 
 from . import config
 from . import model as gm
 
-_ROLES = {"member": 1, "editor": 2, "admin": 3}
-
 
 def is_reviewer(user_name: str | None) -> bool:
     """A member of the governance board with the reviewer role (or a sysadmin)."""
-    if not user_name:
-        return False
-    if authz.is_sysadmin(user_name):
-        return True
-    user = model.User.get(user_name)
-    board = model.Group.get(core_config.governance_org())
-    if user is None or board is None:
-        return False
-    capacity = (
-        model.Session.query(model.Member.capacity)
-        .filter(
-            model.Member.group_id == board.id,
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-        )
-        .scalar()
-    )
-    return _ROLES.get(capacity or "", 0) >= _ROLES[config.reviewer_role()]
+    return roles.board_role(user_name) >= roles.ROLES[config.reviewer_role()]
 
 
 def may_edit(user: model.User, term: gm.Term) -> bool:
@@ -50,10 +30,7 @@ def may_edit(user: model.User, term: gm.Term) -> bool:
 PUBLIC_STATUSES = ("approved", "deprecated")
 
 
-def user_of(context: dict) -> model.User | None:
-    """The logged-in user of an action's context, or None. CKAN 2.11 passes anonymous callers an
-    AnonymousUser object, so the context being "not empty" proves nothing."""
-    return model.User.get(context.get("user") or "") or None
+user_of = roles.user_of
 
 
 def may_see(user: model.User | None, term: gm.Term) -> bool:

@@ -9,52 +9,22 @@ from __future__ import annotations
 
 import ckan.model as model
 from ckan import authz
+from ckan.types import AuthResult, Context
 
-from ckanext.hhs import config as core_config
+from ckanext.hhs import roles
 
-_ROLES = {"member": 1, "editor": 2, "admin": 3}
-
-
-def user_of(context: dict) -> model.User | None:
-    """The logged-in user of an action's context, or None (CKAN 2.11 gives anonymous callers an
-    AnonymousUser object, so a non-empty context proves nothing)."""
-    name = context.get("user") or ""
-    if not isinstance(name, str) or "\x00" in name:
-        return None
-    return model.User.get(name) or None
-
-
-def board_role(user: model.User | None) -> int:
-    """The user's role on the Data Governance Board as a number (0 none, 1 member, 2 editor, 3 admin;
-    sysadmins count as admins)."""
-    if user is None:
-        return 0
-    if user.sysadmin:
-        return _ROLES["admin"]
-    board = model.Group.get(core_config.governance_org())
-    if board is None:
-        return 0
-    capacity = (
-        model.Session.query(model.Member.capacity)
-        .filter(
-            model.Member.group_id == board.id,
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-        )
-        .scalar()
-    )
-    return _ROLES.get(capacity or "", 0)
+OK: AuthResult = {"success": True}
+user_of, board_role = roles.user_of, roles.board_role
 
 
 def is_board_member(user: model.User | None) -> bool:
     """May see the dashboard and every figure on it."""
-    return board_role(user) >= _ROLES["member"]
+    return board_role(user) >= roles.ROLES["member"]
 
 
 def may_decide(user: model.User | None) -> bool:
     """May change what the Board decides: duplicate pairs, authoritative sources, gaps."""
-    return board_role(user) >= _ROLES["editor"]
+    return board_role(user) >= roles.ROLES["editor"]
 
 
 def may_edit_dataset(user: model.User | None, package_id: str) -> bool:
@@ -62,3 +32,17 @@ def may_edit_dataset(user: model.User | None, package_id: str) -> bool:
     return user is not None and authz.is_authorized_boolean(
         "package_update", {"user": user.name, "model": model}, {"id": package_id}
     )
+
+
+def refuse(msg: str) -> AuthResult:
+    return {"success": False, "msg": msg}
+
+
+def board_sees(context: Context, msg: str) -> AuthResult:
+    """Auth answer: board members and sysadmins pass, everyone else gets `msg`."""
+    return OK if is_board_member(user_of(context)) else refuse(msg)
+
+
+def board_decides(context: Context, msg: str) -> AuthResult:
+    """Auth answer: board editors, admins and sysadmins pass, everyone else gets `msg`."""
+    return OK if may_decide(user_of(context)) else refuse(msg)

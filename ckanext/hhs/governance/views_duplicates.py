@@ -4,17 +4,13 @@ status and progress. Every page calls the actions, whose auth keeps it to the Bo
 
 from __future__ import annotations
 
-from typing import Any
-
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import permissions
 from .model.duplicates import PAIR_STATUSES
-from .views import blueprint
+from .views import blueprint, call, context, division_arg, divisions, page, refusal
 
 PAGE = 10
-MAX_PAGE = 1000
 SIGNAL_LABELS = {
     "identifier": "Same identifier",
     "landing_page": "Same landing page",
@@ -25,47 +21,29 @@ SIGNAL_LABELS = {
 }
 
 
-def _user_name() -> str:
-    user = tk.current_user
-    return user.name if user and user.is_authenticated else ""
-
-
-def _call(action: str, data: dict[str, Any]) -> Any:
-    try:
-        return tk.get_action(action)({"user": _user_name()}, data)
-    except tk.NotAuthorized as e:
-        if not _user_name():
-            return tk.abort(403, tk._("Duplicate pairs are for the Data Governance Board and sysadmins"))
-        return tk.abort(403, str(e))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Not found"))
-
-
-def _page() -> int:
-    try:
-        return min(max(int(tk.request.args.get("page", 1)), 1), MAX_PAGE)
-    except ValueError:
-        return 1
-
-
 @blueprint.route("/duplicates")
 def duplicates():
     status = tk.request.args.get("status", "open")
     status = status if status in (*PAIR_STATUSES, "all") else "open"
-    page = _page()
+    page_no = page()
+    division = division_arg()
     filters = {} if status == "all" else {"status": status}
-    summary = _call("hhs_governance_duplicate_summary", {})
-    found = _call("hhs_governance_duplicate_list", {**filters, "limit": PAGE, "offset": (page - 1) * PAGE})
+    if division:
+        filters["division"] = division
+    summary = call("hhs_governance_duplicate_summary", {})
+    found = call("hhs_governance_duplicate_list", {**filters, "limit": PAGE, "offset": (page_no - 1) * PAGE})
     return tk.render(
         "hhs_governance/duplicates.html",
         {
             "summary": summary,
             "found": found,
             "status": status,
-            "page": page,
+            "division": division,
+            "divisions": divisions(),
+            "page": page_no,
             "pages": max(1, -(-found["count"] // PAGE)),
             "signal_labels": SIGNAL_LABELS,
-            "may_decide": permissions.may_decide(model.User.get(_user_name()) if _user_name() else None),
+            "may_decide": permissions.may_decide(permissions.user_of(context())),
         },
     )
 
@@ -77,11 +55,9 @@ def duplicate_decide(pair_id: str):
     if form.get("authoritative"):
         data["authoritative"] = form["authoritative"]
     try:
-        pair = tk.get_action("hhs_governance_duplicate_decide")({"user": _user_name()}, data)
-    except tk.NotAuthorized:
-        return tk.abort(403, tk._("Only editors of the Data Governance Board and sysadmins decide this"))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Not found"))
+        pair = tk.get_action("hhs_governance_duplicate_decide")(context(), data)
+    except (tk.NotAuthorized, tk.ObjectNotFound) as e:
+        return refusal(e)
     except tk.ValidationError as e:
         tk.h.flash_error("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in e.error_dict.items()))
         return tk.h.redirect_to("hhs_governance.duplicates")
@@ -94,11 +70,14 @@ def duplicate_decide(pair_id: str):
         )
     else:
         tk.h.flash_success(tk._("Marked as distinct datasets; later scans will not reopen the pair."))
-    return tk.h.redirect_to("hhs_governance.duplicates", status=tk.request.args.get("status", "open"))
+    back = {"status": tk.request.args.get("status", "open")}
+    if division_arg():
+        back["division"] = division_arg()
+    return tk.h.redirect_to("hhs_governance.duplicates", **back)
 
 
 @blueprint.route("/duplicates/scan", methods=["POST"])
 def duplicate_scan():
-    _call("hhs_governance_duplicate_scan", {"full": tk.asbool(tk.request.form.get("full", False))})
+    call("hhs_governance_duplicate_scan", {"full": tk.request.form.get("full") in ("1", "true", "on")})
     tk.h.flash_success(tk._("Duplicate scan queued; its progress shows here."))
     return tk.h.redirect_to("hhs_governance.duplicates")

@@ -15,40 +15,13 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from .model import gaps as gm
-from .views import blueprint
+from .views import blueprint, call, context, divisions, errors, page, refusal
 
 PAGE = 25
-MAX_PAGE = 1000
 SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "closed": "Closed"}
 _FILTERS = ("status", "severity", "division", "q")
 _FORM_FIELDS = ("title", "description", "division", "severity", "due_date")
-
-
-def _user_name() -> str:
-    user = tk.current_user
-    return user.name if user and user.is_authenticated else ""
-
-
-def _context() -> dict[str, Any]:
-    return {"user": _user_name()}
-
-
-def _errors(e: tk.ValidationError) -> dict[str, str]:
-    return {k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in e.error_dict.items()}
-
-
-def _call(action: str, data: dict[str, Any]) -> Any:
-    try:
-        return tk.get_action(action)(_context(), data)
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Gap not found"))
-    except tk.NotAuthorized as e:
-        if not _user_name():
-            return tk.h.redirect_to("user.login", came_from=tk.request.full_path)
-        return tk.abort(403, str(e))
-    except tk.ValidationError as e:
-        return tk.abort(400, "; ".join(f"{k}: {m}" for k, m in _errors(e).items()))
 
 
 def _filters() -> dict[str, Any]:
@@ -69,23 +42,6 @@ def _filters() -> dict[str, Any]:
     return out
 
 
-def _page() -> int:
-    try:
-        page = int(tk.request.args.get("page", "1"))
-    except ValueError:
-        return 1
-    return page if 1 <= page <= MAX_PAGE else 1
-
-
-def _divisions() -> list[dict[str, str]]:
-    rows = (
-        model.Session.query(model.Group.name, model.Group.title)
-        .filter_by(is_organization=True, state="active")
-        .order_by(model.Group.title)
-    )
-    return [{"name": name, "title": title or name} for name, title in rows]
-
-
 def _labels() -> dict[str, Any]:
     return {
         "severity_labels": {k: tk._(v) for k, v in SEVERITY_LABELS.items()},
@@ -96,13 +52,11 @@ def _labels() -> dict[str, Any]:
 @blueprint.route("/gaps")
 def gaps() -> Any:
     filters = _filters()
-    page = _page()
-    found = _call("hhs_governance_gap_list", {**filters, "limit": PAGE, "offset": (page - 1) * PAGE})
-    if not isinstance(found, dict):
-        return found
+    page_no = page()
+    found = call("hhs_governance_gap_list", {**filters, "limit": PAGE, "offset": (page_no - 1) * PAGE})
     summary = None
     with contextlib.suppress(tk.NotAuthorized):  # a division admin not on the Board: no HHS-wide counts
-        summary = tk.get_action("hhs_governance_gap_summary")(_context(), {})
+        summary = tk.get_action("hhs_governance_gap_summary")(context(), {})
     may_create = tk.h.check_access("hhs_governance_gap_create")
     return tk.render(
         "hhs_governance/gaps.html",
@@ -110,9 +64,9 @@ def gaps() -> Any:
             "found": found,
             "filters": filters,
             "summary": summary,
-            "page": page,
+            "page": page_no,
             "pages": max(1, -(-found["count"] // PAGE)),
-            "divisions": _divisions(),
+            "divisions": divisions(),
             "may_create": may_create,
             **_labels(),
         },
@@ -126,9 +80,7 @@ def gaps_csv() -> Any:
     rows: list[dict[str, Any]] = []
     offset = 0
     while True:
-        found = _call("hhs_governance_gap_list", {**filters, "limit": 500, "offset": offset})
-        if not isinstance(found, dict):
-            return found
+        found = call("hhs_governance_gap_list", {**filters, "limit": 500, "offset": offset})
         rows.extend(found["results"])
         offset += 500
         if offset >= found["count"] or not found["results"]:
@@ -173,43 +125,41 @@ def _form_data(form: Any) -> dict[str, Any]:
 
 @blueprint.route("/gaps/new", methods=["GET", "POST"])
 def gap_new() -> Any:
-    if not tk.h.check_access("hhs_governance_gap_create"):
-        if not _user_name():
-            return tk.h.redirect_to("user.login", came_from=tk.request.full_path)
-        return tk.abort(403, tk._("Only editors of the Data Governance Board record gaps"))
+    try:
+        tk.check_access("hhs_governance_gap_create", context())
+    except tk.NotAuthorized as e:
+        return refusal(e)
     form: dict[str, Any] = {"severity": "medium", "division": tk.request.args.get("division", "")}
-    errors: dict[str, str] = {}
+    problems: dict[str, str] = {}
     if tk.request.method == "POST":
         form = _form_data(tk.request.form)
         data = {k: v for k, v in form.items() if v not in ("", None)}
         try:
-            gap = tk.get_action("hhs_governance_gap_create")(_context(), data)
+            gap = tk.get_action("hhs_governance_gap_create")(context(), data)
             tk.h.flash_success(tk._("The gap was recorded."))
             return tk.h.redirect_to("hhs_governance.gap_read", id=gap["id"])
         except tk.ValidationError as e:
-            errors = _errors(e)
+            problems = errors(e)
     return tk.render(
         "hhs_governance/gap_form.html",
-        {"form": form, "errors": errors, "gap": None, "divisions": _divisions(), **_labels()},
+        {"form": form, "errors": problems, "gap": None, "divisions": divisions(), **_labels()},
     )
 
 
 @blueprint.route("/gaps/<id>/edit", methods=["GET", "POST"])
 def gap_edit(id: str) -> Any:  # noqa: A002
-    gap = _call("hhs_governance_gap_show", {"id": id})
-    if not isinstance(gap, dict):
-        return gap
+    gap = call("hhs_governance_gap_show", {"id": id}, not_found=tk._("Gap not found"))
     if not gap["may"]["change"]:
         return tk.abort(403, tk._("Only editors of the Data Governance Board change gaps"))
-    errors: dict[str, str] = {}
+    problems: dict[str, str] = {}
     if tk.request.method == "POST":
         form = _form_data(tk.request.form)
         try:
-            tk.get_action("hhs_governance_gap_update")(_context(), {"id": gap["id"], **form})
+            tk.get_action("hhs_governance_gap_update")(context(), {"id": gap["id"], **form})
             tk.h.flash_success(tk._("The gap was saved."))
             return tk.h.redirect_to("hhs_governance.gap_read", id=gap["id"])
         except tk.ValidationError as e:
-            errors = _errors(e)
+            problems = errors(e)
     else:
         form = {
             "title": gap["title"],
@@ -222,15 +172,13 @@ def gap_edit(id: str) -> Any:  # noqa: A002
         }
     return tk.render(
         "hhs_governance/gap_form.html",
-        {"form": form, "errors": errors, "gap": gap, "divisions": _divisions(), **_labels()},
+        {"form": form, "errors": problems, "gap": gap, "divisions": divisions(), **_labels()},
     )
 
 
 @blueprint.route("/gaps/<id>")
 def gap_read(id: str) -> Any:  # noqa: A002
-    gap = _call("hhs_governance_gap_show", {"id": id})
-    if not isinstance(gap, dict):
-        return gap
+    gap = call("hhs_governance_gap_show", {"id": id}, not_found=tk._("Gap not found"))
     if "hhs_glossary" in flask.current_app.blueprints:
         for term in gap["terms"]:
             term["url"] = tk.h.url_for("hhs_glossary.read", slug=term["slug"])
@@ -242,24 +190,20 @@ def gap_step(id: str, step: str) -> Any:  # noqa: A002
     form = tk.request.form
     try:
         if step == "comment":
-            tk.get_action("hhs_governance_gap_comment_create")(_context(), {"id": id, "text": form.get("text", "")})
+            tk.get_action("hhs_governance_gap_comment_create")(context(), {"id": id, "text": form.get("text", "")})
             tk.h.flash_success(tk._("Your comment was added."))
         else:
             data = {"id": id, "status": form.get("status", "")}
             if form.get("message", "").strip():
                 data["message"] = form["message"]
-            gap = tk.get_action("hhs_governance_gap_update")(_context(), data)
+            gap = tk.get_action("hhs_governance_gap_update")(context(), data)
             tk.h.flash_success(
                 tk._("The gap is now {status}.").format(status=tk._(STATUS_LABELS[gap["status"]]).lower())
             )
     except tk.ValidationError as e:
-        for field, message in _errors(e).items():
+        for field, message in errors(e).items():
             label = {"text": tk._("Comment"), "message": tk._("Note"), "status": tk._("Status")}.get(field, field)
             tk.h.flash_error(f"{label}: {message}")
-    except tk.NotAuthorized as e:
-        if not _user_name():
-            return tk.h.redirect_to("user.login")
-        return tk.abort(403, str(e))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Gap not found"))
+    except (tk.NotAuthorized, tk.ObjectNotFound) as e:
+        return refusal(e, not_found=tk._("Gap not found"))
     return tk.h.redirect_to("hhs_governance.gap_read", id=id)

@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.hhs import vocab
 
 from . import metrics, permissions
-from .views import blueprint
+from .views import blueprint, call, context
 
 # Each part's summary, read through its action when that part is loaded (see GOVERNANCE.md).
 SUMMARIES = {
@@ -25,23 +25,13 @@ SUMMARIES = {
 SECTIONS = ("catalog", "stale", "links", "harvest", "imported", "roi", "trend")
 
 
-def _context() -> dict[str, Any]:
-    user = tk.current_user
-    return {"user": user.name if user and user.is_authenticated else ""}
-
-
 def _call(action: str, data: dict[str, Any]) -> Any:
-    try:
-        return tk.get_action(action)(_context(), data)
-    except tk.NotAuthorized:
-        if not (tk.current_user and tk.current_user.is_authenticated):
-            # CKAN's usual (and the other governance pages'): anonymous -> log in, then come back here
-            flask.abort(tk.h.redirect_to("user.login", came_from=tk.request.full_path))
-        return tk.abort(403, tk._("The governance dashboard is for the Data Governance Board and sysadmins"))
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Division not found"))
-    except tk.ValidationError as e:
-        return tk.abort(400, "; ".join(f"{k}: {v}" for k, v in e.error_dict.items()))
+    return call(
+        action,
+        data,
+        not_found=tk._("Division not found"),
+        forbidden=tk._("The governance dashboard is for the Data Governance Board and sysadmins"),
+    )
 
 
 def _division() -> dict[str, Any]:
@@ -54,7 +44,7 @@ def _summaries() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part, action in SUMMARIES.items():
         try:
-            out[part] = tk.get_action(action)(_context(), {})
+            out[part] = tk.get_action(action)(context(), {})
         except (KeyError, tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError):
             out[part] = None
     return out
@@ -83,7 +73,7 @@ def index():
                 for part in SUMMARIES
             },
             "access_labels": {**vocab.ACCESS_LEVELS, "unset": tk._("Not set")},
-            "may_refresh": permissions.may_decide(permissions.user_of(_context())),
+            "may_refresh": permissions.may_decide(permissions.user_of(context())),
             "scope": scope,
             "frequency_words": metrics.frequency_words,
         },

@@ -17,10 +17,9 @@ import ckan.plugins.toolkit as tk
 from . import quality
 from .logic.action_quality import FIXLIST_COLUMNS
 from .model import quality as qm
-from .views import blueprint
+from .views import blueprint, call, context, page, refusal, user_name
 
 PAGE = 50
-MAX_PAGE = 1000
 KINDS = {
     "encoding": "Double-encoded text",
     "missing": "Missing field",
@@ -32,24 +31,6 @@ KINDS = {
 }
 
 
-def _user_name() -> str:
-    user = tk.current_user
-    return user.name if user and user.is_authenticated else ""
-
-
-def _call(action: str, data: dict[str, Any]) -> Any:
-    try:
-        return tk.get_action(action)({"user": _user_name()}, data)
-    except tk.ObjectNotFound as e:
-        return tk.abort(404, str(e) or tk._("Not found"))
-    except tk.NotAuthorized as e:
-        if not _user_name():
-            return tk.h.redirect_to("user.login", came_from=tk.request.full_path)
-        return tk.abort(403, str(e))
-    except tk.ValidationError as e:
-        return tk.abort(400, "; ".join(f"{k}: {m}" for k, m in e.error_dict.items()))
-
-
 @blueprint.route("/quality")
 def quality_index():
     args = tk.request.args
@@ -59,21 +40,16 @@ def quality_index():
     if args.get("kind") in KINDS:
         filters["kind"] = args["kind"]
     filters["status"] = args["status"] if args.get("status") in qm.SUGGESTION_STATUSES else "open"
-    try:
-        page = max(1, min(int(args.get("page", "1")), MAX_PAGE))
-    except ValueError:
-        page = 1
-    summary = _call("hhs_governance_quality_summary", {})
-    if not isinstance(summary, dict):
-        return summary  # a redirect to the login page
-    listed = _call("hhs_governance_suggestion_list", {**filters, "limit": PAGE, "offset": (page - 1) * PAGE})
+    page_no = page()
+    summary = call("hhs_governance_quality_summary", {})
+    listed = call("hhs_governance_suggestion_list", {**filters, "limit": PAGE, "offset": (page_no - 1) * PAGE})
     return tk.render(
         "hhs_governance/quality.html",
         {
             "summary": summary,
             "listed": listed,
             "filters": filters,
-            "page": page,
+            "page": page_no,
             "pages": max(1, -(-listed["count"] // PAGE)),
             "kinds": KINDS,
             "statuses": qm.SUGGESTION_STATUSES,
@@ -89,7 +65,7 @@ def quality_index():
 
 def _may(action: str, data: dict[str, Any]) -> bool:
     try:
-        tk.check_access(action, {"user": _user_name()}, data)
+        tk.check_access(action, context(), data)
     except tk.NotAuthorized:
         return False
     return True
@@ -97,20 +73,18 @@ def _may(action: str, data: dict[str, Any]) -> bool:
 
 @blueprint.route("/quality/run", methods=["POST"])
 def quality_run():
-    result = _call("hhs_governance_quality_check", {})
-    if isinstance(result, dict):
-        tk.h.flash_success(tk._("The quality check is queued; the page shows its result when it has run."))
+    call("hhs_governance_quality_check", {})
+    tk.h.flash_success(tk._("The quality check is queued; the page shows its result when it has run."))
     return tk.h.redirect_to("hhs_governance.quality_index")
 
 
 @blueprint.route("/quality/dataset/<id>/check", methods=["POST"])
 def quality_check_dataset(id: str):  # noqa: A002 (CKAN's route argument name)
-    result = _call("hhs_governance_quality_check", {"id": id, "wait": True})
-    if isinstance(result, dict):
-        if result["status"] == "finished":
-            tk.h.flash_success(tk._("The dataset was checked again."))
-        else:
-            tk.h.flash_error(tk._("The check failed: {error}").format(error=result["error"][:300]))
+    result = call("hhs_governance_quality_check", {"id": id, "wait": True})
+    if result["status"] == "finished":
+        tk.h.flash_success(tk._("The dataset was checked again."))
+    else:
+        tk.h.flash_error(tk._("The check failed: {error}").format(error=result["error"][:300]))
     return _back(id)
 
 
@@ -120,10 +94,10 @@ def quality_decide(id: str, verb: str):  # noqa: A002
         return tk.abort(404)
     suggestion = model.Session.get(qm.Suggestion, id.replace("\x00", ""))
     try:  # a refusal is said on the page the button was on, never as a bare 403 or 400
-        result = tk.get_action(f"hhs_governance_suggestion_{verb}")({"user": _user_name()}, {"id": id})
+        result = tk.get_action(f"hhs_governance_suggestion_{verb}")(context(), {"id": id})
     except (tk.NotAuthorized, tk.ValidationError) as e:
-        if not _user_name():
-            return tk.h.redirect_to("user.login", came_from=tk.request.full_path)
+        if not user_name():
+            return refusal(tk.NotAuthorized())  # to the login page
         msg = (
             "; ".join(str(m) for ms in e.error_dict.values() for m in ms)
             if isinstance(e, tk.ValidationError)
@@ -131,8 +105,8 @@ def quality_decide(id: str, verb: str):  # noqa: A002
         )
         tk.h.flash_error(msg or tk._("You may not decide on this suggestion."))
         return _back(suggestion.package_id if suggestion else "")
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Suggestion not found"))
+    except tk.ObjectNotFound as e:
+        return refusal(e, not_found=tk._("Suggestion not found"))
     label = quality.field_label(result["field"])
     if verb == "dismiss":
         tk.h.flash_success(tk._("Suggestion for {field} dismissed.").format(field=label))
@@ -165,9 +139,7 @@ def quality_fixlist(division: str, fmt: str):
     data: dict[str, Any] = {"division": division}
     if tk.request.args.get("source"):
         data["source"] = tk.request.args["source"]
-    result = _call("hhs_governance_fixlist_show", data)
-    if not isinstance(result, dict):
-        return result
+    result = call("hhs_governance_fixlist_show", data)
     rows = [{k: r[k] for k in FIXLIST_COLUMNS} for r in result["rows"]]
     filename = f"fix-list-{result['division']}.{fmt}"
     if fmt == "json":

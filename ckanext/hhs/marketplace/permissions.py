@@ -5,39 +5,10 @@ from __future__ import annotations
 import ckan.model as model
 from ckan import authz
 
-from ckanext.hhs import config as core_config
+from ckanext.hhs import roles
 
-_ROLES = {"member": 1, "editor": 2, "admin": 3}
-
-
-def user_of(context: dict) -> model.User | None:
-    """The logged-in user of an action's context, or None. CKAN 2.11 hands anonymous API callers an
-    AnonymousUser object as ``auth_user_obj``, so CKAN's own "not logged in" check lets them through:
-    every marketplace auth function asks this instead."""
-    name = context.get("user") or ""
-    if not isinstance(name, str) or "\x00" in name:
-        return None
-    return model.User.get(name) or None
-
-
-def role_in(org_id: str | None, user_name: str | None) -> int:
-    """The user's role in an organization as a number (0: none, 1 member, 2 editor, 3 admin)."""
-    if not org_id or not user_name:
-        return 0
-    user = model.User.get(user_name)
-    if user is None:
-        return 0
-    capacity = (
-        model.Session.query(model.Member.capacity)
-        .filter(
-            model.Member.group_id == org_id,
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-        )
-        .scalar()
-    )
-    return _ROLES.get(capacity or "", 0)
+_ROLES = roles.ROLES
+user_of, role_in = roles.user_of, roles.role_in
 
 
 def is_steward(org_id: str | None, user_name: str | None) -> bool:
@@ -51,8 +22,7 @@ def is_second_level(org_id: str | None, user_name: str | None) -> bool:
         return False
     if authz.is_sysadmin(user_name) or role_in(org_id, user_name) >= 3:
         return True
-    board = model.Group.get(core_config.governance_org())
-    return board is not None and role_in(board.id, user_name) >= 2
+    return roles.board_role(user_name) >= _ROLES["editor"]
 
 
 def division_ids(user_name: str | None, least: int = 1) -> list[str]:

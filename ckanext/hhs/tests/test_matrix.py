@@ -92,7 +92,7 @@ page lakehouse preview        403       P---     PV-X   PVDX   PVDX  PVD-       
 page lakehouse query          403       P---     PV-X   PV-X   PV-X  PV--         P---  PV-X
 governance dashboard          302       403      403    403    403   403          ----  ----
 governance catalog.csv        302       403      403    403    403   403          ----  ----
-governance duplicates         403       403      403    403    403   403          ----  ----
+governance duplicates         302       403      403    403    403   403          ----  ----
 governance quality            302       403      403    403    403   403          -V--  -V--
 governance fixlist.csv        302       403      ----   ----   ----  403          ----  ----
 governance gaps               302       403      403    403    ----  403          ----  ----

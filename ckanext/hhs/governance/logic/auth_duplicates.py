@@ -23,15 +23,13 @@ __all__ = [
 
 
 def _sees(context: Context) -> AuthResult:
-    if permissions.is_board_member(permissions.user_of(context)):
-        return {"success": True}
-    return {"success": False, "msg": tk._("Duplicate pairs are for the Data Governance Board and sysadmins")}
+    return permissions.board_sees(context, tk._("Duplicate pairs are for the Data Governance Board and sysadmins"))
 
 
 def _decides(context: Context) -> AuthResult:
-    if permissions.may_decide(permissions.user_of(context)):
-        return {"success": True}
-    return {"success": False, "msg": tk._("Only editors of the Data Governance Board and sysadmins decide this")}
+    return permissions.board_decides(
+        context, tk._("Only editors of the Data Governance Board and sysadmins decide this")
+    )
 
 
 @tk.auth_allow_anonymous_access

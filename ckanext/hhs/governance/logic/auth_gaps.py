@@ -28,11 +28,7 @@ __all__ = [
 ]
 
 
-def _refuse(msg: str) -> AuthResult:
-    return {"success": False, "msg": msg}
-
-
-_OK: AuthResult = {"success": True}
+_OK, _refuse = permissions.OK, permissions.refuse
 
 
 def gap_of(data_dict: DataDict) -> gm.Gap | None:
@@ -70,9 +66,7 @@ def _sees(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def hhs_governance_gap_create(context: Context, data_dict: DataDict) -> AuthResult:
-    if permissions.may_decide(permissions.user_of(context)):
-        return _OK
-    return _refuse(tk._("Only editors of the Data Governance Board record gaps"))
+    return permissions.board_decides(context, tk._("Only editors of the Data Governance Board record gaps"))
 
 
 def hhs_governance_gap_update(context: Context, data_dict: DataDict) -> AuthResult:
@@ -114,6 +108,4 @@ def hhs_governance_gap_comment_create(context: Context, data_dict: DataDict) -> 
 
 
 def hhs_governance_gap_summary(context: Context, data_dict: DataDict) -> AuthResult:
-    if permissions.is_board_member(permissions.user_of(context)):
-        return _OK
-    return _refuse(tk._("The gaps summary is for the Data Governance Board"))
+    return permissions.board_sees(context, tk._("The gaps summary is for the Data Governance Board"))

@@ -21,9 +21,9 @@ __all__ = [
 
 
 def _board_member(context: Context) -> AuthResult:
-    if permissions.is_board_member(permissions.user_of(context)):
-        return {"success": True}
-    return {"success": False, "msg": tk._("The governance figures are for the Data Governance Board and sysadmins")}
+    return permissions.board_sees(
+        context, tk._("The governance figures are for the Data Governance Board and sysadmins")
+    )
 
 
 @tk.auth_allow_anonymous_access
@@ -43,9 +43,6 @@ def hhs_governance_linkcheck_list(context: Context, data_dict: DataDict) -> Auth
 
 @tk.auth_allow_anonymous_access
 def hhs_governance_metrics_refresh(context: Context, data_dict: DataDict) -> AuthResult:
-    if permissions.may_decide(permissions.user_of(context)):
-        return {"success": True}
-    return {
-        "success": False,
-        "msg": tk._("Only editors of the Data Governance Board and sysadmins recompute the figures"),
-    }
+    return permissions.board_decides(
+        context, tk._("Only editors of the Data Governance Board and sysadmins recompute the figures")
+    )

@@ -29,11 +29,7 @@ __all__ = [
     "hhs_governance_suggestion_list",
 ]
 
-_OK: AuthResult = {"success": True}
-
-
-def _refuse(msg: str) -> AuthResult:
-    return {"success": False, "msg": msg}
+_OK, _refuse = permissions.OK, permissions.refuse
 
 
 def _ref(data_dict: DataDict, key: str = "id") -> str | None:
@@ -99,6 +95,4 @@ def hhs_governance_fixlist_show(context: Context, data_dict: DataDict) -> AuthRe
 
 
 def hhs_governance_quality_summary(context: Context, data_dict: DataDict) -> AuthResult:
-    if permissions.is_board_member(permissions.user_of(context)):
-        return _OK
-    return _refuse(tk._("The quality summary is for the Data Governance Board and sysadmins"))
+    return permissions.board_sees(context, tk._("The quality summary is for the Data Governance Board and sysadmins"))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.navl.validators import unicode_safe
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
-from ckanext.hhs.logic.validators import as_list
+from ckanext.hhs.logic.validators import as_list, calendar_date
 
 from ..model import gaps as gm
+from .validators import at_most, text
 
 __all__ = [
     "gap_comment_create",
@@ -28,29 +27,12 @@ _MAX_LINKS = 200
 _YEARS = (2000, 2200)
 
 
-def _text(value: Any) -> Any:
-    """Text the database can store (no NUL character)."""
-    value = unicode_safe(value)
-    if "\x00" in value:
-        raise tk.Invalid(tk._("Text may not contain NUL characters"))
-    return value.strip()
+_text = text()
 
 
 def _date(value: Any) -> Any:
     """A calendar date, YYYY-MM-DD; empty means none."""
-    if value in ("", None):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        date = dt.date.fromisoformat(str(value).strip())
-    except ValueError as e:
-        raise tk.Invalid(tk._("{value!r} is not a date; use YYYY-MM-DD").format(value=value)) from e
-    if not _YEARS[0] <= date.year <= _YEARS[1]:
-        raise tk.Invalid(tk._("{value!r} is not a plausible due date").format(value=value))
-    return date
+    return None if value in ("", None) else calendar_date(value, _YEARS, "due date")
 
 
 def _names(value: Any) -> list[str]:
@@ -68,10 +50,7 @@ def _names(value: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _offset(value: Any) -> Any:
-    if int(value) > _MAX_OFFSET:
-        raise tk.Invalid(tk._("Must be at most {n}").format(n=_MAX_OFFSET))
-    return value
+_offset = at_most(_MAX_OFFSET)
 
 
 @validator_args

@@ -9,16 +9,14 @@ import ckan.plugins.toolkit as tk
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from .validators import at_most, text
+
 __all__ = ["linkcheck_list", "metrics_history", "metrics_refresh", "metrics_show"]
 
 LINK_STATUSES = ("ok", "broken", "refused", "unknown")
 
 
-def _division(value: Any) -> Any:
-    """A division's name (the HHS-wide figures when empty)."""
-    if not isinstance(value, str) or "\x00" in value or len(value) > 100:
-        raise tk.Invalid(tk._("Not a division name"))
-    return value.strip()
+_division = text(100, "Not a division name")  # the HHS-wide figures when empty
 
 
 def _day(value: Any) -> Any:
@@ -45,7 +43,7 @@ def metrics_history(
 ) -> Schema:
     return {
         "division": [ignore_missing, _division],
-        "days": [default(90), natural_number_validator, _at_most(3660)],
+        "days": [default(90), natural_number_validator, at_most(3660)],
     }
 
 
@@ -64,15 +62,6 @@ def linkcheck_list(
     return {
         "division": [ignore_missing, _division],
         "status": [default("broken"), one_of(LINK_STATUSES)],
-        "limit": [default(100), natural_number_validator, _at_most(1000)],
-        "offset": [default(0), natural_number_validator, _at_most(10_000_000)],
+        "limit": [default(100), natural_number_validator, at_most(1000)],
+        "offset": [default(0), natural_number_validator, at_most(10_000_000)],
     }
-
-
-def _at_most(top: int) -> Validator:
-    def check(value: Any) -> Any:
-        if int(value) > top:
-            raise tk.Invalid(tk._("Must be at most {top}").format(top=top))
-        return int(value)
-
-    return check

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import ckan.plugins.toolkit as tk
-from ckan.lib.navl.validators import unicode_safe
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
 from ..model import quality as qm
+from .validators import at_most, text
 
 __all__ = [
     "fixlist_show",
@@ -23,12 +20,7 @@ __all__ = [
 MAX_OFFSET = 10_000_000  # past any real list; a bigger one overflows the database's bigint
 
 
-def _ref(value: Any) -> Any:
-    """An id or name the database can look up (text, no NUL character)."""
-    value = unicode_safe(value).strip()
-    if "\x00" in value or len(value) > 200:
-        raise tk.Invalid(tk._("Not a valid id or name"))
-    return value
+_ref = text(200, "Not a valid id or name")  # an id or name the database can look up
 
 
 @validator_args
@@ -50,7 +42,7 @@ def suggestion_list(
         "kind": [ignore_missing, _ref],
         "status": [ignore_missing, one_of(list(qm.SUGGESTION_STATUSES))],
         "limit": [ignore_missing, int_validator, natural_number_validator],
-        "offset": [ignore_missing, int_validator, natural_number_validator, _at_most(MAX_OFFSET)],
+        "offset": [ignore_missing, int_validator, natural_number_validator, at_most(MAX_OFFSET)],
     }
 
 
@@ -64,21 +56,7 @@ def fixlist_show(not_empty: Validator, ignore_missing: Validator) -> Schema:
     return {"division": [not_empty, _ref], "source": [ignore_missing, _source]}
 
 
-def _source(value: Any) -> Any:
-    """A harvest source's id or name, or a catalog URL (text, no NUL character)."""
-    value = unicode_safe(value).strip()
-    if "\x00" in value or len(value) > 2000:
-        raise tk.Invalid(tk._("Not a harvest source or catalog URL"))
-    return value
-
-
-def _at_most(top: int) -> Validator:
-    def check(value: Any) -> Any:
-        if int(value) > top:
-            raise tk.Invalid(tk._("Must be at most {top}").format(top=top))
-        return int(value)
-
-    return check
+_source = text(2000, "Not a harvest source or catalog URL")  # a harvest source's id or name, or a catalog URL
 
 
 @validator_args

@@ -1,5 +1,39 @@
-"""Validators of the governance schemas."""
+"""Validators the governance schemas share."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Validator
+
+__all__ = ["at_most", "text"]
+
+
+def text(limit: int | None = None, invalid: str | None = None) -> Validator:
+    """Text the database can store (no NUL character), stripped, of at most `limit` characters; a
+    refused value gets the message `invalid` when given."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise tk.Invalid(invalid or tk._("Must be text"))
+        if "\x00" in value:
+            raise tk.Invalid(invalid or tk._("Text may not contain NUL characters"))
+        if limit is not None and len(value) > limit:
+            raise tk.Invalid(invalid or tk._("At most {n} characters").format(n=limit))
+        return value.strip()
+
+    return check
+
+
+def at_most(top: int) -> Validator:
+    """A whole number (already checked as one) no bigger than `top`: bigger ones overflow the database."""
+
+    def check(value: Any) -> Any:
+        if int(value) > top:
+            raise tk.Invalid(tk._("Must be at most {top}").format(top=top))
+        return int(value)
+
+    return check

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -13,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.validators import unicode_safe
 from ckan.types import Context
 
-from ckanext.hhs.logic.validators import as_list
+from ckanext.hhs.logic.validators import as_list, calendar_date
 
 __all__ = [
     "hhs_marketplace_amount",
@@ -83,17 +82,7 @@ def hhs_marketplace_components(value: Any, context: Context) -> Any:
 
 def hhs_marketplace_date(value: Any) -> Any:
     """A calendar date given as YYYY-MM-DD (or a date)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        date = dt.date.fromisoformat(str(value).strip())
-    except ValueError as e:
-        raise tk.Invalid(tk._("{value!r} is not a date; use YYYY-MM-DD").format(value=value)) from e
-    if not _YEARS[0] <= date.year <= _YEARS[1]:
-        raise tk.Invalid(tk._("{value!r} is not a plausible date").format(value=value))
-    return date
+    return calendar_date(value, _YEARS)
 
 
 def hhs_marketplace_string_list(value: Any) -> list[str]:

@@ -56,9 +56,11 @@ def test_board_editor_gets_the_decision_form_with_a_csrf_token(app, board, pair)
 
 
 def test_others_are_refused_and_see_no_titles(app, board, pair):
-    for user in (None, board.outsider):
-        response = _get(app, user, status=403)
-        assert PRIVATE_TITLE not in response.body
+    # anonymous visitors go to the login page and come back (as on every governance page)
+    response = app.get("/governance/duplicates", status=302, follow_redirects=False)
+    assert "/user/login" in response.headers["Location"] and "came_from=" in response.headers["Location"]
+    response = _get(app, board.outsider, status=403)
+    assert PRIVATE_TITLE not in response.body
 
 
 def test_a_failed_scan_is_shown_as_failed(app, board, pair):
@@ -119,3 +121,15 @@ def test_a_decided_pair_shows_its_decision_and_the_change_behind_a_disclosure(ap
     assert 'class="usa-radio__label hhs-no-colon"' in body and ".hhs-no-colon::after { content: none; }" in body
     member = _get(app, board.member, "/governance/duplicates?status=duplicate").body
     assert "Decided: duplicates" in member and "Change the decision" not in member
+
+
+def test_pairs_filtered_by_division_keep_the_filter_across_tabs(app, board, pair):
+    factories.Division(name="fda", title="Food and Drug Administration", bureau_code="009:10")
+    body = _get(app, board.member, "/governance/duplicates?division=cdc").body
+    assert "1 pair" in body and PRIVATE_TITLE in body
+    assert '<option value="cdc" selected>' in body
+    assert "status=all&amp;division=cdc" in body or "division=cdc&amp;status=all" in body
+    body = _get(app, board.member, "/governance/duplicates?division=fda").body
+    assert "0 pairs" in body and PRIVATE_TITLE not in body
+    # an unknown division is no filter, not an error
+    assert "1 pair" in _get(app, board.member, "/governance/duplicates?division=nope%00").body

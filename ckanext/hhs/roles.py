@@ -1,0 +1,50 @@
+"""Who a caller is and what role they hold in a division or on the Data Governance Board: one place
+for the glossary's, the marketplace's and the governance dashboard's permission rules."""
+
+from __future__ import annotations
+
+import ckan.model as model
+
+from ckanext.hhs import config
+
+ROLES = {"member": 1, "editor": 2, "admin": 3}
+
+
+def user_of(context: dict) -> model.User | None:
+    """The logged-in user of an action's context, or None. CKAN 2.11 hands anonymous callers an
+    AnonymousUser object as ``auth_user_obj``, so a non-empty context proves nothing: ask this."""
+    name = context.get("user") or ""
+    if not isinstance(name, str) or "\x00" in name:
+        return None
+    return model.User.get(name) or None
+
+
+def role_in(org_id: str | None, user: model.User | str | None) -> int:
+    """The user's role in an organization as a number (0 none, 1 member, 2 editor, 3 admin)."""
+    if isinstance(user, str):
+        user = model.User.get(user) if user and "\x00" not in user else None
+    if not org_id or user is None:
+        return 0
+    capacity = (
+        model.Session.query(model.Member.capacity)
+        .filter(
+            model.Member.group_id == org_id,
+            model.Member.table_id == user.id,
+            model.Member.table_name == "user",
+            model.Member.state == "active",
+        )
+        .scalar()
+    )
+    return ROLES.get(capacity or "", 0)
+
+
+def board_role(user: model.User | str | None) -> int:
+    """The user's role on the Data Governance Board as a number; sysadmins count as admins."""
+    if isinstance(user, str):
+        user = model.User.get(user) if user and "\x00" not in user else None
+    if user is None:
+        return 0
+    if user.sysadmin:
+        return ROLES["admin"]
+    board = model.Group.get(config.governance_org())
+    return role_in(board.id, user) if board is not None else 0
