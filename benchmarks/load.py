@@ -90,6 +90,11 @@ class PortalUser(HttpUser):  # type: ignore[misc,valid-type]
         self.dataset = fx["write_datasets"][n % len(fx["write_datasets"])] if n < len(fx["write_datasets"]) else None
         self.rev = 0
         self.auth = {"Authorization": self.writer["token"]}
+        # One write of each kind as the user starts, so that even a short run checks every kind; the
+        # task weights below decide the mix after that.
+        self.update_dataset()
+        self.access_request()
+        self.glossary_proposal()
 
     # ------------------------------------------------------------ reads
     @task(10)

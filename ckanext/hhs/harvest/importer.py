@@ -273,8 +273,8 @@ def apply(
         pkg["name"] = unique_name(pkg.get("title") or step.identifier, taken)
         if new_id:
             pkg["id"] = new_id
-    renamed = False
-    for attempt in (1, 2, 3):
+    renamed = left_out = False  # each retry at most once
+    while True:
         if findings:
             pkg["hhs_findings"] = json.dumps([{k: f[k] for k in ("path", "rule", "message")} for f in findings])
         if before_write:
@@ -290,13 +290,14 @@ def apply(
             if isinstance(e, sa.exc.IntegrityError):
                 raise
             refused = flatten_errors(e.error_dict)
-            if strict or attempt == 3 or not leave_out(pkg, refused, findings):
+            if strict or left_out or not leave_out(pkg, refused, findings):
                 raise RecordError(
                     [
                         {"identifier": step.identifier, "path": field, "message": "; ".join(map(str, msgs))}
                         for field, msgs in refused
                     ]
                 ) from e
+            left_out = True
             continue
         step.warnings.extend(
             {
@@ -308,7 +309,6 @@ def apply(
             for f in findings
         )
         return result
-    raise AssertionError("unreachable")
 
 
 def _name_taken(error: Exception) -> bool:

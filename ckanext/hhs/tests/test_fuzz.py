@@ -401,6 +401,9 @@ FOUND = [
     ("hhs_dataset_completeness", {"id": 1}, "anonymous"),  # in its auth function (CKAN's package_show's)
     ("hhs_lakehouse_join_keys", {"id": "\x00"}, "sysadmin"),
     ("hhs_lakehouse_table_show", {"id": "a\x00"}, "anonymous"),
+    # A list as the division went on to organization_show as its id.
+    ("hhs_catalog_validate", {"division": ["", ""]}, "sysadmin"),
+    ("hhs_catalog_validate", {"division": "cms\x00"}, "anonymous"),
     # tk.asbool raised ValueError on a flag that is no yes/no word.
     ("package_create", {"type": "dataset", "name": "fuzz-x", "authoritative_source": "<b>"}, "sysadmin"),
     # ckanext-scheming iterated `resources` before validation.

@@ -31,7 +31,10 @@ def hhs_catalog_validate(context: Context, data_dict: DataDict) -> dict[str, Any
     except tk.Invalid as e:
         raise tk.ValidationError({"inventory": [e.error]}) from e
     division_id = None
-    if data_dict.get("division"):
+    division = data_dict.get("division")
+    if division not in (None, "") and (not isinstance(division, str) or "\x00" in division):
+        raise tk.ValidationError({"division": [tk._("Give a division's name or id")]})
+    if division:
         division_id = tk.get_action("organization_show")(
             {"user": context.get("user")}, {"id": data_dict["division"], "include_datasets": False}
         )["id"]
