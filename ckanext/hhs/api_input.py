@@ -3,13 +3,15 @@
 - Lone UTF-16 surrogates: JSON can carry them (``"\\ud800"``); Python decodes them into strings that
   UTF-8, hence PostgreSQL and Solr, cannot take, and every action that looked an id up with one failed in
   the database driver.
+- NUL characters (``"\\u0000"`` in JSON, ``%00`` in a GET query): PostgreSQL refuses them in text and in
+  queries, so an id or name with one failed in the driver (CKAN's own package_update and
+  ckanext-harvest's harvest_object_show among others).
 - ``NaN`` and ``Infinity``: not JSON, but Python's parser takes them; CKAN echoes the request in some
   error answers and then cannot write that answer as JSON.
 - Arrays or objects nested deeper than Python's recursion limit: the parser raises RecursionError, which
   CKAN does not catch.
 
-Pages cannot receive either (forms and URLs are UTF-8 text), so the action API is the one door to
-guard: such a body is answered as CKAN answers a validation error (409), naming the field.
+Such a request to the action API is answered as CKAN answers a validation error (409), naming the field.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from werkzeug.exceptions import BadRequest
 
 import ckan.plugins.toolkit as tk
 
-# A \uD800-\uDFFF escape: only then is the body parsed here (a pair is fine and is checked as decoded).
-_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|NaN|Infinity")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# A \uD800-\uDFFF or \u0000 escape: only then is the body parsed here (a pair is fine and is checked as
+# decoded; a raw NUL byte is no valid JSON, which CKAN answers itself).
+_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\u0000|NaN|Infinity")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_MESSAGE = "Text may not contain NUL characters or lone UTF-16 surrogates"
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
@@ -37,12 +41,18 @@ def install(app: Any) -> None:
 
 def _refuse_lone_surrogates() -> flask.Response | None:
     request = flask.request
-    if request.method != "POST" or not request.path.startswith("/api/") or request.mimetype in _FORMS:
+    if not request.path.startswith("/api/"):
         return None
-    try:
-        error = _error(request)
-    except RecursionError:
-        error = {"__type": "Validation Error", "data": [tk._("The JSON body is nested too deeply")]}
+    if request.method == "GET":
+        field = next((k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v), None)
+        error = None if field is None else {"__type": "Validation Error", field: [tk._(_UNSTORABLE_MESSAGE)]}
+    elif request.method != "POST" or request.mimetype in _FORMS:
+        return None
+    else:
+        try:
+            error = _error(request)
+        except RecursionError:
+            error = {"__type": "Validation Error", "data": [tk._("The JSON body is nested too deeply")]}
     if error is None:
         return None
     return flask.Response(json.dumps({"success": False, "error": error}), status=409, mimetype="application/json")
@@ -64,7 +74,7 @@ def _error(request: flask.Request) -> dict[str, Any] | None:
     field = _field_with_surrogate(data)
     if field is None:
         return None
-    return {"__type": "Validation Error", field: [tk._("Text may not contain lone UTF-16 surrogates")]}
+    return {"__type": "Validation Error", field: [tk._(_UNSTORABLE_MESSAGE)]}
 
 
 class _NotANumber(Exception):
@@ -76,9 +86,9 @@ def _not_a_number(constant: str) -> Any:
 
 
 def _field_with_surrogate(data: Any, field: str = "") -> str | None:
-    """The (top-level) field whose value holds a lone surrogate, or None."""
+    """The (top-level) field whose value holds a NUL or a lone surrogate, or None."""
     if isinstance(data, str):
-        return field or "data" if _SURROGATE.search(data) else None
+        return field or "data" if _UNSTORABLE.search(data) else None
     if isinstance(data, dict):
         for key, value in data.items():
             found = _field_with_surrogate(key, field or "data") or _field_with_surrogate(value, field or key)

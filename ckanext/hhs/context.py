@@ -1,4 +1,4 @@
-"""Contexts for actions that call other actions in a loop."""
+"""Contexts for actions that call other actions in a loop, and keys for looking up what a caller names."""
 
 from __future__ import annotations
 
@@ -31,3 +31,10 @@ def all_or_nothing(action: Any) -> Any:
             raise
 
     return wrapped
+
+
+def db_key(value: Any) -> str:
+    """What a caller gave as an id or name, as a key the database can look up: text, '' for nothing or
+    for text with a NUL character (PostgreSQL refuses NUL in a query: a 500 instead of "not found")."""
+    key = str(value or "")
+    return "" if "\x00" in key else key

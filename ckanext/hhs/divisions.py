@@ -11,7 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
 from . import config, vocab
-from .context import fresh
+from .context import db_key, fresh
 
 _FIELDS = ("title", "acronym", "kind", "bureau_code", "parent_division", "website", "description")
 
@@ -26,7 +26,7 @@ def load() -> list[dict[str, str]]:
 
 def find(name_or_id: str | None) -> model.Group | None:
     """The active organization of an HHS division: not a CKAN group, not the governance board."""
-    org = model.Group.get(str(name_or_id or ""))
+    org = model.Group.get(db_key(name_or_id)) if isinstance(name_or_id, str) else None
     if org is None or not org.is_organization or org.state != "active":
         return None
     return None if org.extras.get("kind") == "governance" else org

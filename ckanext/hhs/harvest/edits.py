@@ -24,6 +24,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.hhs import pod, rdf
+from ckanext.hhs.context import db_key
 
 HUB_ONLY = {
     "authoritative_source",
@@ -44,7 +45,7 @@ def keep_source_context(context: Context, data_dict: DataDict) -> tuple[Context,
     the record when only hub-only fields change). None for any other update."""
     if context.get("hhs_import") or context.get("hhs_keep_source"):
         return None
-    package = model.Package.get(str(data_dict.get("id") or data_dict.get("name") or ""))
+    package = model.Package.get(db_key(data_dict.get("id") or data_dict.get("name")))
     if package is None or package.type != "dataset" or not package.extras.get(pod.RECORD_FIELD):
         return None
     current = _writable(

@@ -404,6 +404,13 @@ FOUND = [
     # A list as the division went on to organization_show as its id.
     ("hhs_catalog_validate", {"division": ["", ""]}, "sysadmin"),
     ("hhs_catalog_validate", {"division": "cms\x00"}, "anonymous"),
+    # A NUL in a name or id looked up before validation reached PostgreSQL, which refuses it in a query.
+    ("hhs_catalog_import", {"division": "cms\x00", "source": "https://example.com/data.json"}, "sysadmin"),
+    ("hhs_catalog_import", {"division": {"a": 1}, "source": "https://example.com/data.json"}, "anonymous"),
+    ("harvest_object_show", {"id": "a\x00"}, "sysadmin"),
+    ("harvest_object_show", {"id": "a\x00"}, "anonymous"),
+    ("package_update", {"id": "a\x00", "name": "x"}, "sysadmin"),
+    ("package_patch", {"id": "a\x00"}, "sysadmin"),
     # tk.asbool raised ValueError on a flag that is no yes/no word.
     ("package_create", {"type": "dataset", "name": "fuzz-x", "authoritative_source": "<b>"}, "sysadmin"),
     # ckanext-scheming iterated `resources` before validation.
@@ -430,6 +437,13 @@ def test_a_body_nested_too_deeply_is_a_validation_error(world, inner):
     )
     _check(response, f"nested {depth} deep around {inner}")
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize("action", ["package_show", "hhs_dataset_completeness", "harvest_object_show"])
+def test_a_nul_in_a_get_query_is_a_validation_error(world, action):
+    response = world["app"].get(f"/api/3/action/{action}?id=a%00b", headers={"Authorization": world["token"]})
+    _check(response, f"GET {action} with a NUL id")
+    assert response.status_code == 409 and "id" in response.json["error"]
 
 
 # ---------------------------------------------------------------- stored markup is escaped where shown

@@ -12,6 +12,7 @@ from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.hhs import divisions, net
+from ckanext.hhs.context import db_key
 
 from .. import config, dcat, edits, overlap
 from .. import jobs as import_jobs
@@ -120,7 +121,7 @@ def package_create(up_func: Any, context: Context, data_dict: DataDict) -> Any:
 
 @tk.chained_action
 def package_update(up_func: Any, context: Context, data_dict: DataDict) -> Any:
-    current = context["model"].Package.get(str(data_dict.get("id") or data_dict.get("name") or ""))
+    current = context["model"].Package.get(db_key(data_dict.get("id") or data_dict.get("name")))
     _check_source_url(data_dict, data_dict.get("type") or (current.type if current else None))
     if current is None or dcat.harvest_write(current.id):
         return up_func(context, data_dict)

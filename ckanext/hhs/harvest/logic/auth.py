@@ -11,6 +11,7 @@ from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.harvest.model import HarvestObject
 from ckanext.hhs import divisions
+from ckanext.hhs.context import db_key
 
 
 def hhs_catalog_import(context: Context, data_dict: DataDict) -> AuthResult:
@@ -41,7 +42,10 @@ def hhs_catalog_import_status(context: Context, data_dict: DataDict) -> AuthResu
 
 @tk.chained_auth_function
 def harvest_object_show(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
-    obj = HarvestObject.get(str(data_dict.get("id") or ""))
+    key = db_key(data_dict.get("id"))
+    if not key:
+        return {"success": False, "msg": tk._("Harvest object not found")}
+    obj = HarvestObject.get(key)
     if obj is None:
         return next_auth(context, data_dict)  # the action's 404
     return _source_editor(context, obj.harvest_source_id)
@@ -49,7 +53,7 @@ def harvest_object_show(next_auth: Any, context: Context, data_dict: DataDict) -
 
 def hhs_harvest_source_overlap(context: Context, data_dict: DataDict) -> AuthResult:
     # What the source's harvests brought in, against other divisions: for the source's editors.
-    source = model.Package.get(str(data_dict.get("id") or "").replace("\x00", ""))
+    source = model.Package.get(db_key(data_dict.get("id")))
     if source is None or source.type != "harvest":
         return {"success": False, "msg": tk._("Harvest source not found")}
     return _source_editor(context, source.id)
