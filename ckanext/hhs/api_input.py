@@ -12,6 +12,8 @@
   CKAN does not catch.
 
 Such a request to the action API is answered as CKAN answers a validation error (409), naming the field.
+A page whose URL path holds a NUL (``/dataset/a%00``) cannot exist, and is answered 404 (CKAN's dataset,
+organization, group and user pages, and ours, failed in the driver with a 500).
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def install(app: Any) -> None:
-    """Check the action API's JSON bodies before CKAN reads them (from the core plugin's IMiddleware)."""
+    """Check each request's path, and the action API's input, before CKAN reads them (from the core plugin's
+    IMiddleware)."""
     app.before_request(_refuse_lone_surrogates)
 
 
 def _refuse_lone_surrogates() -> flask.Response | None:
     request = flask.request
+    if "\x00" in request.path:
+        flask.abort(404)
     if not request.path.startswith("/api/"):
         return None
     if request.method == "GET":

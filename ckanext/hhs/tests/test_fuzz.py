@@ -446,6 +446,25 @@ def test_a_nul_in_a_get_query_is_a_validation_error(world, action):
     assert response.status_code == 409 and "id" in response.json["error"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dataset/a%00",
+        "/dataset/a%00/resource/b",
+        "/dataset/a%00.rdf",
+        "/organization/a%00",
+        "/organization/a%00/data.json",
+        "/group/a%00",
+        "/user/a%00",
+        "/glossary/a%00",
+        "/harvest/a%00",
+    ],
+)
+def test_a_page_with_a_nul_in_its_path_is_not_found(world, path):
+    response = world["app"].get(path)
+    assert response.status_code == 404, (path, response.status_code)
+
+
 # ---------------------------------------------------------------- stored markup is escaped where shown
 
 MARKUP = [
