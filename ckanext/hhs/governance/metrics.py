@@ -22,6 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import redis.exceptions
 import sqlalchemy as sa
 
 import ckan.model as model
@@ -163,6 +164,21 @@ def _linkcheck_job() -> str:
     run_id = check_links().id
     tk.enqueue_job(_figures_job, [], title="Governance figures", rq_kwargs={"timeout": JOB_TIMEOUT})
     return run_id
+
+
+QUEUED_SCAN = 200  # waiting jobs read to find the governance ones (imports may queue many)
+
+
+def queued() -> list[str]:
+    """Titles of the governance jobs waiting in the queue, not started yet (a worker may be busy with
+    other jobs): the page says so rather than showing only the last run."""
+    from ckan.lib import jobs
+
+    try:
+        waiting = jobs.get_queue().get_jobs(0, QUEUED_SCAN)
+    except redis.exceptions.RedisError:
+        return []
+    return [job.meta.get("title") for job in waiting if str(job.meta.get("title") or "").startswith("Governance ")]
 
 
 def enqueue_refresh(links: bool = True) -> dict[str, str]:

@@ -91,8 +91,9 @@ def hhs_governance_metrics_show(context: Context, data_dict: DataDict) -> dict[s
     :returns: ``division``, ``computed_at`` (None before the first run), ``figures`` (``catalog``,
         ``links``, ``harvest``, ``roi``), ``divisions`` (HHS-wide: each division's headline figures of
         the same run), ``last_run`` and ``last_linkcheck`` (status ``running``, ``finished``, ``failed``
-        or ``interrupted``, with the error) and ``outdated`` (true when a run after these figures failed
-        or was interrupted: they are not current)
+        or ``interrupted``, with the error), ``outdated`` (true when a run after these figures failed
+        or was interrupted: they are not current) and ``queued`` (titles of governance jobs waiting in the
+        queue, not started yet)
     """
     tk.check_access("hhs_governance_metrics_show", context, data_dict)
     division = _division_name(data_dict)
@@ -122,6 +123,7 @@ def hhs_governance_metrics_show(context: Context, data_dict: DataDict) -> dict[s
         "last_run": last_run,
         "last_linkcheck": _run_dict(_last_run("linkcheck")),
         "outdated": outdated,
+        "queued": metrics.queued(),
     }
 
 

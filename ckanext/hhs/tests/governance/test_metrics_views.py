@@ -151,3 +151,17 @@ def test_the_links_csv_matches_the_page_snapshot_not_a_live_read(app, board, cat
     assert {r["computed_at"] for r in rows} == {
         helpers.call_action("hhs_governance_metrics_show", context={"user": board.member["name"]})["computed_at"]
     }
+
+
+def test_jobs_waiting_for_a_worker_are_said_until_it_starts_them(app, board):
+    import ckan.lib.jobs as ckan_jobs
+
+    ckan_jobs.get_queue().empty()
+    metrics.enqueue_refresh(links=True)
+    shown = helpers.call_action("hhs_governance_metrics_show", context={"user": board.member["name"]})
+    assert shown["queued"] == ["Governance figures", "Governance link check"]
+    page = app.get("/governance/", headers=_auth(board.member), status=200).get_data(as_text=True)
+    assert "Queued, waiting for a background worker: Governance figures, Governance link check." in page
+    ckan_jobs.Worker([ckan_jobs.DEFAULT_QUEUE_NAME]).work(burst=True)
+    shown = helpers.call_action("hhs_governance_metrics_show", context={"user": board.member["name"]})
+    assert shown["queued"] == [] and shown["last_run"]["status"] == "finished"
