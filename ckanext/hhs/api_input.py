@@ -3,18 +3,17 @@
 - Lone UTF-16 surrogates: JSON can carry them (``"\\ud800"``); Python decodes them into strings that
   UTF-8, hence PostgreSQL and Solr, cannot take, and every action that looked an id up with one failed in
   the database driver.
-- NUL characters (``"\\u0000"`` in JSON, ``%00`` in a GET query or a form): PostgreSQL refuses them in
-  text and in queries, so an id or name with one failed in the driver (CKAN's own package_update, dataset
-  and organization forms, and ckanext-harvest's harvest_object_show among others).
+- NUL characters (``"\\u0000"`` in JSON, ``%00`` in a GET query): PostgreSQL refuses them in text and in
+  queries, so an id or name with one failed in the driver (CKAN's own package_update and
+  ckanext-harvest's harvest_object_show among others).
 - ``NaN`` and ``Infinity``: not JSON, but Python's parser takes them; CKAN echoes the request in some
   error answers and then cannot write that answer as JSON.
 - Arrays or objects nested deeper than Python's recursion limit: the parser raises RecursionError, which
   CKAN does not catch.
 
 Such a request to the action API is answered as CKAN answers a validation error (409), naming the field.
-A page's form posted with a NUL gets CKAN's 400 page naming the field; a page whose URL path holds a NUL
-(``/dataset/a%00``) cannot exist, and is answered 404 (CKAN's dataset, organization, group and user
-pages, and ours, failed in the driver with a 500).
+A page whose URL path holds a NUL (``/dataset/a%00``) cannot exist, and is answered 404 (CKAN's dataset,
+organization, group and user pages, and ours, failed in the driver with a 500).
 """
 
 from __future__ import annotations
@@ -47,29 +46,20 @@ def _refuse_lone_surrogates() -> flask.Response | None:
     request = flask.request
     if "\x00" in request.path:
         flask.abort(404)
-    api = request.path.startswith("/api/")
-    field = None
-    if request.method == "GET" and api:
-        field = _field_with_nul(request.args)
-    elif request.method == "POST" and request.mimetype in _FORMS:
-        field = _field_with_nul(request.form)
-        if field is not None and not api:  # a page's form: CKAN's error page, naming the field
-            tk.abort(400, tk._("{field}: text may not contain NUL characters").format(field=field))
-    elif request.method == "POST" and api:
+    if not request.path.startswith("/api/"):
+        return None
+    if request.method == "GET":
+        field = next((k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v), None)
+        error = None if field is None else {"__type": "Validation Error", field: [tk._(_UNSTORABLE_MESSAGE)]}
+    elif request.method != "POST" or request.mimetype in _FORMS:
+        return None
+    else:
         try:
             error = _error(request)
         except RecursionError:
             error = {"__type": "Validation Error", "data": [tk._("The JSON body is nested too deeply")]}
-        return _refusal(error) if error else None
-    return _refusal({"__type": "Validation Error", field: [tk._(_UNSTORABLE_MESSAGE)]}) if field else None
-
-
-def _field_with_nul(values: Any) -> str | None:
-    """The first field of a query string or form whose name or value holds a NUL, or None."""
-    return next((k for k, v in values.items(multi=True) if "\x00" in k or "\x00" in v), None)
-
-
-def _refusal(error: dict[str, Any]) -> flask.Response:
+    if error is None:
+        return None
     return flask.Response(json.dumps({"success": False, "error": error}), status=409, mimetype="application/json")
 
 

@@ -465,23 +465,6 @@ def test_a_page_with_a_nul_in_its_path_is_not_found(world, path):
     assert response.status_code == 404, (path, response.status_code)
 
 
-@pytest.mark.parametrize(
-    ("path", "form"),
-    [
-        ("/dataset/new", {"name": "a\x00b", "title": "x", "save": "continue"}),  # CKAN's name check: 500
-        ("/organization/new", {"name": "o\x00", "title": "x", "save": "save"}),  # the same
-        ("/api/3/action/package_create", {"name": "a\x00b", "title": "x"}),  # the action API as a form
-    ],
-)
-def test_a_form_with_a_nul_is_refused_naming_the_field(world, path, form):
-    response = world["app"].post(path, data=form, headers={"Authorization": world["token"]})
-    body = response.get_data(as_text=True)
-    if path.startswith("/api/"):
-        assert response.status_code == 409 and "name" in response.json["error"], body[:500]
-    else:
-        assert response.status_code == 400 and "name: text may not contain NUL characters" in body, body[:500]
-
-
 # ---------------------------------------------------------------- stored markup is escaped where shown
 
 MARKUP = [
