@@ -39,10 +39,10 @@ _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 def install(app: Any) -> None:
     """Check each request's path, and the action API's input, before CKAN reads them (from the core plugin's
     IMiddleware)."""
-    app.before_request(_refuse_lone_surrogates)
+    app.before_request(_check_input)
 
 
-def _refuse_lone_surrogates() -> flask.Response | None:
+def _check_input() -> flask.Response | None:
     request = flask.request
     if "\x00" in request.path:
         flask.abort(404)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ckan.model as model
 
 from ckanext.hhs import config
+from ckanext.hhs.context import db_key
 
 ROLES = {"member": 1, "editor": 2, "admin": 3}
 
@@ -13,16 +14,20 @@ ROLES = {"member": 1, "editor": 2, "admin": 3}
 def user_of(context: dict) -> model.User | None:
     """The logged-in user of an action's context, or None. CKAN 2.11 hands anonymous callers an
     AnonymousUser object as ``auth_user_obj``, so a non-empty context proves nothing: ask this."""
-    name = context.get("user") or ""
-    if not isinstance(name, str) or "\x00" in name:
-        return None
-    return model.User.get(name) or None
+    return _user(context.get("user"))
+
+
+def _user(user: model.User | str | None) -> model.User | None:
+    """A user given as an object or by name (a name PostgreSQL cannot look up counts as no user)."""
+    if user is None or isinstance(user, model.User):
+        return user
+    key = db_key(user) if isinstance(user, str) else ""
+    return model.User.get(key) if key else None
 
 
 def role_in(org_id: str | None, user: model.User | str | None) -> int:
     """The user's role in an organization as a number (0 none, 1 member, 2 editor, 3 admin)."""
-    if isinstance(user, str):
-        user = model.User.get(user) if user and "\x00" not in user else None
+    user = _user(user)
     if not org_id or user is None:
         return 0
     capacity = (
@@ -40,8 +45,7 @@ def role_in(org_id: str | None, user: model.User | str | None) -> int:
 
 def board_role(user: model.User | str | None) -> int:
     """The user's role on the Data Governance Board as a number; sysadmins count as admins."""
-    if isinstance(user, str):
-        user = model.User.get(user) if user and "\x00" not in user else None
+    user = _user(user)
     if user is None:
         return 0
     if user.sysadmin:

@@ -117,7 +117,9 @@ def write_context(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDi
         model.Session.rollback()
         for failure in state["failures"]:
             model.Session.add(
-                HarvestObjectError(harvest_object_id=state["object_id"], stage="Validation", message=_message(failure))
+                HarvestObjectError(
+                    harvest_object_id=state["object_id"], stage="Validation", message=importer.failure_message(failure)
+                )
             )
         raise tk.ValidationError(
             {"record": [f"{len(state['failures'])} error(s) against the POD v1.1 schema, each reported on its own"]}
@@ -233,7 +235,3 @@ def _leave_out_refused(pkg: dict[str, Any], findings: list[dict[str, str]], upda
 def _schema_fields() -> set[str]:
     schema = tk.h.scheming_get_dataset_schema("dataset") or {}
     return {f["field_name"] for f in schema.get("dataset_fields", [])}
-
-
-def _message(failure: dict[str, str]) -> str:
-    return f"{failure['identifier']}: {failure['path']}: {failure['message']}"

@@ -87,7 +87,9 @@ class DataJsonHarvester(HarvesterBase):
                 obj.content = None
                 model.Session.add(obj)
                 for failure in step.failures:
-                    model.Session.add(HarvestObjectError(object=obj, stage="Validation", message=_message(failure)))
+                    model.Session.add(
+                        HarvestObjectError(object=obj, stage="Validation", message=importer.failure_message(failure))
+                    )
             elif step.kind == "unchanged":
                 obj.state, obj.report_status = "COMPLETE", "not modified"
                 obj.package_id = step.current["id"]
@@ -142,11 +144,13 @@ class DataJsonHarvester(HarvesterBase):
             )
         except importer.RecordError as e:
             for failure in e.failures:
-                HarvestObjectError(object=harvest_object, stage="Import", message=_message(failure)).save()
+                HarvestObjectError(
+                    object=harvest_object, stage="Import", message=importer.failure_message(failure)
+                ).save()
             return False
         except Exception as e:  # one record's failure must not stop the job, nor lose its report
             failure = importer.record_failed(step, e)
-            HarvestObjectError(object=harvest_object, stage="Import", message=_message(failure)).save()
+            HarvestObjectError(object=harvest_object, stage="Import", message=importer.failure_message(failure)).save()
             return False
         set_warnings(harvest_object, step.warnings)
         return True
@@ -205,7 +209,3 @@ def _make_current(harvest_object: Any, package_id: str, current: bool) -> None:
 
 def source_settings(source: Any) -> dict[str, Any]:
     return json.loads(source.config) if source.config else {}
-
-
-def _message(failure: dict[str, str]) -> str:
-    return f"{failure['identifier']}: {failure['path']}: {failure['message']}"

@@ -455,6 +455,11 @@ def record_failed(step: Step, error: Exception) -> dict[str, str]:
     }
 
 
+def failure_message(failure: dict[str, str]) -> str:
+    """One record failure as a harvest error line: identifier, path, message."""
+    return f"{failure['identifier']}: {failure['path']}: {failure['message']}"
+
+
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, list[Any]]]:
     out: list[tuple[str, list[Any]]] = []
     if isinstance(errors, dict):
