@@ -52,3 +52,24 @@ def board_role(user: model.User | str | None) -> int:
         return ROLES["admin"]
     board = model.Group.get(config.governance_org())
     return role_in(board.id, user) if board is not None else 0
+
+
+def division_ids(user: model.User | str | None, least: int = 1) -> list[str]:
+    """The active organizations the user belongs to with at least the given role (1 member, 2 editor,
+    3 admin)."""
+    user = _user(user)
+    if user is None:
+        return []
+    rows = (
+        model.Session.query(model.Member.group_id, model.Member.capacity)
+        .join(model.Group, model.Group.id == model.Member.group_id)
+        .filter(
+            model.Member.table_id == user.id,
+            model.Member.table_name == "user",
+            model.Member.state == "active",
+            model.Group.is_organization.is_(True),
+            model.Group.state == "active",
+        )
+        .all()
+    )
+    return [gid for gid, capacity in rows if ROLES.get(capacity, 0) >= least]

@@ -2,7 +2,12 @@
 
 `resolve()` is the one place a table URI is checked: local paths must be absolute, without `..`, and
 inside an allowed folder once symlinks are resolved; s3:// URIs must be under an allowed s3 root that
-has an endpoint configured. Other schemes are refused."""
+has an endpoint configured. Other schemes are refused.
+
+Each allowed root holds one folder per division, named as the division's organization
+(``<root>/cms/...``): a dataset's tables must be in its own division's folder. Without this, an editor
+of any division could point a resource of their own at another division's private or PHI table and
+preview or query it through their own dataset."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 _UNSAFE = re.compile(r"[\\\s\x00-\x1f\x7f]")
@@ -93,6 +99,7 @@ class Location:
     uri: str  # normalised: an absolute local path, or s3://bucket/key
     scheme: str  # "file" or "s3"
     s3: S3Root | None = None
+    root: str = ""  # the allowed root it is under, normalised as uri is
 
     @property
     def path(self) -> str:
@@ -104,8 +111,29 @@ class RefusedURI(ValueError):
     """A table URI that may not be read; the message says why, for the person who gave it."""
 
 
-def resolve(uri: str) -> Location:
-    """The location of a table URI, or RefusedURI saying why it may not be read."""
+def resolve(uri: str, division: str | None = None) -> Location:
+    """The location of a table URI, or RefusedURI saying why it may not be read. Given the name of the
+    division that owns the dataset, the table must also be in that division's folder of its root."""
+    location = _resolve(uri)
+    if division is not None:
+        folder = f"{location.root}/{division}" if division else ""
+        if not folder or (location.uri != folder and not location.uri.startswith(folder + "/")):
+            raise RefusedURI(
+                tk._(
+                    "A table of a {division} dataset must be in {division}'s folder of the allowed root: {folder}/"
+                ).format(division=division or tk._("(no division)"), folder=folder or location.root + "/<division>")
+            )
+    return location
+
+
+def division_of(package_id: str) -> str:
+    """The name of the division (organization) owning a dataset, whose folder holds its tables; "" if none."""
+    package = model.Package.get(package_id)
+    org = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
+    return org.name if org is not None else ""
+
+
+def _resolve(uri: str) -> Location:
     if not isinstance(uri, str) or not uri.strip():
         raise RefusedURI(tk._("A table URI is required"))
     uri = uri.strip()
@@ -142,7 +170,7 @@ def _local(uri: str, parsed) -> Location:
             continue
         real_root = os.path.realpath(root)
         if os.path.commonpath([real, real_root]) == real_root:
-            return Location(uri=real, scheme="file")
+            return Location(uri=real, scheme="file", root=real_root.rstrip("/"))
     raise RefusedURI(
         tk._("{path} is not under an allowed root (ckanext.hhs.lakehouse.allowed_roots)").format(path=path)
     )
@@ -163,5 +191,5 @@ def _s3(parsed) -> Location:
                 raise RefusedURI(
                     tk._("{root} has no endpoint configured (ckanext.hhs.lakehouse.s3_endpoints)").format(root=root)
                 )
-            return Location(uri=uri, scheme="s3", s3=settings)
+            return Location(uri=uri, scheme="s3", s3=settings, root=root)
     raise RefusedURI(tk._("{uri} is not under an allowed root (ckanext.hhs.lakehouse.allowed_roots)").format(uri=uri))

@@ -109,7 +109,7 @@ def _refresh_one(resource_id: str) -> dict[str, Any]:
     now = lm.now()
     row.refreshed = now
     try:
-        meta = readers.read_metadata(config.resolve(row.table_uri), row.table_format)
+        meta = readers.read_metadata(config.resolve(row.table_uri, config.division_of(package.id)), row.table_format)
     except (config.RefusedURI, readers.ReadError) as e:
         row.status, row.error = "error", config.redact(str(e))
         model.Session.commit()

@@ -53,7 +53,7 @@ class HhsLakehousePlugin(p.SingletonPlugin):
         if row is not None and row.table_uri == uri and row.table_format == fmt:
             return
         try:
-            config.resolve(uri)
+            config.resolve(uri, config.division_of(resource["package_id"]))
         except config.RefusedURI as e:
             if row is not None:
                 row.table_uri, row.status, row.error = uri, "error", str(e)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Action, Context, DataDict
 
 from ckanext.hhs import completeness, divisions, vocab
+from ckanext.hhs.logic.validation import validate
 
 from . import schema
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ckan.model as model
 from ckan import authz
 
 from ckanext.hhs import roles
 
 _ROLES = roles.ROLES
-user_of, role_in = roles.user_of, roles.role_in
+user_of, role_in, division_ids = roles.user_of, roles.role_in, roles.division_ids
 
 
 def is_steward(org_id: str | None, user_name: str | None) -> bool:
@@ -23,23 +22,3 @@ def is_second_level(org_id: str | None, user_name: str | None) -> bool:
     if authz.is_sysadmin(user_name) or role_in(org_id, user_name) >= 3:
         return True
     return roles.board_role(user_name) >= _ROLES["editor"]
-
-
-def division_ids(user_name: str | None, least: int = 1) -> list[str]:
-    """The organizations the user belongs to with at least the given role."""
-    user = model.User.get(user_name or "")
-    if user is None:
-        return []
-    rows = (
-        model.Session.query(model.Member.group_id, model.Member.capacity)
-        .join(model.Group, model.Group.id == model.Member.group_id)
-        .filter(
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-            model.Group.is_organization.is_(True),
-            model.Group.state == "active",
-        )
-        .all()
-    )
-    return [gid for gid, capacity in rows if _ROLES.get(capacity, 0) >= least]

@@ -160,8 +160,8 @@ def _build(root) -> dict[str, Any]:
     )
     datasets = {}
     for kind, (name, title) in NAMES.items():
-        path = root / name
-        path.mkdir()
+        path = root / "cms" / name  # the owner division's folder of the allowed root
+        path.mkdir(parents=True)
         pq.write_table(pa.table({"state_fips": ["01", "02"], "n": [1, 2]}), str(path / "part-0.parquet"))
         fields = {
             "name": name,

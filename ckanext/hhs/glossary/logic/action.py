@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.hhs.context import all_or_nothing as _all_or_nothing
+from ckanext.hhs.logic.validation import validate
 
 from .. import config as glossary_config
 from .. import model as gm

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Context, DataDict
+
+from ckanext.hhs.logic.validation import validate
 
 from .. import duplicates, permissions
 from ..model import duplicates as gm

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Context, DataDict
 
+from ckanext.hhs import roles
 from ckanext.hhs.context import all_or_nothing as _all_or_nothing
+from ckanext.hhs.logic.validation import validate
 
 from .. import permissions
 from ..model import gaps as gm
@@ -189,7 +190,7 @@ def hhs_governance_gap_list(context: Context, data_dict: DataDict) -> dict[str, 
     user = permissions.user_of(context)
     query = model.Session.query(gm.Gap)
     if not permissions.is_board_member(user):
-        query = query.filter(gm.Gap.owner_org_id.in_(auth_gaps.admin_division_ids(user) or [""]))
+        query = query.filter(gm.Gap.owner_org_id.in_(roles.division_ids(user, least=roles.ROLES["admin"]) or [""]))
     query = _filtered(query, data_dict)
     overdue = _overdue_clause()
     rank = sa.case({s: n for s, n in _SEVERITY_RANK.items()}, value=gm.Gap.severity, else_=0)

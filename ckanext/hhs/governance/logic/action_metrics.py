@@ -14,8 +14,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Context, DataDict
+
+from ckanext.hhs.logic.validation import validate
 
 from .. import metrics
 from ..model import metrics as gm

@@ -15,6 +15,8 @@ import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import AuthResult, Context, DataDict
 
+from ckanext.hhs import roles
+
 from .. import permissions
 from ..model import gaps as gm
 
@@ -40,19 +42,6 @@ def gap_of(data_dict: DataDict) -> gm.Gap | None:
 
 def is_division_admin(user: model.User | None, org_id: str) -> bool:
     return user is not None and authz.users_role_for_group_or_org(org_id, user.name) == "admin"
-
-
-def admin_division_ids(user: model.User | None) -> list[str]:
-    """Divisions (organization ids) the user is an admin of."""
-    if user is None:
-        return []
-    rows = model.Session.query(model.Member.group_id).filter(
-        model.Member.table_name == "user",
-        model.Member.table_id == user.id,
-        model.Member.state == "active",
-        model.Member.capacity == "admin",
-    )
-    return [r[0] for r in rows]
 
 
 def _sees(context: Context, data_dict: DataDict) -> AuthResult:
@@ -98,7 +87,7 @@ def hhs_governance_gap_show(context: Context, data_dict: DataDict) -> AuthResult
 
 def hhs_governance_gap_list(context: Context, data_dict: DataDict) -> AuthResult:
     user = permissions.user_of(context)
-    if permissions.is_board_member(user) or admin_division_ids(user):
+    if permissions.is_board_member(user) or roles.division_ids(user, least=roles.ROLES["admin"]):
         return _OK
     return _refuse(tk._("Gaps are for the Data Governance Board and the admins of the division that owns them"))
 

@@ -8,11 +8,11 @@ import ckan.lib.jobs as jobs
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan import authz
-from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.hhs import divisions, net
 from ckanext.hhs.context import db_key
+from ckanext.hhs.logic.validation import validate
 
 from .. import config, dcat, edits, overlap
 from .. import jobs as import_jobs

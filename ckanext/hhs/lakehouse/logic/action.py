@@ -11,8 +11,9 @@ from typing import Any
 import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Context, DataDict
+
+from ckanext.hhs.logic.validation import validate
 
 from .. import config, jobs, query, readers
 from .. import model as lm
@@ -58,9 +59,9 @@ def _sql_name(package: model.Package, resource: dict[str, Any]) -> str:
     return f"{base}_{resource['id'][:8]}" if taken.first() else base
 
 
-def location(uri: str) -> config.Location:
+def location(row: lm.LakehouseTable) -> config.Location:
     try:
-        return config.resolve(uri)
+        return config.resolve(row.table_uri, config.division_of(row.package_id))
     except config.RefusedURI as e:
         raise tk.ValidationError({"table_uri": [str(e)]}) from e
 
@@ -134,11 +135,11 @@ def hhs_lakehouse_table_register(context: Context, data_dict: DataDict) -> dict[
     errors: dict[str, list[str]] = {}
     if fmt not in readers.FORMATS:
         errors["table_format"] = [tk._("Choose delta, iceberg or parquet")]
+    package = model.Package.get(resource["package_id"])
     try:
-        config.resolve(uri)
+        config.resolve(uri, config.division_of(package.id))
     except config.RefusedURI as e:
         errors["table_uri"] = [str(e)]
-    package = model.Package.get(resource["package_id"])
     if "allow_phi_preview" in data_dict:
         user = model.User.get(context.get("user") or "")
         if not (user and (user.sysadmin or _is_org_admin(user, package.owner_org))):
@@ -394,7 +395,7 @@ def hhs_lakehouse_preview(context: Context, data_dict: DataDict) -> dict[str, An
     limit = min(int(data_dict.get("rows") or config.preview_rows()), config.preview_rows())
     started = time.monotonic()
     try:
-        table = readers.preview(location(row.table_uri), row.table_format, limit)
+        table = readers.preview(location(row), row.table_format, limit)
     except readers.ReadError as e:
         _audit(context, "preview", row.sql_name, [row.resource_id], "error", error=str(e))
         raise tk.ValidationError({"id": [str(e)]}) from e
@@ -454,7 +455,7 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
         with readers.reading(config.query_timeout()):
             for row in used:
                 sources[row.sql_name] = readers.arrow_source(
-                    location(row.table_uri), row.table_format, scan=query.scan_hints(sql, row.sql_name, max_rows)
+                    location(row), row.table_format, scan=query.scan_hints(sql, row.sql_name, max_rows)
                 )
             left = config.query_timeout() - (time.monotonic() - started)
             if left <= 0:

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.logic import validate
 from ckan.types import Context, DataDict
 
 from ckanext.hhs.context import all_or_nothing as _all_or_nothing
+from ckanext.hhs.logic.validation import validate
 
 from .. import config as mp_config
 from .. import mail, permissions

@@ -135,8 +135,8 @@ def approved_term(slug: str, label: str, synonyms: list[str], abbreviation: str 
 def linked(people, lake):
     """A CMS Delta table and a CDC Iceberg table, both with a state FIPS column, and the glossary term."""
     approved_term("state-fips-code", "State FIPS code", ["state FIPS", "StateFIPS"], "FIPS")
-    cms_path = write_delta(str(lake / "cms_enrollment"), cms_enrollment())
-    cdc_path = write_iceberg("file://" + str(lake / "cdc_cases"), "cdc", "cases", cdc_cases())
+    cms_path = write_delta(str(lake / "cms" / "enrollment"), cms_enrollment())
+    cdc_path = write_iceberg("file://" + str(lake / "cdc" / "cases"), "cdc", "cases", cdc_cases())
     _, cms_res = lake_dataset(people["cms"], "cms-enrollment", "delta")
     _, cdc_res = lake_dataset(people["cdc"], "cdc-cases", "iceberg", private=True)
     register("cms-steward", cms_res, cms_path, "delta")

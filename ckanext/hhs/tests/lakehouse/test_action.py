@@ -28,7 +28,7 @@ pytestmark = [
 class TestRegisterAndRefresh:
     @pytest.mark.parametrize("fmt", ["delta", "iceberg", "parquet"])
     def test_each_format_metadata_without_scanning(self, people, lake, fmt):
-        path = str(lake / f"cms_{fmt}")
+        path = str(lake / "cms" / fmt)
         if fmt == "delta":
             write_delta(path, cms_enrollment(), partition_by=["year"])
             write_delta(path, cms_enrollment())
@@ -59,7 +59,7 @@ class TestRegisterAndRefresh:
         assert (res["table_uri"], res["table_format"]) == (path, fmt)
 
     def test_register_queues_a_background_job(self, people, lake):
-        path = write_delta(str(lake / "t"), cms_enrollment())
+        path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
         _, resource = lake_dataset(people["cms"], "queued", "delta")
         table = act(
             "hhs_lakehouse_table_register", "cms-steward", id=resource["id"], table_uri=path, table_format="delta"
@@ -93,25 +93,27 @@ class TestRegisterAndRefresh:
         assert model.Session.get(lm.LakehouseTable, resource["id"]) is None
 
     def test_symlink_out_of_the_root_is_refused(self, people, lake):
-        os.symlink(lake.parent / "outside", lake / "link")
+        (lake / "cms").mkdir()
+        os.symlink(lake.parent / "outside", lake / "cms" / "link")
         _, resource = lake_dataset(people["cms"], "symlink", "delta")
         with pytest.raises(tk.ValidationError) as e:
-            register("cms-steward", resource, str(lake / "link"), "delta")
+            register("cms-steward", resource, str(lake / "cms" / "link"), "delta")
         assert "not under an allowed root" in e.value.error_dict["table_uri"][0]
 
     def test_bad_format_names_the_field(self, people, lake):
         _, resource = lake_dataset(people["cms"], "badfmt", "delta")
         with pytest.raises(tk.ValidationError) as e:
-            register("cms-steward", resource, str(lake / "t"), "csv")
+            register("cms-steward", resource, str(lake / "cms" / "t"), "csv")
         assert "table_format" in e.value.error_dict
 
     def test_missing_and_corrupt_tables_are_errors_and_the_job_goes_on(self, people, lake):
-        good = write_delta(str(lake / "good"), cms_enrollment())
-        corrupt = lake / "corrupt" / "_delta_log"
+        good = write_delta(str(lake / "cms" / "good"), cms_enrollment())
+        corrupt = lake / "cms" / "corrupt" / "_delta_log"
         corrupt.mkdir(parents=True)
         (corrupt / "00000000000000000000.json").write_text("{not json")
         ids = []
-        for name, path in (("missing", str(lake / "nothing")), ("corrupt", str(lake / "corrupt")), ("good", good)):
+        missing, corrupt_path = str(lake / "cms" / "nothing"), str(lake / "cms" / "corrupt")
+        for name, path in (("missing", missing), ("corrupt", corrupt_path), ("good", good)):
             _, resource = lake_dataset(people["cms"], name, "delta")
             ids.append(resource["id"])
             register("cms-steward", resource, path, "delta")
@@ -120,8 +122,31 @@ class TestRegisterAndRefresh:
         shown = act("hhs_lakehouse_table_show", "cms-steward", id=ids[0])
         assert shown["status"] == "error" and "could not be read" in shown["error"]
 
+    def test_a_dataset_reads_only_tables_in_its_own_divisions_folder(self, people, lake):
+        """An editor of CDC may not point a CDC resource at CMS's private table and read it through
+        their own dataset: not by registering it, not by editing the resource, not through a symlink."""
+        secret = write_delta(str(lake / "cms" / "secret"), cms_enrollment())
+        private, cms_resource = lake_dataset(people["cms"], "cms-secret", "delta", private=True)
+        register("cms-steward", cms_resource, secret, "delta")
+        _, resource = lake_dataset(people["cdc"], "cdc-borrow", "delta")
+        with pytest.raises(tk.ValidationError) as e:
+            register("cdc-steward", resource, secret, "delta")
+        assert (
+            f"must be in cdc's folder of the allowed root: {os.path.realpath(lake)}/cdc/"
+            in (e.value.error_dict["table_uri"][0])
+        )
+        (lake / "cdc").mkdir()
+        os.symlink(lake / "cms" / "secret", lake / "cdc" / "borrowed")
+        with pytest.raises(tk.ValidationError):
+            register("cdc-steward", resource, str(lake / "cdc" / "borrowed"), "delta")
+        # Set on the resource itself: not registered, so never read.
+        act("resource_patch", "cdc-steward", id=resource["id"], table_uri=secret, table_format="delta")
+        assert model.Session.get(lm.LakehouseTable, resource["id"]) is None
+        with pytest.raises(tk.ObjectNotFound):
+            act("hhs_lakehouse_preview", "cdc-steward", id=resource["id"])
+
     def test_only_editors_register_and_sysadmins_refresh_all(self, people, lake):
-        path = write_delta(str(lake / "t"), cms_enrollment())
+        path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
         _, resource = lake_dataset(people["cms"], "perm", "delta")
         for user in ("analyst", "outsider", "cdc-steward"):
             with pytest.raises(tk.NotAuthorized):
@@ -135,7 +160,7 @@ class TestRegisterAndRefresh:
 
 class TestDriftAndFreshness:
     def test_drift_is_recorded_in_the_activity_stream(self, people, lake, migrate_db_for):
-        path = write_delta(str(lake / "t"), cms_enrollment())
+        path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
         dataset, resource = lake_dataset(
             people["cms"], "drifting", "delta", data_steward=[{"name": "Steward", "email": "steward@cms.hhs.gov"}]
         )
@@ -162,7 +187,7 @@ class TestDriftAndFreshness:
         assert again["drift"] is None
 
     def test_freshness_against_the_update_frequency(self, people, lake):
-        path = write_delta(str(lake / "t"), cms_enrollment())
+        path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
         _, daily = lake_dataset(people["cms"], "daily", "delta", frequency="R/P1D")
         _, yearly = lake_dataset(people["cms"], "yearly", "delta", frequency="R/P1Y")
         register("cms-steward", daily, path, "delta")
@@ -244,7 +269,7 @@ class TestPreviewAndQuery:
             )
 
     def test_identifiable_phi_needs_the_admins_allowance(self, people, lake):
-        path = write_parquet(str(lake / "phi"), cms_enrollment())
+        path = write_parquet(str(lake / "cms" / "phi"), cms_enrollment())
         _, resource = lake_dataset(people["cms"], "phi", "parquet", phi_classification="identifiable-phi")
         register("cms-steward", resource, path, "parquet")
         with pytest.raises(tk.NotAuthorized, match="identifiable PHI"):

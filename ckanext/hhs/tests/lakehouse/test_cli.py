@@ -56,8 +56,8 @@ def cli_with(ckan_config, tmp_path):
 
 
 def test_seed_demo_and_refresh_all(cli_with, lake, monkeypatch, people):
-    monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.demo_root", str(lake / "demo"))
-    cli = cli_with(allowed_roots=str(lake), demo_root=str(lake / "demo"))
+    monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.demo_root", str(lake))
+    cli = cli_with(allowed_roots=str(lake), demo_root=str(lake))
     first = cli.invoke(ckan_cli, ["hhs", "seed-demo-lakehouse"])
     assert first.exit_code == 0, first.output
     assert first.output.count("created (") == 3 and "mapped to State FIPS code" in first.output

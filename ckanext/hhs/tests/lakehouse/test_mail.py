@@ -35,7 +35,7 @@ def smtp_sink(tmp_path, monkeypatch):
 
 
 def test_drift_is_mailed_to_the_stewards(people, lake, smtp_sink):
-    path = write_delta(str(lake / "t"), cms_enrollment())
+    path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
     _, resource = lake_dataset(
         people["cms"], "mailed", "delta", data_steward=[{"name": "Dana Reyes", "email": "steward@cms.example.gov"}]
     )

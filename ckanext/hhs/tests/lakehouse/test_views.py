@@ -61,7 +61,7 @@ def test_drift_in_the_activity_stream_page(app, people, lake):
 
     from .conftest import act, cms_enrollment, lake_dataset, register, write_delta
 
-    path = write_delta(str(lake / "t"), cms_enrollment())
+    path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
     dataset, resource = lake_dataset(people["cms"], "drift-page", "delta")
     register("cms-steward", resource, path, "delta")
     write_delta(path, cms_enrollment({"county": pa.array(["a", "b", "c", "d"])}), mode="overwrite", schema_mode="merge")
@@ -78,7 +78,7 @@ def test_saving_a_lakehouse_resource_registers_it(app, people, lake):
 
     from .conftest import act, cms_enrollment, lake_dataset, write_delta
 
-    path = write_delta(str(lake / "t"), cms_enrollment())
+    path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
     dataset, _ = lake_dataset(people["cms"], "saved", "delta")
     created = helpers.call_action(
         "resource_create",
