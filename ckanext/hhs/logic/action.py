@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.hhs import completeness, divisions, vocab
+from ckanext.hhs import completeness, divisions, roles, vocab
 from ckanext.hhs.logic.validation import validate
 
 from . import schema
@@ -107,3 +110,59 @@ def _check_core_types(data_dict: DataDict) -> None:
 
 def _all(value: Any, kind: type) -> bool:
     return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
+# CKAN core lists every tag, also those that only private datasets carry (tag_list, tag_search,
+# tag_autocomplete and the /api/2/util/tag/autocomplete page helper): a private dataset's distinctive
+# keyword was there for anyone to read. A tag is kept when the caller may see an active dataset carrying it.
+@tk.chained_action
+@tk.side_effect_free
+def tag_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    tags = up_func(context, data_dict)
+    visible = _visible_tags(context, [t["name"] if isinstance(t, dict) else t for t in tags])
+    return [t for t in tags if (t["name"] if isinstance(t, dict) else t) in visible]
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_autocomplete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    names = up_func(context, data_dict)
+    visible = _visible_tags(context, names)
+    return [n for n in names if n in visible]
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_search(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    found = up_func(context, data_dict)
+    visible = _visible_tags(context, [t["name"] for t in found["results"]])
+    kept = [t for t in found["results"] if t["name"] in visible]
+    return {**found, "count": found["count"] - (len(found["results"]) - len(kept)), "results": kept}
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_show(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    tag = up_func(context, data_dict)
+    if tag["name"] not in _visible_tags(context, [tag["name"]]):
+        raise tk.ObjectNotFound(tk._("Tag not found"))
+    return tag
+
+
+def _visible_tags(context: Context, names: list[str]) -> set[str]:
+    user = roles.user_of(context)
+    if not names or (user is not None and user.sysadmin):
+        return set(names)
+    query = (
+        model.Session.query(model.Tag.name)
+        .join(model.PackageTag, model.PackageTag.tag_id == model.Tag.id)
+        .join(model.Package, model.Package.id == model.PackageTag.package_id)
+        .filter(
+            model.Tag.name.in_(names),
+            model.PackageTag.state == "active",
+            model.Package.state == "active",
+            sa.or_(model.Package.private.is_(False), model.Package.owner_org.in_(roles.division_ids(user) or [""])),
+        )
+        .distinct()
+    )
+    return {name for (name,) in query}

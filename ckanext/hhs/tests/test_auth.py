@@ -176,3 +176,31 @@ def test_anonymous_api_calls_are_refused_with_403(app, world):
         data, anonymous_may, _ = EXPECTED[name]
         assert not anonymous_may
         assert app.post(f"/api/3/action/{name}", json=data).status_code == 403, name
+
+
+def test_tags_only_private_datasets_carry_are_not_listed(app):
+    """CKAN core's tag_list, tag_search, tag_autocomplete and tag_show listed every tag: a private
+    dataset's keyword was there for anyone. Members of its division and sysadmins still see it."""
+    member = ckan_factories.User()
+    cms = factories.Division(name="cms", users=[{"name": member["name"], "capacity": "member"}])
+    factories.HhsDataset(owner_org=cms["id"], private=True, tag_string="zqxsecret,shared")
+    factories.HhsDataset(owner_org=cms["id"], tag_string="shared")
+    for user, sees in ((None, False), (ckan_factories.User()["name"], False), (member["name"], True)):
+
+        def call(action, user=user, **data):
+            return helpers.call_action(action, context={"user": user or "", "ignore_auth": False}, **data)
+
+        assert ("zqxsecret" in call("tag_list")) is sees
+        assert ("zqxsecret" in call("tag_list", query="zqx")) is sees
+        assert "shared" in call("tag_list")
+        assert (call("tag_autocomplete", q="zqx") == ["zqxsecret"]) is sees
+        found = call("tag_search", query="zqx")
+        assert (found["count"], [t["name"] for t in found["results"]]) == ((1, ["zqxsecret"]) if sees else (0, []))
+        if sees:
+            assert call("tag_show", id="zqxsecret")["name"] == "zqxsecret"
+        else:
+            with pytest.raises(tk.ObjectNotFound):
+                call("tag_show", id="zqxsecret")
+    # The page helper the dataset form's tag field calls, anonymously.
+    response = app.get("/api/2/util/tag/autocomplete?incomplete=zqx")
+    assert "zqxsecret" not in response.get_data(as_text=True)
