@@ -180,7 +180,7 @@ def hhs_coding_systems(value: Any) -> Any:
     systems = as_list(value)
     allowed = vocab.coding_systems()
     for system in systems:
-        if system not in allowed:
+        if not isinstance(system, str) or system not in allowed:
             raise tk.Invalid(
                 tk._('Unknown coding system "{value}"; expected one of: {allowed}').format(
                     value=system, allowed=", ".join(allowed)
@@ -190,7 +190,7 @@ def hhs_coding_systems(value: Any) -> Any:
 
 
 def hhs_access_level(value: Any) -> Any:
-    if value not in vocab.ACCESS_LEVELS:
+    if not isinstance(value, str) or value not in vocab.ACCESS_LEVELS:
         raise tk.Invalid(tk._("Access level must be one of: {allowed}").format(allowed=", ".join(vocab.ACCESS_LEVELS)))
     return value
 
