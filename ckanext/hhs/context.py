@@ -38,3 +38,10 @@ def db_key(value: Any) -> str:
     for text with a NUL character (PostgreSQL refuses NUL in a query: a 500 instead of "not found")."""
     key = str(value or "")
     return "" if "\x00" in key else key
+
+
+def is_activity_snapshot(context: Context) -> bool:
+    """A package_show of CKAN's activity plugin: the dataset kept in the activity stream and shown to
+    everyone who may see the dataset. It runs with `for_view: False` and `ignore_auth`; in a web request
+    CKAN also fills in the editor as the context's user, so the user says nothing about who will see it."""
+    return context.get("for_view") is False and bool(context.get("ignore_auth"))

@@ -104,9 +104,16 @@ def _allowed(host: str, port: int) -> bool:
     return entry in {e.lower() for e in config.allowed_private_hosts()}
 
 
+# NAT64 prefixes (RFC 6052's well-known one, RFC 8215's local-use one): on a NAT64 network
+# 64:ff9b::7f00:1 reaches 127.0.0.1, so the IPv4 address in the last 32 bits is what is checked.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is None and any(address in prefix for prefix in _NAT64):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return _is_public(embedded)
     return address.is_global and not address.is_multicast

@@ -14,7 +14,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from . import api_input, completeness, confirmations, helpers, permission_labels, unavailable
+from . import api_input, authoritative, completeness, confirmations, helpers, permission_labels, unavailable
 
 
 @tk.blanket.actions
@@ -87,6 +87,14 @@ class HhsPlugin(p.SingletonPlugin):
         if any(formats):
             pkg_dict["res_format"] = formats
         return pkg_dict
+
+    def after_dataset_show(self, context: dict[str, Any], pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        authoritative.hide_unseen_source_in_show(context, pkg_dict)
+        return pkg_dict
+
+    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+        authoritative.hide_unseen_source_in_search(search_results.get("results", []))
+        return search_results
 
     # IPermissionLabels: drafts are searchable only by those who may open them (permission_labels.py)
     def get_dataset_labels(self, dataset_obj: model.Package) -> list[str]:

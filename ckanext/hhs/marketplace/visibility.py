@@ -9,14 +9,14 @@ import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import Context
 
+from ckanext.hhs.context import is_activity_snapshot
+
 
 def visible_names(names: list[Any], context: Context) -> list[Any]:
     """The component datasets the caller of package_show may see (all of them for internal calls)."""
     user = context.get("user") or ""
-    # CKAN's activity plugin snapshots a dataset with `for_view: False` and `ignore_auth`, and shows the
-    # snapshot to everyone who may see the product: it keeps only the public components. (In a web
-    # request CKAN fills the context's user in, the editor's: the snapshot is not theirs to see alone.)
-    snapshot = context.get("for_view") is False and bool(context.get("ignore_auth"))
+    # An activity snapshot is shown to everyone who may see the product: it keeps only public components.
+    snapshot = is_activity_snapshot(context)
     if not snapshot and (context.get("ignore_auth") or (user and authz.is_sysadmin(user))):
         return names
     kept = []

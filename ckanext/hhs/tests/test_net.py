@@ -53,6 +53,8 @@ def test_urls_that_are_not_plain_http_are_refused(url):
         "[fe80::1]",
         "[fd00::1]",
         "[2002:7f00:1::]",  # 6to4 wrapping 127.0.0.1
+        "[64:ff9b::7f00:1]",  # NAT64 wrapping 127.0.0.1
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 wrapping the metadata address
     ],
 )
 def test_special_purpose_addresses_are_refused(address):

@@ -45,3 +45,42 @@ def test_the_board_cannot_link_to_a_dataset_it_may_not_see(board):
                 "hhs_governance_authoritative_set", context=dict(editor), id=copy["id"], authoritative_dataset=target
             )
         assert e.value.error_dict == {"authoritative_dataset": ["No such dataset"]}
+
+
+@pytest.mark.usefixtures("clean_index")
+def test_a_public_copy_does_not_give_its_private_sources_id_away(app):
+    """The Board linked a public CDC copy to a private CMS source: anonymous callers, and users who may not
+    open the source, get the copy without ``authoritative_dataset`` (show, search); those who may open it
+    get it; an editor of the copy who may not see the source saves it without losing the link."""
+    sysadmin = ckan_factories.Sysadmin()
+    member, cdc_editor = ckan_factories.User(), ckan_factories.User()
+    cms = factories.Division(name="cms", users=[{"name": member["name"], "capacity": "member"}])
+    cdc_users = [{"name": cdc_editor["name"], "capacity": "editor"}]
+    cdc = factories.Division(name="cdc", bureau_code="009:20", users=cdc_users)
+    source = factories.HhsDataset(owner_org=cms["id"], private=True)
+    copy = factories.HhsDataset(owner_org=cdc["id"])
+    helpers.call_action(
+        "hhs_governance_authoritative_set",
+        context={"user": sysadmin["name"], "ignore_auth": False},
+        id=copy["id"],
+        authoritative_dataset=source["id"],
+    )
+
+    def shown(user=None):
+        headers = {"Authorization": ckan_factories.APIToken(user=user)["token"]} if user else {}
+        response = app.get(f"/api/3/action/package_show?id={copy['id']}", headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:800]
+        got = response.json["result"]
+        found = app.get(f"/api/3/action/package_search?fq=id:{copy['id']}", headers=headers).json["result"]
+        return got.get("authoritative_dataset"), found["results"][0].get("authoritative_dataset")
+
+    assert shown() == (None, None)
+    assert shown(cdc_editor["name"]) == (None, None)
+    assert shown(member["name"]) == (source["id"], source["id"])
+    assert source["id"] not in app.get(f"/dataset/{copy['name']}").get_data(as_text=True)
+    raw = app.get(f"/api/3/action/package_search?fq=id:{copy['id']}&fl=id,extras_authoritative_dataset")
+    assert source["id"] not in raw.get_data(as_text=True)  # the index's own field name
+    helpers.call_action(
+        "package_patch", context={"user": cdc_editor["name"], "ignore_auth": False}, id=copy["id"], notes="Edited"
+    )
+    assert helpers.call_action("package_show", id=copy["id"])["authoritative_dataset"] == source["id"]
