@@ -1,49 +1,45 @@
 """``authoritative_dataset`` names the dataset the Data Governance Board made the authoritative source of
-this one. When that source is private, its id is shown only to those who may open it: package_show,
-package_search and activity snapshots leave the field out for anyone else (a public copy gave a private
-source's id away to anonymous callers). A write that does not name the field keeps the stored value
-(the hhs_board_only validator), so a dataset shown without it can be saved back unchanged."""
+this one. When that source is private, its id is shown only to those who may open it (a public copy gave
+a private source's id away to anonymous callers): the field is never indexed (unindexed.py), so search
+results leave it out, and package_show and activity snapshots give it only to those who may open the
+source. A write that does not name the field keeps the stored value (the hhs_board_only validator), so a
+dataset shown without it can be saved back unchanged."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import Context
 
+from ckanext.hhs import unindexed
 from ckanext.hhs.context import db_key, is_activity_snapshot
+
+FIELD = "authoritative_dataset"
 
 
 def hide_unseen_source_in_show(context: Context, pkg_dict: dict[str, Any]) -> None:
     """For package_show: internal reads (ignore_auth, for_update) keep the field; an activity snapshot
     (kept with ignore_auth and shown to everyone) keeps it only when the source is public."""
+    if FIELD not in pkg_dict and not _in_extras(pkg_dict) and pkg_dict.get("id"):
+        value = unindexed.stored(pkg_dict["id"], FIELD)  # package_show answered from the index
+        if value:
+            pkg_dict[FIELD] = value
     snapshot = is_activity_snapshot(context)
     if context.get("for_update") or (context.get("ignore_auth") and not snapshot):
         return
     hide_unseen_source(pkg_dict, "" if snapshot else context.get("user") or "")
 
 
-def hide_unseen_source_in_search(results: list[dict[str, Any]]) -> None:
-    """For package_search, as the logged-in user of the request (anonymous outside one)."""
-    try:
-        user = tk.current_user
-        name = user.name if user is not None and user.is_authenticated else ""
-    except (AttributeError, RuntimeError):
-        name = ""
-    for result in results:
-        hide_unseen_source(result, name)
-
-
-# The field as package_show and search results name it, and as the index does (package_search's `fl`).
-_KEYS = ("authoritative_dataset", "extras_authoritative_dataset")
+def _in_extras(pkg_dict: dict[str, Any]) -> bool:
+    return any(isinstance(e, dict) and e.get("key") == FIELD for e in pkg_dict.get("extras") or [])
 
 
 def hide_unseen_source(pkg_dict: dict[str, Any], user_name: str) -> None:
-    for key in _KEYS:
-        if _unseen(pkg_dict.get(key), user_name):
-            pkg_dict.pop(key, None)
+    extras = [e.get("value") for e in pkg_dict.get("extras") or [] if isinstance(e, dict) and e.get("key") == FIELD]
+    if any(_unseen(value, user_name) for value in [pkg_dict.get(FIELD), *extras]):
+        unindexed.without(pkg_dict, FIELD)
 
 
 def _unseen(source_id: Any, user_name: str) -> bool:

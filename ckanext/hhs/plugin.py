@@ -14,7 +14,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from . import api_input, authoritative, completeness, confirmations, helpers, permission_labels, unavailable
+from . import api_input, authoritative, completeness, confirmations, helpers, permission_labels, unavailable, unindexed
 
 
 @tk.blanket.actions
@@ -79,7 +79,7 @@ class HhsPlugin(p.SingletonPlugin):
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        pkg_dict = completeness.index_fields(pkg_dict)
+        pkg_dict = unindexed.without(completeness.index_fields(pkg_dict), authoritative.FIELD)
         # A distribution imported with a media type and no format is found under the media type's
         # format in the Formats facet; the stored (POD) value stays as the source gave it.
         resources = json.loads(pkg_dict.get("validated_data_dict") or "{}").get("resources") or []
@@ -93,7 +93,8 @@ class HhsPlugin(p.SingletonPlugin):
         return pkg_dict
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
-        authoritative.hide_unseen_source_in_search(search_results.get("results", []))
+        for result in search_results.get("results", []):  # documents indexed before it was kept out
+            unindexed.without(result, authoritative.FIELD)
         return search_results
 
     # IPermissionLabels: drafts are searchable only by those who may open them (permission_labels.py)

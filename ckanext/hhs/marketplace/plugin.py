@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
+
+from ckanext.hhs import unindexed
 
 from . import model as _tables  # noqa: F401 (the tables, for migrations and the session)
 from . import visibility
@@ -40,26 +41,18 @@ class HhsMarketplacePlugin(p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if pkg_dict.get("type") != PRODUCT_TYPE:
             return pkg_dict
-        # Component datasets may be private, and search answers everyone from the index (``fl`` can ask
-        # for any stored field): their names stay in the database only, out of every indexed field and
-        # out of the stored dicts (also the validated dict nested in ``data_dict``). package_show puts
-        # them back from the database (after_dataset_show), for each viewer only those they may see.
-        for key in ("component_datasets", "extras_component_datasets"):
-            pkg_dict.pop(key, None)
+        # Component datasets may be private: their names stay out of the index (unindexed.py).
         validated = json.loads(pkg_dict.get("validated_data_dict") or "{}")
         for field in _FACET_FIELDS:
             if validated.get(field):
                 pkg_dict[field] = validated[field]
-        for key in ("validated_data_dict", "data_dict"):
-            if isinstance(pkg_dict.get(key), str):
-                pkg_dict[key] = json.dumps(_without_components(json.loads(pkg_dict[key])))
-        return pkg_dict
+        return unindexed.without(pkg_dict, "component_datasets")
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
         # Second layer for documents indexed before the names were kept out: results never carry them.
         for result in search_results.get("results", []):
             if result.get("type", PRODUCT_TYPE) == PRODUCT_TYPE:
-                _without_components(result)
+                unindexed.without(result, "component_datasets")
         return search_results
 
     def after_dataset_show(self, context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -81,34 +74,9 @@ class HhsMarketplacePlugin(p.SingletonPlugin):
 
 
 def _stored_components(pkg_dict: dict[str, Any]) -> list[Any]:
-    value = (
-        model.Session.query(model.PackageExtra.value)
-        .filter(
-            model.PackageExtra.package_id == pkg_dict["id"],
-            model.PackageExtra.key == "component_datasets",
-            model.PackageExtra.state == "active",
-        )
-        .scalar()
-    )
+    value = unindexed.stored(pkg_dict["id"], "component_datasets")
     try:
         names = json.loads(value) if value else []
     except ValueError:
         names = [value]
     return names if isinstance(names, list) else [names]
-
-
-def _without_components(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    """The dict without component datasets, also in the dicts stored inside it as JSON text."""
-    pkg_dict.pop("component_datasets", None)
-    pkg_dict.pop("extras_component_datasets", None)
-    if isinstance(pkg_dict.get("extras"), list):
-        pkg_dict["extras"] = [e for e in pkg_dict["extras"] if e.get("key") != "component_datasets"]
-    for key in ("validated_data_dict", "data_dict"):
-        if isinstance(pkg_dict.get(key), str):
-            try:
-                nested = json.loads(pkg_dict[key])
-            except ValueError:
-                continue
-            if isinstance(nested, dict):
-                pkg_dict[key] = json.dumps(_without_components(nested))
-    return pkg_dict
