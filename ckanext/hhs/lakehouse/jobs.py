@@ -112,6 +112,8 @@ def _refresh_one(resource_id: str) -> dict[str, Any]:
         meta = readers.read_metadata(config.resolve(row.table_uri, config.division_of(package.id)), row.table_format)
     except (config.RefusedURI, readers.ReadError) as e:
         row.status, row.error = "error", config.redact(str(e))
+        if isinstance(e, config.RefusedURI):  # what was read from a location no longer allowed is not kept
+            row.meta = {}
         model.Session.commit()
         return {"id": resource_id, "status": "error", "error": row.error}
     previous = (row.meta or {}).get("columns") if row.status == "ok" else None
