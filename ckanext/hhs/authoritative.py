@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.model as model
-from ckan import authz
 from ckan.types import Context
 
-from ckanext.hhs import unindexed
+from ckanext.hhs import roles, unindexed
 from ckanext.hhs.context import db_key, is_activity_snapshot
 
 FIELD = "authoritative_dataset"
@@ -22,27 +21,25 @@ FIELD = "authoritative_dataset"
 def hide_unseen_source_in_show(context: Context, pkg_dict: dict[str, Any]) -> None:
     """For package_show: internal reads (ignore_auth, for_update) keep the field; an activity snapshot
     (kept with ignore_auth and shown to everyone) keeps it only when the source is public."""
-    if FIELD not in pkg_dict and not _in_extras(pkg_dict) and pkg_dict.get("id"):
-        value = unindexed.stored(pkg_dict["id"], FIELD)  # package_show answered from the index
-        if value:
-            pkg_dict[FIELD] = value
+    values = [pkg_dict.get(FIELD), *_extra_values(pkg_dict)]
+    if FIELD not in pkg_dict and len(values) == 1 and pkg_dict.get("id"):
+        values = [unindexed.stored(pkg_dict["id"], FIELD)]  # package_show answered from the index
+        if values[0]:
+            pkg_dict[FIELD] = values[0]
     snapshot = is_activity_snapshot(context)
     if context.get("for_update") or (context.get("ignore_auth") and not snapshot):
         return
-    hide_unseen_source(pkg_dict, "" if snapshot else context.get("user") or "")
-
-
-def _in_extras(pkg_dict: dict[str, Any]) -> bool:
-    return any(isinstance(e, dict) and e.get("key") == FIELD for e in pkg_dict.get("extras") or [])
-
-
-def hide_unseen_source(pkg_dict: dict[str, Any], user_name: str) -> None:
-    extras = [e.get("value") for e in pkg_dict.get("extras") or [] if isinstance(e, dict) and e.get("key") == FIELD]
-    if any(_unseen(value, user_name) for value in [pkg_dict.get(FIELD), *extras]):
+    user = None if snapshot else roles.user_of(context)
+    if any(_unseen(value, user) for value in values):
         unindexed.without(pkg_dict, FIELD)
 
 
-def _unseen(source_id: Any, user_name: str) -> bool:
+def _extra_values(pkg_dict: dict[str, Any]) -> list[Any]:
+    """The field in an extras list (an unvalidated dict: validate False, use_default_schema)."""
+    return [e.get("value") for e in pkg_dict.get("extras") or [] if isinstance(e, dict) and e.get("key") == FIELD]
+
+
+def _unseen(source_id: Any, user: model.User | None) -> bool:
     if not source_id or not isinstance(source_id, str):
         return False
     source = model.Package.get(db_key(source_id))
@@ -50,8 +47,4 @@ def _unseen(source_id: Any, user_name: str) -> bool:
         return True
     if source.state == "active" and not source.private:
         return False
-    user = model.User.get(db_key(user_name)) if user_name else None
-    if user is None:
-        return True
-    context = {"user": user.name, "auth_user_obj": user, "model": model}
-    return not authz.is_authorized_boolean("package_show", context, {"id": source.id})
+    return not roles.may_read(user, source.id)

@@ -4,6 +4,7 @@ for the glossary's, the marketplace's and the governance dashboard's permission 
 from __future__ import annotations
 
 import ckan.model as model
+from ckan import authz
 
 from ckanext.hhs import config
 from ckanext.hhs.context import db_key
@@ -73,3 +74,11 @@ def division_ids(user: model.User | str | None, least: int = 1) -> list[str]:
         .all()
     )
     return [gid for gid, capacity in rows if ROLES.get(capacity, 0) >= least]
+
+
+def may_read(user: model.User | str | None, package_id: str) -> bool:
+    """May the user open the dataset (CKAN's package_show auth, drafts and private ones included)?"""
+    user = _user(user)
+    return user is not None and authz.is_authorized_boolean(
+        "package_show", {"user": user.name, "auth_user_obj": user, "model": model}, {"id": package_id}
+    )

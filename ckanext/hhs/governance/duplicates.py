@@ -51,6 +51,7 @@ from sqlalchemy.dialects.postgresql import insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs import roles
 from ckanext.hhs.embedding import DIMENSIONS
 
 from . import config
@@ -569,7 +570,7 @@ def authoritative_links(package_id: str, user_name: str) -> dict[str, Any]:
     )
     result: dict[str, Any] = {"source": None, "copies": []}
     for pid, name, title, private, _owner, org_title, org_name, key in rows:
-        if private and not _may_read(pid, user_name):
+        if private and not roles.may_read(user_name, pid):
             continue
         entry = {"id": pid, "name": name, "title": title or name, "division": org_title or org_name}
         if key == "authoritative_dataset":
@@ -577,15 +578,6 @@ def authoritative_links(package_id: str, user_name: str) -> dict[str, Any]:
         else:
             result["source"] = entry
     return result
-
-
-def _may_read(package_id: str, user_name: str) -> bool:
-    from ckan import authz
-
-    user = model.User.get(user_name) if user_name else None
-    return user is not None and authz.is_authorized_boolean(
-        "package_show", {"user": user.name, "auth_user_obj": user, "model": model}, {"id": package_id}
-    )
 
 
 def seed_demo() -> list[str]:
