@@ -53,6 +53,10 @@ def validation_max_rows() -> int:
     return tk.config["ckanext.hhs.governance.validation_max_rows"]
 
 
+def validation_timeout() -> float:
+    return float(tk.config["ckanext.hhs.governance.validation_timeout"])
+
+
 def duplicate_threshold() -> float:
     return float(tk.config["ckanext.hhs.governance.duplicate_threshold"])
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from typing import Any
 
 import ftfy
@@ -562,7 +563,12 @@ def tabular_resources(pkg: dict[str, Any]) -> list[tuple[dict[str, Any], str, st
 def validate_dataset(package_id: str) -> dict[str, Any]:
     """The job: validate each tabular resource of the dataset against its schema; store the results."""
     pkg = tk.get_action("package_show")(site_context(), {"id": package_id})
-    results = {res["id"]: validate_resource(res, kind, schema_url) for res, kind, schema_url in tabular_resources(pkg)}
+    # One deadline for all the dataset's tables: the check of a dataset is bounded, not each table.
+    deadline = time.monotonic() + config.validation_timeout()
+    results = {
+        res["id"]: validate_resource(res, kind, schema_url, deadline)
+        for res, kind, schema_url in tabular_resources(pkg)
+    }
     row = model.Session.query(qm.QualityDataset).filter_by(package_id=package_id).with_for_update().first()
     if row is None:
         row = qm.QualityDataset(package_id=package_id, owner_org=pkg.get("owner_org"))
@@ -579,9 +585,13 @@ _FIELD_KEYS = {
 MAX_FIELDS = 1000
 
 
-def validate_resource(res: dict[str, Any], kind: str, schema_url: str) -> dict[str, Any]:
-    """Validate one resource: {status: valid | invalid | error, errors: [{row, field, message}], ...}."""
+def validate_resource(res: dict[str, Any], kind: str, schema_url: str, deadline: float | None = None) -> dict[str, Any]:
+    """Validate one resource: {status: valid | invalid | error, errors: [{row, field, message}], ...},
+    an error when the validation passes the deadline (time.monotonic(); by default the configured
+    validation_timeout from now)."""
     import frictionless as fl  # noqa: PLC0415 (only the validation job needs it)
+
+    from . import validation  # noqa: PLC0415 (it loads Frictionless and RE2)
 
     result: dict[str, Any] = {
         "name": res.get("name") or res.get("url", "")[:200],
@@ -590,8 +600,19 @@ def validate_resource(res: dict[str, Any], kind: str, schema_url: str) -> dict[s
         "errors": [],
         "error_count": 0,
     }
+    if deadline is None:
+        deadline = time.monotonic() + config.validation_timeout()
+    out_of_time = {
+        **result,
+        "status": "error",
+        "message": f"Not validated: the check took longer than its time limit of {config.validation_timeout():g} s",
+    }
+    if time.monotonic() > deadline:
+        return out_of_time
     try:
-        schema = fl.Schema.from_descriptor(_table_schema(json.loads(net.fetch_bytes(schema_url))))
+        descriptor = _table_schema(json.loads(net.fetch_bytes(schema_url)))
+        patterns = validation.take_patterns(descriptor["fields"])
+        schema = fl.Schema.from_descriptor(descriptor)
     except net.FetchError as e:
         log.info("Schema %s of resource %s not read: %s", schema_url, res["id"], e.detail)
         return {**result, "status": "error", "message": f"The schema could not be read: {e.public}"}
@@ -607,9 +628,16 @@ def validate_resource(res: dict[str, Any], kind: str, schema_url: str) -> dict[s
         options["dialect"] = fl.Dialect(controls=[fl.formats.CsvControl(delimiter="\t")])
     limit = config.validation_max_errors()
     try:
-        report = fl.Resource(data, **options).validate(limit_errors=limit, limit_rows=config.validation_max_rows())
+        report = fl.Resource(data, **options).validate(
+            fl.Checklist(checks=[validation.Bounds(patterns, deadline)]),
+            limit_errors=limit,
+            limit_rows=config.validation_max_rows(),
+        )
     except fl.FrictionlessException as e:
         return {**result, "status": "error", "message": f"The data could not be parsed: {str(e)[:300]}"}
+    except validation.OutOfTime:
+        log.warning("Validation of resource %s stopped at its time limit", res["id"])
+        return out_of_time
     errors = [
         {"row": row, "field": field, "message": message}
         for row, field, message in report.flatten(["rowNumber", "fieldName", "message"])
