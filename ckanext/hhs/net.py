@@ -10,7 +10,8 @@ A fetch is refused unless:
 - every redirect hop passes the same checks, and there are at most MAX_REDIRECTS of them;
 - connect, redirects and reading the body all finish within one deadline, under the size cap.
 
-A refusal or failure is a FetchError (a requests ConnectionError, so code written for requests, like
+A refusal or failure, whatever went wrong (a redirect to ftp://, a bad host name, a broken body), is a
+FetchError and nothing else (a requests ConnectionError, so code written for requests, like
 ckanext-dcat's harvester, reports it): its text tells a caller nothing about which internal addresses
 or ports answer; `detail` says more, for logs and sysadmins.
 """
@@ -69,7 +70,7 @@ def fetch_bytes(url: str) -> bytes:
     """GET url through the guard: one deadline for the whole fetch, redirects re-checked, size capped."""
     _parse(url)
     with Guard() as guard:
-        response = guard.session().get(url)
+        response = guard.session().get(url)  # raises nothing but FetchError
         if response.status_code != 200:
             message = f"{url} answered HTTP {response.status_code}"
             raise FetchError(message, message)
@@ -104,15 +105,20 @@ def _allowed(host: str, port: int) -> bool:
     return entry in {e.lower() for e in config.allowed_private_hosts()}
 
 
-# NAT64 prefixes (RFC 6052's well-known one, RFC 8215's local-use one): on a NAT64 network
-# 64:ff9b::7f00:1 reaches 127.0.0.1, so the IPv4 address in the last 32 bits is what is checked.
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# IPv6 forms that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96, deprecated but
+# routed to the IPv4 host by some stacks; `is_global` is True for it), IPv4-mapped, IPv4-translated
+# (RFC 2765), and NAT64 (RFC 6052's well-known prefix, RFC 8215's local-use one: on a NAT64 network
+# 64:ff9b::7f00:1 reaches 127.0.0.1). The IPv4 address they carry is what is checked.
+_EMBEDDING = tuple(
+    ipaddress.ip_network(prefix)
+    for prefix in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+)
 
 
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
-        if embedded is None and any(address in prefix for prefix in _NAT64):
+        embedded = address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is None and any(address in prefix for prefix in _EMBEDDING):
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return _is_public(embedded)
@@ -176,9 +182,15 @@ class Guard:
             )
         return left
 
-    def session(self) -> requests.Session:
-        """A requests session whose every request and redirect goes through this guard."""
+    def session(self, text: bool = False) -> requests.Session:
+        """A requests session whose every request and redirect goes through this guard; whatever goes
+        wrong, its requests raise FetchError and nothing else.
+
+        `text`: a body must be UTF-8 text (for callers that decode it themselves, as ckanext-dcat does,
+        where a UnicodeDecodeError would stop the harvest consumer)."""
         session = _GuardedSession()
+        if text:
+            session.hooks["response"].append(_utf8_only)
         session.trust_env = False  # no proxies or .netrc from the environment
         session.max_redirects = MAX_REDIRECTS
         session.headers["User-Agent"] = USER_AGENT
@@ -220,11 +232,14 @@ class Guard:
                 chunks.append(chunk)
         except FetchError:
             raise
-        except requests.RequestException as e:
+        except Exception as e:  # ChunkedEncodingError, ContentDecodingError, SSL errors, ...
             self.remaining()  # a socket shut down at the deadline says so
-            raise FetchError(f"Reading {response.url} failed: {e}") from e
+            raise FetchError(f"Reading {response.url} failed: {e!r}") from e
         self.remaining()
         response._content = b"".join(chunks)
+        # The length of what was read: a Content-Length that is not a number, or that of the compressed
+        # body, would mislead a caller that checks it (ckanext-dcat's int() of it stopped the harvest).
+        response.headers["Content-Length"] = str(len(response._content))
 
 
 def _refusal(error: BaseException | None, depth: int = 0) -> FetchError | None:
@@ -242,7 +257,30 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+def _utf8_only(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    try:
+        response.content.decode("utf-8")
+    except UnicodeDecodeError as e:
+        message = f"{response.url} is not UTF-8 text (byte {e.start})"
+        raise FetchError(message, "The source is not UTF-8 text") from e
+
+
 class _GuardedSession(requests.Session):
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        # Every error a fetch can raise becomes the guard's own, at the guard: a redirect to ftp:// is
+        # requests' InvalidSchema, a bad host name InvalidURL or UnicodeError, a broken body
+        # ChunkedEncodingError; a caller that catches only requests' ConnectionError (ckanext-dcat, the
+        # harvest consumers) would otherwise stop on them.
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except FetchError:
+            raise
+        except Exception as e:
+            found = _refusal(e)
+            if found is not None:
+                raise found from e
+            raise FetchError(f"Cannot fetch {str(url)[:200]}: {e!r}") from e
+
     def resolve_redirects(self, response: requests.Response, *args: Any, **kwargs: Any):
         try:
             yield from super().resolve_redirects(response, *args, **kwargs)
@@ -291,9 +329,9 @@ class _GuardedAdapter(HTTPAdapter):
             response = super().send(request, stream=True, timeout=(left, left), **kwargs)
         except FetchError:
             raise
-        except requests.RequestException as e:
+        except Exception as e:
             self.guard.remaining()
-            raise _refusal(e) or FetchError(f"Cannot fetch {request.url}: {e}") from e
+            raise _refusal(e) or FetchError(f"Cannot fetch {request.url}: {e!r}") from e
         self.guard.read(response)
         return response
 

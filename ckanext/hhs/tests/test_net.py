@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -143,3 +145,89 @@ def test_details_are_kept_for_the_log_not_shown(catalog_server):
         net.fetch_bytes("http://127.0.0.1:6379/")
     assert "6379" in e.value.detail
     assert "6379" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "[::127.0.0.1]",  # IPv4-compatible: is_global is True for ::/96
+        "[::a9fe:a9fe]",  # IPv4-compatible metadata address
+        "[::ffff:0:127.0.0.1]",  # IPv4-translated (RFC 2765)
+        "[::ffff:a9fe:a9fe]",  # IPv4-mapped metadata address
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",  # Teredo, client 127.0.0.1
+        "[64:ff9b:1::7f00:1]",  # local-use NAT64
+    ],
+)
+def test_ipv4_carried_in_every_ipv6_form_is_checked(address):
+    with pytest.raises(net.FetchError) as e:
+        net.fetch_bytes(f"http://{address}:8983/solr/")
+    assert "not a public address" in str(e.value)
+
+
+def test_a_public_ipv4_carried_in_ipv6_is_public():
+    assert net._is_public(ipaddress.ip_address("::8.8.8.8"))
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "ftp://127.0.0.1/data.json",  # CKAN's /download of an ftp resource answers 302 to it
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:70/",
+        "javascript:alert(1)",
+        "http://[::1",  # not a URL
+        "http://" + "a" * 70 + ".example/",  # a DNS label over 63 characters: UnicodeError in IDNA
+        "http://xn--/",  # bad punycode
+    ],
+)
+def test_a_redirect_anywhere_odd_is_the_guards_error(catalog_server, location):
+    url = catalog_server.redirect("/data.json", location)
+    with pytest.raises(net.FetchError):
+        net.fetch_bytes(url)
+    with net.Guard() as guard, pytest.raises(net.FetchError):  # callers with their own session (ckanext-dcat)
+        guard.session().head(url, allow_redirects=True)
+
+
+def test_a_body_that_does_not_decode_is_the_guards_error(catalog_server):
+    url = catalog_server.serve("/data.json", b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(net.FetchError):
+        net.fetch_bytes(url)
+
+
+def _raw_server(answer: bytes):
+    """A one-connection server that answers any request with `answer`, bytes as given."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(answer)
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1]
+
+
+def test_broken_chunked_encoding_is_the_guards_error(monkeypatch):
+    port = _raw_server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbroken\r\n")
+    monkeypatch.setitem(net.config.tk.config, "ckanext.hhs.allowed_private_hosts", f"127.0.0.1:{port}")
+    with pytest.raises(net.FetchError):
+        net.fetch_bytes(f"http://127.0.0.1:{port}/data.json")
+
+
+def test_text_sessions_refuse_bytes_that_are_not_utf8(catalog_server):
+    url = catalog_server.serve("/data.rdf", b"<rdf:RDF>\xff\xfe</rdf:RDF>", headers={})
+    with net.Guard() as guard:
+        assert guard.session().get(url).content.endswith(b"</rdf:RDF>")
+        with pytest.raises(net.FetchError) as e:
+            guard.session(text=True).get(url)
+    assert str(e.value) == "The source is not UTF-8 text"
+
+
+def test_content_length_is_that_of_what_was_read(monkeypatch):
+    # ckanext-dcat does int(Content-Length); urllib3 lets a bogus one through.
+    port = _raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\nConnection: close\r\n\r\n[]")
+    monkeypatch.setitem(net.config.tk.config, "ckanext.hhs.allowed_private_hosts", f"127.0.0.1:{port}")
+    with net.Guard() as guard:
+        assert guard.session().get(f"http://127.0.0.1:{port}/").headers["Content-Length"] == "2"
