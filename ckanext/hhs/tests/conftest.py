@@ -7,6 +7,19 @@ import time
 
 import pytest
 
+# The suites that take minutes: the quick tier (`make check`) leaves them out with `-m "not slow"`.
+SLOW_MODULES = {"test_matrix", "test_fuzz", "test_faults", "test_load", "test_scaleout", "test_roundtrip_property",
+                "test_corpus"}
+
+
+def pytest_collection_modifyitems(items):
+    """Marks as slow the proof suites above and every test that drives a browser or serves the app over HTTP."""
+    for item in items:
+        module = getattr(item, "module", None)
+        name = module.__name__.rsplit(".", 1)[-1] if module else ""
+        if name in SLOW_MODULES or {"browser", "live_server"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
