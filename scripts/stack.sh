@@ -3,17 +3,24 @@
 #
 #   scripts/stack.sh install     Debian packages, the virtualenv, pip packages, Solr's jars (Maven)
 #   scripts/stack.sh services    PostgreSQL, Redis and Solr (cores ckan and ckan_test), databases
-#   scripts/stack.sh demo        all of the above, then CKAN on :5000, workers and the demo seed
+#   scripts/stack.sh demo        all of the above, then the portal on :5000 (nginx in front of CKAN's
+#                                gunicorn), job worker, harvest consumers and the demo seed
 #   scripts/stack.sh test [ARGS] services, then the test suite (ARGS go to pytest)
 #   scripts/stack.sh stop        stops what `demo` and `services` started
-#   scripts/stack.sh status      what runs, and where its log is
+#   scripts/stack.sh status      what runs, since when it was restarted, and where its log is
+#   scripts/stack.sh nginx-config INI DIR LISTEN UPSTREAM
+#                                writes DIR/nginx.conf for the CKAN of INI (what `demo` runs; the tests
+#                                use it on ports of their own)
+#
+# Every long-running process is started under a small supervisor (`supervise`): when it exits it is
+# started again, so one bad record that kills the gather consumer does not stop all harvesting.
 #
 # Every step checks before it acts, so running it again finds things done and does nothing twice.
 # Data and logs live under var/ (git-ignored); see README.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VAR=$ROOT/var
+VAR=${HHS_VAR:-$ROOT/var}  # another folder (HHS_VAR) keeps a second copy's pids and logs apart
 LOG=$VAR/log
 RUN=$VAR/run
 VENV=$ROOT/.venv
@@ -21,12 +28,15 @@ CKAN=$VENV/bin/ckan
 DEMO_INI=$ROOT/demo.ini
 SOLR_PORT=8983
 SOLR_CORES="ckan ckan_test ckan_bench"
-WEB_PORT=5000
+WEB_PORT=5000                # the portal's public address: nginx
+WEB_SOCKET=$RUN/web.sock     # CKAN's gunicorn, reached only through nginx
+# How long nginx serves its copy of an anonymous page, API read or catalog export (seconds).
+CACHE_SECONDS=30
 SMTP_PORT=8025
 PG_VERSION=15
 PG_ROLE=ckan_default
 PG_PASSWORD=pass
-APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 curl openjdk-17-jre-headless maven chromium)
+APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 curl openjdk-17-jre-headless maven chromium nginx)
 
 export PIP_CACHE_DIR=$ROOT/.cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1
 mkdir -p "$LOG" "$RUN"
@@ -190,11 +200,9 @@ start_solr() {
   port_busy "$SOLR_PORT" && fail "port $SOLR_PORT is taken by a program that is not our Solr"
   say "Starting Solr 9.10.1 on 127.0.0.1:$SOLR_PORT (log: $LOG/solr.log)"
   solr_home
-  nohup java -Xms256m -Xmx1g -Dsolr.log.dir="$LOG" -Dsolr.install.dir="$VAR/solr" \
+  supervise solr java -Xms256m -Xmx1g -Dsolr.log.dir="$LOG" -Dsolr.install.dir="$VAR/solr" \
     -Dsolr.disable.shardsWhitelist=true \
-    -cp "$ROOT/solr/target/classes:$ROOT/solr/target/lib/*" gov.hhs.solr.SolrLauncher "$VAR/solr" "$SOLR_PORT" \
-    >"$LOG/solr.log" 2>&1 &
-  echo $! >"$RUN/solr.pid"
+    -cp "$ROOT/solr/target/classes:$ROOT/solr/target/lib/*" gov.hhs.solr.SolrLauncher "$VAR/solr" "$SOLR_PORT"
   wait_for solr "$LOG/solr.log" 120 solr_cores_up
 }
 
@@ -257,15 +265,76 @@ demo_database() {
   fi
 }
 
-# start_daemon NAME CHECK_COMMAND COMMAND...: starts COMMAND in the background unless CHECK passes.
+# start_daemon NAME CHECK_COMMAND COMMAND...: starts COMMAND, supervised, unless it runs already; then
+# waits until CHECK_COMMAND passes (- for no check).
 start_daemon() {
   local name=$1 check=$2; shift 2
   if pid_alive "$name"; then return 0; fi
   say "Starting $name (log: $LOG/$name.log)"
-  nohup "$@" >"$LOG/$name.log" 2>&1 &
-  echo $! >"$RUN/$name.pid"
+  supervise "$name" "$@"
   if [ "$check" != - ]; then wait_for "$name" "$LOG/$name.log" 90 $check; fi
 }
+
+# supervise NAME COMMAND...: runs COMMAND in the background, in a session of its own, under
+# `stack.sh _supervise`; $RUN/NAME.pid holds the supervisor's pid (its process group: stop_pid ends both).
+supervise() {
+  local name=$1; shift
+  rm -f "$RUN/$name.restarts"
+  setsid nohup "$ROOT/scripts/stack.sh" _supervise "$name" "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+# The supervisor: starts COMMAND again whenever it exits, whatever its status. A command that keeps
+# failing at once waits longer each time (1 s doubling to 60 s) rather than spinning. TERM ends the
+# command first (gunicorn and nginx then shut down gracefully), then the supervisor.
+cmd_supervise() {
+  local name=$1 child=0 rc started delay=1; shift
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  while :; do
+    started=$SECONDS
+    "$@" &
+    child=$!
+    echo "$child" >"$RUN/$name.child"
+    wait "$child" && rc=0 || rc=$?
+    if (( SECONDS - started >= 60 )); then delay=1; fi
+    echo "$(( $(cat "$RUN/$name.restarts" 2>/dev/null || echo 0) + 1 ))" >"$RUN/$name.restarts"
+    echo "$(date -u '+%F %T') supervisor: $name (pid $child) exited with status $rc; starting it again in ${delay}s"
+    sleep "$delay" & wait $!
+    delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+  done
+}
+
+# ---------------------------------------------------------------- web front (nginx)
+# nginx_config INI DIR LISTEN UPSTREAM: writes DIR/nginx.conf from nginx/nginx.conf.in for the CKAN
+# of INI: static files from the folders that CKAN itself serves them from (asked of the app, in its
+# order), pid, cache and temporary files under DIR, logs in $NGINX_LOG (default DIR).
+nginx_config() {
+  local ini=$1 dir=$2 listen=$3 upstream=$4 folders files="" webassets="" folder user=""
+  local logdir=${NGINX_LOG:-$dir}
+  folders=$(CKAN_INI=$ini "$VENV/bin/python" -m ckanext.hhs.wsgi 2>/dev/null | grep -E '^(static|webassets) ') \
+    || fail "could not ask CKAN ($ini) for its static folders"
+  while read -r kind folder; do
+    if [ "$kind" = webassets ]; then webassets=$folder; else files+="$folder\$uri "; fi
+  done <<<"$folders"
+  mkdir -p "$dir/cache" "$dir/tmp" "$logdir"
+  # As root nginx's workers run as Debian's www-data, which must write the cache and temporary files.
+  if [ "$(id -u)" -eq 0 ]; then user="user www-data;"; chown -R www-data: "$dir/cache" "$dir/tmp"; fi
+  sed -e "s|@USER@|$user|" -e "s|@VAR@/nginx|$dir|g" -e "s|@LOG@|$logdir|g" -e "s|@LISTEN@|$listen|" \
+      -e "s|@UPSTREAM@|$upstream|" -e "s|@CACHE_SECONDS@|$CACHE_SECONDS|g" -e "s|@WEBASSETS@|$webassets|" \
+      -e "s|@STATIC_FILES@|$files|" "$ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
+  nginx -t -q -c "$dir/nginx.conf" -p "$dir" -e "$logdir/nginx-error.log" \
+    || fail "nginx refuses $dir/nginx.conf (nginx -t); see $logdir/nginx-error.log"
+}
+
+start_nginx() {
+  command -v nginx >/dev/null || fail "nginx is not installed (run: scripts/stack.sh install)"
+  pid_alive nginx && return 0
+  port_busy "$WEB_PORT" && fail "port $WEB_PORT is taken by another program; nginx cannot start"
+  NGINX_LOG=$LOG nginx_config "$DEMO_INI" "$VAR/nginx" "127.0.0.1:$WEB_PORT" "unix:$WEB_SOCKET"
+  start_daemon nginx "http_ok http://127.0.0.1:$WEB_PORT/api/3/action/status_show" \
+    nginx -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$LOG/nginx-error.log"
+}
+web_ok() { curl -fsS -o /dev/null --max-time 5 --unix-socket "$WEB_SOCKET" http://127.0.0.1/api/3/action/status_show 2>/dev/null; }
 
 cmd_demo() {
   cmd_services
@@ -274,20 +343,25 @@ cmd_demo() {
   # demo's mail goes to a loopback SMTP sink that keeps each message as a file under var/mail/new/.
   "$CKAN" config-tool "$DEMO_INI" "ckan.auth.allow_dataset_collaborators=true" \
     "smtp.server=127.0.0.1:$SMTP_PORT" "smtp.mail_from=hub@hhs-demo.localhost" >/dev/null
+  # TODO(h6, through the lead): the licence register's list, once its file exists in ckanext/hhs/data/:
+  #   "$CKAN" config-tool "$DEMO_INI" "licenses_group_url=file://$ROOT/ckanext/hhs/data/<the file>" >/dev/null
   mkdir -p "$VAR/mail/tmp" "$VAR/mail/new" "$VAR/mail/cur"  # a Maildir
   start_daemon smtp - "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$VAR/mail"
-  if http_ok "http://127.0.0.1:$WEB_PORT/api/3/action/status_show" && pid_alive web; then
+  # A portal started before nginx joined served gunicorn itself on :5000: it makes way.
+  if pid_alive web && [ ! -S "$WEB_SOCKET" ]; then stop_pid web; fi
+  if web_ok && pid_alive web; then
     say "The portal already runs"
   else
-    port_busy "$WEB_PORT" && ! pid_alive web && fail "port $WEB_PORT is taken by another program; CKAN cannot start"
     demo_database
   fi
   # Served as production serves CKAN: gunicorn workers (2 x cores + 1, as gunicorn's docs advise), never
   # the one-request-at-a-time development server; a slow request holds one worker, not the portal.
-  start_daemon web "http_ok http://127.0.0.1:$WEB_PORT/api/3/action/status_show" \
-    env CKAN_INI="$DEMO_INI" "$VENV/bin/gunicorn" ckanext.hhs.wsgi:application \
-    --bind "127.0.0.1:$WEB_PORT" --workers "$(( 2 * $(nproc) + 1 ))" --timeout 120 --graceful-timeout 30 \
+  # nginx in front (static files, the short cache), on :$WEB_PORT; gunicorn on a unix socket behind it.
+  start_daemon web web_ok \
+    env CKAN_INI="$DEMO_INI" HHS_PROXY_HOPS=1 "$VENV/bin/gunicorn" ckanext.hhs.wsgi:application \
+    --bind "unix:$WEB_SOCKET" --workers "$(( 2 * $(nproc) + 1 ))" --timeout 120 --graceful-timeout 30 \
     --access-logfile "$LOG/web-access.log"
+  start_nginx
   start_daemon worker - "$CKAN" -c "$DEMO_INI" jobs worker
   start_daemon harvest-gather - "$CKAN" -c "$DEMO_INI" harvester gather-consumer
   start_daemon harvest-fetch - "$CKAN" -c "$DEMO_INI" harvester fetch-consumer
@@ -324,18 +398,22 @@ cmd_test() {
 # ---------------------------------------------------------------- stop / status
 stop_pid() {
   local name=$1
-  pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
+  pid_alive "$name" || { rm -f "$RUN/$name.pid" "$RUN/$name.child"; return 0; }
   say "Stopping $name"
-  local pid; pid=$(cat "$RUN/$name.pid")
-  kill "$pid" 2>/dev/null || true
+  local pid target; pid=$(cat "$RUN/$name.pid")
+  # A supervisor leads its own process group (supervised command included); a process started by an
+  # older version of this script does not, and only it is stopped.
+  target=$pid
+  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] && target=-$pid
+  kill -TERM -- "$target" 2>/dev/null || true
   for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$RUN/$name.pid"
+  kill -KILL -- "$target" 2>/dev/null || true
+  rm -f "$RUN/$name.pid" "$RUN/$name.child"
 }
 
 cmd_stop() {
   local name
-  for name in scheduler harvest-run harvest-fetch harvest-gather worker web smtp solr; do stop_pid "$name"; done
+  for name in scheduler harvest-run harvest-fetch harvest-gather worker nginx web smtp solr; do stop_pid "$name"; done
   if pid_alive redis; then say "Stopping redis"; redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true; rm -f "$RUN/redis.pid"; fi
   if [ -f "$RUN/postgresql.started-by-us" ]; then
     say "Stopping PostgreSQL"
@@ -346,12 +424,16 @@ cmd_stop() {
 
 cmd_status() {
   local name
-  pg_isready -q -h 127.0.0.1 2>/dev/null && echo "postgresql  up    127.0.0.1:5432" || echo "postgresql  down"
-  [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && echo "redis       up    127.0.0.1:6379" || echo "redis       down"
-  for name in solr web worker harvest-gather harvest-fetch harvest-run scheduler smtp; do
-    if pid_alive "$name"; then printf '%-11s up    pid %s  log %s\n' "$name" "$(cat "$RUN/$name.pid")" "$LOG/$name.log"
-    else printf '%-11s down\n' "$name"; fi
+  pg_isready -q -h 127.0.0.1 2>/dev/null && echo "postgresql     up    127.0.0.1:5432" || echo "postgresql     down"
+  [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && echo "redis          up    127.0.0.1:6379" || echo "redis          down"
+  for name in solr nginx web worker harvest-gather harvest-fetch harvest-run scheduler smtp; do
+    if pid_alive "$name"; then
+      printf '%-14s up    pid %-7s restarts %-3s log %s\n' "$name" "$(cat "$RUN/$name.child" 2>/dev/null || cat "$RUN/$name.pid")" \
+        "$(cat "$RUN/$name.restarts" 2>/dev/null || echo 0)" "$LOG/$name.log"
+    else printf '%-14s down\n' "$name"; fi
   done
+  pid_alive nginx && echo "portal         http://127.0.0.1:$WEB_PORT (nginx; gunicorn on $WEB_SOCKET)"
+  return 0
 }
 
 case "${1:-}" in
@@ -361,5 +443,7 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  nginx-config) shift; [ $# -eq 4 ] || fail "usage: stack.sh nginx-config INI DIR LISTEN UPSTREAM"; nginx_config "$@" ;;
+  _supervise) shift; cmd_supervise "$@" ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
