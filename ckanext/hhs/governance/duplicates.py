@@ -56,6 +56,7 @@ from ckanext.hhs.embedding import DIMENSIONS
 
 from . import config
 from . import model as gm
+from .failures import failure_message
 
 __all__: list[str] = []
 
@@ -461,11 +462,11 @@ def _scan(full: bool, progress: Progress | None) -> gm.DuplicateRun:
         run.done = run.total = len(found)
         model.Session.commit()
         return run
-    except Exception as e:
+    except Exception:
         model.Session.rollback()
         failed = model.Session.get(gm.DuplicateRun, run.id)
         failed.status, failed.finished = "failed", _now()
-        failed.error = f"{type(e).__name__}: {e}"[:2000]
+        failed.error = failure_message(run.id)
         model.Session.commit()
         log.error("duplicate scan failed: %s", traceback.format_exc())
         raise

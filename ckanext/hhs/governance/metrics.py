@@ -34,6 +34,7 @@ from ckanext.hhs import config as core_config
 
 from . import config
 from . import model as gm
+from .failures import failure_message
 
 __all__ = [
     "check_links",
@@ -138,7 +139,7 @@ def _end(run: gm.MetricsRun, error: BaseException | None = None) -> None:
     if error is not None:
         model.Session.rollback()
         run = model.Session.get(gm.MetricsRun, run.id)
-        run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:2000]
+        run.status, run.error = "failed", failure_message(run.id)
         log.error("governance %s run %s failed:\n%s", run.kind, run.id, traceback.format_exc())
     else:
         run.status = "finished"
@@ -213,10 +214,23 @@ def _not_checked(error: net.FetchError) -> bool:
     return public.startswith(_TIMED_OUT) or (public.startswith("The host ") and public.endswith(" is unknown"))
 
 
+_NOT_CHECKED = "The link could not be checked"
+
+
 def _check(url: str) -> tuple[str, int | None, str | None]:
     """(status, HTTP status, error) of one URL: ok, broken (an HTTP error, or a resolved host that
-    refused or dropped the connection), unknown (could not check: the host name did not resolve, or no
-    answer within the deadline) or refused (the guard would not fetch it)."""
+    refused or dropped the connection), unknown (could not check: the host name did not resolve, no
+    answer within the deadline, or any unexpected error) or refused (the guard would not fetch it).
+    Never raises: one URL must not stop the run, and a URL never recorded would be due (and fail the
+    run) again every hour."""
+    try:
+        return _fetch_status(url)
+    except Exception:  # noqa: BLE001 (recorded for this resource; the details go to the log)
+        log.warning("Link check of %s failed unexpectedly", url, exc_info=True)
+        return "unknown", None, _NOT_CHECKED
+
+
+def _fetch_status(url: str) -> tuple[str, int | None, str | None]:
     try:
         net.check_url(url)
         with net.Guard(config.linkcheck_timeout()) as guard:
@@ -274,12 +288,7 @@ def check_links(progress: Progress | None = None, limit: int | None = None) -> g
             if n:
                 time.sleep(config.linkcheck_interval())
             status, http_status, error = _check(url)
-            found[status] += 1
-            row = model.Session.get(gm.LinkStatus, resource_id) or gm.LinkStatus(resource_id=resource_id, failures=0)
-            failed = status in ("broken", "refused")
-            row.failures = (row.failures or 0) + 1 if failed and row.url == url else int(failed)
-            row.url, row.status, row.http_status, row.error, row.checked = url, status, http_status, error, gm.now()
-            model.Session.add(row)
+            found[status if _store(resource_id, url, status, http_status, error) else "gone"] += 1
             run.counts = {"checked": n + 1, "due": len(due), **found}
             model.Session.commit()
             if progress:
@@ -290,6 +299,22 @@ def check_links(progress: Progress | None = None, limit: int | None = None) -> g
         raise
     _end(run)
     return run
+
+
+def _store(resource_id: str, url: str, status: str, http_status: int | None, error: str | None) -> bool:
+    """Record one URL's status in a savepoint: False (nothing stored, the rest of the run kept) when
+    the resource was purged while the check ran (its row would break the foreign key)."""
+    try:
+        with model.Session.begin_nested():
+            row = model.Session.get(gm.LinkStatus, resource_id) or gm.LinkStatus(resource_id=resource_id, failures=0)
+            failed = status in ("broken", "refused")
+            row.failures = (row.failures or 0) + 1 if failed and row.url == url else int(failed)
+            row.url, row.status, row.http_status, row.error, row.checked = url, status, http_status, error, gm.now()
+            model.Session.add(row)
+    except sa.exc.IntegrityError:
+        log.info("Link status of resource %s not stored: the resource is gone", resource_id, exc_info=True)
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- catalog health
