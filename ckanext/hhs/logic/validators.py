@@ -349,9 +349,14 @@ def hhs_source_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenError
 def hhs_contact_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
     """POD contactPoint: at least one contact with a name and an email.
 
-    Runs on access_level, which is always present: an empty repeating field leaves no key of its own."""
-    if not any(k[0] == "contact" and len(k) == 3 and k[2] == "email" and data[k] for k in data):
-        errors.setdefault(("contact",), []).append(tk._("At least one contact point with a name and email is required"))
+    Runs on access_level, which is always present: an empty repeating field leaves no key of its own.
+    Where the form gave contact rows, the message goes on the first row's email: navl cannot unflatten
+    an error on ``contact`` itself beside errors of its rows (the form answered HTTP 500)."""
+    if any(k[0] == "contact" and len(k) == 3 and k[2] == "email" and data[k] for k in data):
+        return
+    rows = sorted(k[1] for k in data if k[0] == "contact" and len(k) == 3)
+    where = ("contact", rows[0], "email") if rows else ("contact",)
+    errors.setdefault(where, []).append(tk._("At least one contact point with a name and email is required"))
 
 
 def _check_terms(slugs: list[Any]) -> None:

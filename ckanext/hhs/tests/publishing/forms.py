@@ -1,0 +1,63 @@
+"""Submit CKAN's pages' forms as a browser would: the fields and values the HTML gives, changed where told."""
+
+from __future__ import annotations
+
+import lxml.html
+from werkzeug.datastructures import MultiDict
+
+from ckan.tests import factories as ckan_factories
+
+from ckanext.hhs.tests import factories
+
+
+def logged_in(app, user: dict):
+    """A client that keeps its cookies (session, CSRF token, flash messages), signed in through the form."""
+    import re
+
+    import ckan.model as model
+
+    obj = model.User.get(user["name"])
+    obj.password = "publishing-test-password-1"
+    model.Session.commit()
+    client = app.test_client()
+    login = client.get("/user/login").get_data(as_text=True)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', login).group(1)
+    client.post("/user/login", data={"login": user["name"], "password": "publishing-test-password-1", "_csrf_token": token})
+    return client
+
+
+def editor_client(app, division: str = "cms"):
+    """A client signed in as an editor of a new division; returns (client, division)."""
+    editor = ckan_factories.User()
+    org = factories.Division(name=division, users=[{"name": editor["name"], "capacity": "editor"}])
+    return logged_in(app, editor), org
+
+
+def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
+    """The name/value pairs a browser with JavaScript submits from the form: selected options, checked boxes,
+    and not the hidden templates scheming's script removes when the page loads (new repeating rows)."""
+    doc = lxml.html.fromstring(html)
+    for template in doc.xpath('//div[@name="repeating-template"]'):
+        template.drop_tree()
+    (form,) = [f for f in doc.forms if f.get("id") == form_id]
+    return list(form.form_values())
+
+
+def submit(client, url: str, form_id: str, changes: dict[str, str] | None = None, button: tuple[str, str] = ("save", "")):
+    """GET the page, fill the form as given (a value of None removes the field), POST it; the response."""
+    page = client.get(url)
+    assert page.status_code == 200, (url, page.status_code)
+    fields = form_fields(page.get_data(as_text=True), form_id)
+    changes = dict(changes or {})
+    values = MultiDict()
+    for name, value in fields:
+        if name in changes:
+            if changes[name] is not None and name not in values:
+                values.add(name, changes[name])
+            continue
+        values.add(name, value)
+    for name, value in changes.items():
+        if name not in values and value is not None and all(name != n for n, _ in fields):
+            values.add(name, value)
+    values.add(*button)
+    return client.post(url, data=values)
