@@ -22,7 +22,9 @@ def logged_in(app, user: dict):
     client = app.test_client()
     login = client.get("/user/login").get_data(as_text=True)
     token = re.search(r'name="_csrf_token" value="([^"]+)"', login).group(1)
-    client.post("/user/login", data={"login": user["name"], "password": "publishing-test-password-1", "_csrf_token": token})
+    client.post(
+        "/user/login", data={"login": user["name"], "password": "publishing-test-password-1", "_csrf_token": token}
+    )
     return client
 
 
@@ -43,7 +45,9 @@ def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
     return list(form.form_values())
 
 
-def submit(client, url: str, form_id: str, changes: dict[str, str] | None = None, button: tuple[str, str] = ("save", "")):
+def submit(
+    client, url: str, form_id: str, changes: dict[str, str] | None = None, button: tuple[str, str] = ("save", "")
+):
     """GET the page, fill the form as given (a value of None removes the field), POST it; the response."""
     page = client.get(url)
     assert page.status_code == 200, (url, page.status_code)

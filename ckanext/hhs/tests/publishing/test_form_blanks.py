@@ -42,9 +42,8 @@ ACCEPTED = {"steward email blank", "dictionary format only"}
 
 def test_the_first_stage_answers_with_field_errors(app):
     client, _ = editor_client(app)
-    for case, changes in sorted(HALVES.items()):
-        name = changes.get("name") and f"{changes['name']}-{len(case)}"
-        changes = {**changes, "name": name} if name else changes
+    for case, half in sorted(HALVES.items()):
+        changes = {**half, "name": f"{half['name']}-{len(case)}"} if half.get("name") else half
         response = submit(client, "/dataset/new", "dataset-edit", changes, button=("save", "continue"))
         assert response.status_code == 200, (case, response.status_code)
         invalid = "The form contains invalid entries" in response.get_data(as_text=True)
