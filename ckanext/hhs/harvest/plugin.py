@@ -18,10 +18,11 @@ from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.harvest.model import HarvestObjectError
 from ckanext.hhs import net, pod
 
-from . import dcat
+from . import dcat, survive
 from .harvester import DataJsonHarvester, set_warnings, source_settings
 
 log = logging.getLogger(__name__)
+survive.install()
 
 
 @tk.blanket.actions
@@ -57,8 +58,9 @@ class HhsHarvestPlugin(DataJsonHarvester):
 
     def update_session(self, session: Any) -> Any:
         # ckanext-dcat fetches with the session a hook returns: ours sends every request and
-        # redirect through the fetch guard, within one deadline.
-        return net.Guard().session()
+        # redirect through the fetch guard, within one deadline; it decodes the body as UTF-8 itself,
+        # so the session refuses one that is not (a UnicodeDecodeError would stop the harvest).
+        return net.Guard().session(text=True)
 
     def update_package_schema_for_create(self, package_schema: dict[str, Any]) -> dict[str, Any]:
         return dcat.with_write_context(package_schema)

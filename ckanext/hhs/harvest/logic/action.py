@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import rq
+
 import ckan.lib.jobs as jobs
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -14,7 +16,7 @@ from ckanext.hhs import divisions, net
 from ckanext.hhs.context import db_key
 from ckanext.hhs.logic.validation import validate
 
-from .. import config, dcat, edits, overlap
+from .. import config, dcat, edits, overlap, running
 from .. import jobs as import_jobs
 from . import schema
 
@@ -48,6 +50,19 @@ def hhs_catalog_import(context: Context, data_dict: DataDict) -> dict[str, Any]:
     org = divisions.find(data_dict["division"])
     if org is None:  # refused by the auth function, but sysadmins skip it
         raise tk.ValidationError({"division": [tk._("Catalogs are imported into an HHS division (an organization)")]})
+    # Each import of a slow or unreachable source holds a job worker up to the fetch deadline.
+    limit = config.max_queued_imports()
+    if _imports_under_way(org.name) >= limit:
+        raise tk.ValidationError(
+            {
+                "division": [
+                    tk._(
+                        "{division} already has {limit} catalog import(s) waiting or running: "
+                        "try again when one has finished"
+                    ).format(division=org.name, limit=limit)
+                ]
+            }
+        )
     job = tk.enqueue_job(
         import_jobs.import_catalog,
         [
@@ -106,6 +121,33 @@ def hhs_catalog_import_status(context: Context, data_dict: DataDict) -> dict[str
     elif status == "failed":
         out["error"] = tk._("The import stopped on an unexpected error; the server log has the detail")
     return out
+
+
+def _imports_under_way(division: str) -> int:
+    queue = jobs.get_queue()
+    ids = [*queue.get_job_ids(), *queue.started_job_registry.get_job_ids()]
+    under_way = (job for job in rq.job.Job.fetch_many(ids, connection=queue.connection) if job is not None)
+    return sum(1 for job in under_way if job.meta.get("hhs_division") == division and "hhs_source" in job.meta)
+
+
+@tk.chained_action
+def harvest_job_create(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    # ckanext-harvest answers a running job with HarvestJobExists (an HTTP 500), and a job left
+    # running by a crashed consumer blocked its source for good: a stale job is finished, a live
+    # one is a 409 naming the field.
+    tk.check_access("harvest_job_create", context, data_dict)
+    source = model.Package.get(db_key(data_dict.get("source_id")))
+    if source is not None:
+        running.check_can_start(source.id)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def harvest_jobs_run(up_func: Any, context: Context, data_dict: DataDict) -> Any:
+    # `ckan harvester run` (cron) finishes jobs whose consumer stopped, before it looks for finished ones.
+    tk.check_access("harvest_jobs_run", context, data_dict)
+    running.finish_stale(data_dict.get("source_id"))
+    return up_func(context, data_dict)
 
 
 # ckanext-harvest's sources are datasets of type "harvest": they are created and changed through

@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import AuthResult, Context, DataDict
 
-from ckanext.harvest.model import HarvestObject
+from ckanext.harvest.model import HarvestJob, HarvestObject
 from ckanext.hhs import divisions
 from ckanext.hhs.context import db_key
 
@@ -49,6 +49,29 @@ def harvest_object_show(next_auth: Any, context: Context, data_dict: DataDict) -
     if obj is None:
         return next_auth(context, data_dict)  # the action's 404
     return _source_editor(context, obj.harvest_source_id)
+
+
+@tk.chained_auth_function
+def harvest_job_abort(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    # ckanext-harvest lets only sysadmins abort; a source's division admins may abort its jobs too (a
+    # job its crashed consumer left running otherwise blocked their source until a sysadmin came).
+    source = _abort_source(data_dict)
+    user = context.get("user")
+    if source is not None and user and authz.has_user_permission_for_group_or_org(source.owner_org, user, "admin"):
+        return {"success": True}
+    return next_auth(context, data_dict)
+
+
+def _abort_source(data_dict: DataDict) -> model.Package | None:
+    """The source whose job harvest_job_abort would abort: `source_id`, or `id` (a source or a job)."""
+    key = db_key(data_dict.get("source_id") or data_dict.get("id"))
+    if not key:
+        return None
+    source = model.Package.get(key)
+    if source is None:
+        job = HarvestJob.get(key)
+        source = model.Package.get(job.source_id) if job is not None else None
+    return source if source is not None and source.type == "harvest" and source.owner_org else None
 
 
 def hhs_harvest_source_overlap(context: Context, data_dict: DataDict) -> AuthResult:
