@@ -1,0 +1,61 @@
+"""`hhs_search`: find data by meaning. Datasets carry a sentence embedding in the Solr index, and a
+free-text search also finds the datasets nearest the question in meaning, expanded by the glossary."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+from . import config, jobs, query, solr, vectors
+from . import model as _model  # noqa: F401 (the table, for migrations and the session)
+
+log = logging.getLogger(__name__)
+
+
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.helpers
+@tk.blanket.cli
+@tk.blanket.config_declarations
+class HhsSearchPlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IConfigurer
+
+    def update_config(self, config_: Any) -> None:
+        tk.add_template_directory(config_, "templates")
+
+    # IPackageController
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        if not config.enabled():
+            return pkg_dict
+        present = solr.vector_field_present()
+        if present is False:
+            return pkg_dict
+        text = vectors.text_of(json.loads(pkg_dict.get("validated_data_dict") or "{}"))
+        row = vectors.stored(pkg_dict["id"])
+        # Solr not answering (None): no vector in this document, the job indexes it again with one.
+        if row is not None and present:
+            # Even a vector of an older text is nearer the dataset than none, until the job replaces it.
+            pkg_dict[config.vector_field()] = vectors.to_list(row.vector)
+        if row is None or row.text_hash != vectors.digest(text) or not present:
+            vectors.mark_pending(pkg_dict["id"], text)
+            jobs.queue()
+        return pkg_dict
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        if config.enabled() and query.applies(search_params) and solr.vector_field_present():
+            return query.hybrid(search_params)
+        return search_params
+
+    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+        expanded = (search_params.get("extras") or {}).get("hhs_expanded_terms")
+        if expanded:
+            search_results["hhs_expanded_terms"] = expanded
+        return search_results

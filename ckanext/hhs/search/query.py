@@ -1,0 +1,91 @@
+"""The hybrid query: CKAN's keyword query and the datasets nearest the question by meaning, in one
+Solr query that CKAN runs with all its filters (permission labels, facets, sort, paging).
+
+CKAN lets a query carry one local-params parser at its start and no nested ones, so Solr's own
+`{!bool should=... should={!knn ...}}` cannot reach Solr through package_search. The nearest datasets
+are therefore found first by a `{!knn}` query of their own, and join the keyword query as `id`
+clauses scored by their similarity (`^=` constant scores). The final query still goes through
+`package_search`, so everything a user may not see is filtered out there, as for any search.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.lib.search.common import make_connection
+
+from . import config, terms, vectors
+
+log = logging.getLogger(__name__)
+
+_SPECIAL = re.compile(r"([\\+\-&|!(){}\[\]^~*?:/])")
+_OPERATORS = re.compile(r"\b(AND|OR|NOT)\b")
+
+
+def applies(params: dict[str, Any]) -> bool:
+    """A free-text question CKAN would run with dismax (no fielded or local-params query)."""
+    q = params.get("q")
+    return (
+        isinstance(q, str)
+        and bool(q.strip())
+        and q.strip() not in ("*:*", '""', "''")
+        and ":" not in q
+        and "{!" not in q
+        and params.get("defType", "dismax") == "dismax"
+    )
+
+
+def _words(text: str) -> str:
+    """The question as plain words for edismax: no operators, no syntax, quotes kept when balanced."""
+    text = _OPERATORS.sub(lambda m: m.group(1).lower(), _SPECIAL.sub(r"\\\1", text))
+    return text if text.count('"') % 2 == 0 else text.replace('"', " ")
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace("\\", " ").replace('"', " ") + '"'
+
+
+def nearest(vector: list[float], params: dict[str, Any]) -> list[tuple[str, float]]:
+    """(id, cosine similarity) of the datasets nearest the vector, under the search's own filters."""
+    fq = [f'+site_id:"{tk.config["ckan.site_id"]}"']
+    own = params.get("fq") or ""
+    if own.strip():
+        fq.append(own)
+    if "+state:" not in own:
+        fq.append("+state:active")
+    if not tk.asbool(params.get("include_private", False)):
+        fq.append("+capacity:public")
+    knn = f"{{!knn f={config.vector_field()} topK={config.top_k()}}}[{','.join(map(str, vector))}]"
+    # Filters are Solr's pre-filters of a knn main query: the k nearest among the datasets that pass.
+    hits = make_connection().search(knn, fq=fq, fl="id,score", rows=config.top_k())
+    # Solr scores cosine as (1 + cos) / 2.
+    return [(d["id"], 2 * float(d["score"]) - 1) for d in hits.docs]
+
+
+def hybrid(params: dict[str, Any]) -> dict[str, Any]:
+    """The search params with the question expanded by glossary terms and joined by its nearest datasets."""
+    question = params["q"].strip()
+    expanded = terms.named_in(question) if config.glossary() else []
+    clauses = [f"({_words(question)})"]
+    for term in expanded:
+        clauses += [_phrase(name) for name in term["expansions"]]
+        clauses.append(f'vocab_glossary_terms:"{term["slug"]}"')
+    meaning = " ".join([question, *(t["label"] for t in expanded)])
+    try:
+        near = nearest(vectors.query_vector(meaning), params)
+    except Exception as e:  # noqa: BLE001 (Solr down or refusing: the keyword search still answers)
+        log.warning("Search by meaning failed, keyword-only: %s", e)
+        near = []
+    weight, floor = config.weight(), config.min_similarity()
+    clauses += [f'id:"{pid}"^={weight * sim:.4f}' for pid, sim in near if sim >= floor]
+    params["q"] = " OR ".join(clauses)
+    params["defType"] = "edismax"
+    # Each clause may match alone; within the question's group, CKAN's own rule (q.op AND) holds.
+    params["mm"] = "1"
+    params.setdefault("extras", {})["hhs_expanded_terms"] = [
+        {"label": t["label"], "slug": t["slug"], "matched": t["matched"]} for t in expanded
+    ]
+    return params

@@ -1,0 +1,73 @@
+"""Dataset vectors: the text a dataset is embedded from, the stored vector of that text, and storing new ones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+import ckan.model as model
+from ckan.lib.redis import connect_to_redis
+
+from ckanext.hhs import embedding
+
+from . import terms
+from .model import Vector
+
+PENDING = "hhs_search:pending"  # hash of package id -> text still to embed
+_MAX_CHARS = 1000  # about 200 tokens: the title and the start of the description say what it is; more costs time
+
+
+def text_of(validated: dict[str, Any]) -> str:
+    """Title, description, keywords and glossary term names of a (validated) dataset dict."""
+    tags = [t["name"] if isinstance(t, dict) else str(t) for t in validated.get("tags") or []]
+    glossary = terms.labels(list(validated.get("glossary_terms") or []))
+    parts = [validated.get("title") or "", validated.get("notes") or "", ", ".join(tags), ", ".join(glossary)]
+    return "\n".join(p for p in parts if p)[:_MAX_CHARS]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stored(package_id: str) -> Vector | None:
+    return model.Session.get(Vector, package_id)
+
+
+def to_list(blob: bytes) -> list[float]:
+    return [round(float(v), 6) for v in np.frombuffer(blob, dtype="<f4")]
+
+
+def mark_pending(package_id: str, text: str) -> None:
+    connect_to_redis().hset(PENDING, package_id, text)
+
+
+def embed_and_store(texts: dict[str, str]) -> list[str]:
+    """Embed the texts that changed since their dataset's stored vector; returns the ids embedded."""
+    hashes = {pid: digest(text) for pid, text in texts.items()}
+    known = dict(model.Session.query(Vector.package_id, Vector.text_hash).filter(Vector.package_id.in_(list(texts))))
+    # Shortest first: a batch is padded to its longest text.
+    todo = sorted((pid for pid in texts if known.get(pid) != hashes[pid]), key=lambda pid: len(texts[pid]))
+    if not todo:
+        return []
+    matrix = embedding.embed([texts[pid] for pid in todo])
+    for pid, vector in zip(todo, matrix, strict=True):
+        row = stored(pid) or Vector(package_id=pid)
+        row.text_hash, row.vector = hashes[pid], vector.astype("<f4").tobytes()
+        model.Session.add(row)
+    model.Session.commit()
+    return todo
+
+
+def query_vector(text: str) -> list[float]:
+    """The question's embedding, cached in Redis for a day (the same question is asked again and again)."""
+    redis = connect_to_redis()
+    key = "hhs_search:q:" + digest(text)
+    cached = redis.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    vector = [round(float(v), 6) for v in embedding.embed([text])[0]]
+    redis.set(key, json.dumps(vector), ex=86400)
+    return vector
