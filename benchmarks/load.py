@@ -1,18 +1,26 @@
-"""Load test: CKAN under gunicorn, driven by Locust (headless, loopback only, bounded in time).
+"""Load test: the portal as `make demo` serves it (nginx in front of CKAN's gunicorn), driven by Locust in
+closed loop (every client sends its next request as soon as the last one is answered: no think time).
 
-    .venv/bin/python benchmarks/load.py --ini var/bench.ini [--duration 300] [--users 12] [--workers 5]
+    .venv/bin/python benchmarks/load.py --ini var/bench.ini [--duration 120] [--users 16] [--workers 5]
+        [--threads 1] [--direct] [--report FILE]
 
-The mix, per simulated user: search (the action API with the portal's facets, and the search page),
-dataset pages, `/organization/<division>/data.json` of small divisions, marketplace and glossary pages,
-and writes: dataset updates (`package_patch`), access requests (submitted, then withdrawn, so the next
-one is a new request) and glossary proposals (a draft term sent for review). Every write carries a
-token of the run. Afterwards the database is read: every acknowledged write is there exactly once
-(requests and proposals counted by token; each dataset holds its last acknowledged revision, and the
-search index holds the same), and no write is there that the client did not see acknowledged.
+Two phases, reported apart, each `--users` clients for `--duration` seconds:
+- anonymous page views, through nginx (its short cache answers repeated pages): the home page, search
+  pages, dataset pages (popular ones more often, as a portal's traffic is), division pages and their
+  data.json, glossary and marketplace pages;
+- signed-in mixed reads (each client an editor with an API token, so nginx passes every request to
+  CKAN): the same pages, the action API's package_search (with the portal's facets) and package_show,
+  the user's dashboard; and, apart from the reads, a few writes: dataset updates (`package_patch`),
+  access requests (submitted, then withdrawn, so the next one is a new request) and glossary proposals
+  (a draft term sent for review).
+Targets (issue #23): anonymous >= 100 req/s with p95 <= 300 ms; signed-in reads >= 50 req/s with
+p95 <= 500 ms; 0 errors. Every write carries a token of the run; afterwards the database is read:
+every acknowledged write is there exactly once (requests and proposals counted by token; each dataset
+holds its last acknowledged revision, and the search index holds the same), and no write is there that
+the client did not see acknowledged. `--direct` sends both phases to gunicorn, without nginx.
 
 Writes go to division `f2load` and to users and terms named `f2load-...`; nothing else is changed, except
 that a database without approved glossary terms first gets the starter glossary (as `make demo` seeds it).
-The report prints requests/s and p50/p95/p99 per endpoint and, with --report, is appended to a file.
 
 This file is also the locustfile (Locust imports it; the driver runs only as __main__).
 """
@@ -20,12 +28,13 @@ This file is also the locustfile (Locust imports it; the driver runs only as __m
 from __future__ import annotations
 
 import argparse
-import csv
+import collections
 import datetime as dt
 import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,14 +62,14 @@ FACETS = [
 # Locust monkey-patches the standard library with gevent when imported: only the Locust process (the
 # driver sets LOAD_FIXTURE for it) imports it, never the driver, its CKAN subprocesses or a test.
 if os.environ.get("LOAD_FIXTURE"):
-    from locust import HttpUser, between, events, task
+    from locust import FastHttpUser, constant, events, task
 else:
-    HttpUser = object  # type: ignore[assignment,misc]
+    FastHttpUser = object  # type: ignore[assignment,misc]
 
     def task(weight=1):  # type: ignore[no-redef]
         return lambda f: f
 
-    def between(a, b):  # type: ignore[no-redef]
+    def constant(wait):  # type: ignore[no-redef]
         return None
 
     events = None  # type: ignore[assignment]
@@ -72,84 +81,182 @@ def _fixture() -> dict:
 
 
 _WRITES: list[dict] = []
+_SAMPLES: list[tuple[str, str, float, bool, float]] = []  # (kind, endpoint, ms, failed, time answered)
+_CACHE: collections.Counter = collections.Counter()
 
 
-class PortalUser(HttpUser):  # type: ignore[misc,valid-type]
-    """A member of staff: mostly reads, sometimes writes (one of the writing users' accounts each)."""
+class _Pages:
+    """The pages everyone reads. A portal's readers favour some datasets: dataset n of the list is read
+    with weight 1/(n+1) (Zipf), so a cache sees the repeats a real audience makes."""
 
-    wait_time = between(0.5, 2.0)
+    client: object
+    fx: dict
+    headers: dict | None = None
+
+    def _get(self, path: str, name: str, **params):
+        response = self.client.get(path, params=params or None, headers=self.headers, name=name)
+        _CACHE[response.headers.get("X-Cache-Status") or "none"] += 1
+        return response
+
+    def _dataset(self) -> str:
+        return random.choices(self.fx["datasets"], weights=self.fx["zipf"])[0]
+
+    def home(self):
+        self._get("/", "page /")
+
+    def search_page(self):
+        self._get("/dataset/", "page /dataset/?q=", q=random.choice(SEARCH_TERMS), page=random.choice([1, 1, 1, 2]))
+
+    def dataset_page(self):
+        self._get(f"/dataset/{self._dataset()}", "page /dataset/<name>")
+
+    def division_page(self):
+        self._get(f"/organization/{random.choice(self.fx['divisions'])}", "page /organization/<division>")
+
+    def division_datajson(self):
+        # The whole streamed catalog of a small division is read: the time is the last byte's.
+        self._get(f"/organization/{random.choice(self.fx['small_divisions'])}/data.json",
+                  "/organization/<small division>/data.json")  # fmt: skip
+
+    def glossary(self):
+        self._get("/glossary", "page /glossary")
+
+    def glossary_term(self):
+        self._get(f"/glossary/{random.choice(self.fx['terms'])}", "page /glossary/<term>")
+
+    def marketplace(self):
+        self._get("/marketplace", "page /marketplace")
+
+    def marketplace_product(self):
+        self._get(f"/marketplace/{self.fx['product']}", "page /marketplace/<product>")
+
+
+class Visitor(_Pages, FastHttpUser):  # type: ignore[misc,valid-type]
+    """An anonymous reader of the portal's pages."""
+
+    wait_time = constant(0)
+
+    def on_start(self):
+        self.fx = _fixture()
+
+    @task(2)
+    def t_home(self):
+        self.home()
+
+    @task(4)
+    def t_search(self):
+        self.search_page()
+
+    @task(8)
+    def t_dataset(self):
+        self.dataset_page()
+
+    @task(1)
+    def t_division(self):
+        self.division_page()
+
+    @task(1)
+    def t_datajson(self):
+        self.division_datajson()
+
+    @task(2)
+    def t_glossary(self):
+        self.glossary()
+
+    @task(2)
+    def t_term(self):
+        self.glossary_term()
+
+    @task(2)
+    def t_marketplace(self):
+        self.marketplace()
+
+    @task(1)
+    def t_product(self):
+        self.marketplace_product()
+
+
+class Staff(_Pages, FastHttpUser):  # type: ignore[misc,valid-type]
+    """A signed-in member of staff (an editor of f2load, with an API token): reads pages and the API, and
+    now and then writes (one of the writing users' accounts each)."""
+
+    wait_time = constant(0)
     _next_writer = 0
 
     def on_start(self):
         fx = _fixture()
         self.fx = fx
         self.run_id = fx["run_id"]
-        n = PortalUser._next_writer
-        PortalUser._next_writer += 1
+        n = Staff._next_writer
+        Staff._next_writer += 1
         self.writer = fx["writers"][n % len(fx["writers"])]
         self.dataset = fx["write_datasets"][n % len(fx["write_datasets"])] if n < len(fx["write_datasets"]) else None
         self.rev = 0
-        self.auth = {"Authorization": self.writer["token"]}
-        # One write of each kind as the user starts, so that even a short run checks every kind; the
-        # task weights below decide the mix after that.
+        self.headers = {"Authorization": self.writer["token"]}
+        # One write of each kind as the user starts, so that even a short run checks every kind.
         self.update_dataset()
         self.access_request()
         self.glossary_proposal()
 
     # ------------------------------------------------------------ reads
-    @task(10)
+    @task(8)
     def package_search(self):
-        q = random.choice(SEARCH_TERMS)
-        params = {"q": q, "rows": 20, "facet.field": json.dumps(FACETS), "facet.limit": 50}
+        params = {"q": random.choice(SEARCH_TERMS), "rows": 20, "facet.field": json.dumps(FACETS), "facet.limit": 50}
         if random.random() < 0.3:
             params["fq"] = f"organization:{random.choice(self.fx['divisions'])}"
-        self.client.get("/api/3/action/package_search", params=params, name="api package_search")
-
-    @task(4)
-    def search_page(self):
-        q = random.choice(SEARCH_TERMS)
-        page = random.choice([1, 1, 1, 2, 5])
-        self.client.get("/dataset/", params={"q": q, "page": page}, name="page /dataset/?q=")
+        self._get("/api/3/action/package_search", "api package_search", **params)
 
     @task(6)
-    def dataset_page(self):
-        name = random.choice(self.fx["datasets"])
-        self.client.get(f"/dataset/{name}", name="page /dataset/<name>")
-
-    @task(2)
     def package_show(self):
-        name = random.choice(self.fx["datasets"])
-        self.client.get("/api/3/action/package_show", params={"id": name}, name="api package_show")
+        self._get("/api/3/action/package_show", "api package_show", id=self._dataset())
+
+    @task(4)
+    def t_search(self):
+        self.search_page()
+
+    @task(6)
+    def t_dataset(self):
+        self.dataset_page()
 
     @task(1)
-    def data_json(self):
-        division = random.choice(self.fx["small_divisions"])
-        # The whole streamed catalog is read: the time is the last byte's.
-        self.client.get(f"/organization/{division}/data.json", name="/organization/<small division>/data.json")
-
-    @task(2)
-    def marketplace(self):
-        self.client.get("/marketplace", name="page /marketplace")
+    def t_home(self):
+        self.home()
 
     @task(1)
-    def marketplace_product(self):
-        self.client.get(f"/marketplace/{self.fx['product']}", name="page /marketplace/<product>")
+    def dashboard(self):
+        self._get("/dashboard/datasets", "page /dashboard/datasets")
+
+    @task(1)
+    def t_datajson(self):
+        self.division_datajson()
 
     @task(2)
-    def glossary(self):
-        self.client.get("/glossary", name="page /glossary")
+    def t_glossary(self):
+        self.glossary()
 
     @task(2)
-    def glossary_term(self):
-        self.client.get(f"/glossary/{random.choice(self.fx['terms'])}", name="page /glossary/<term>")
+    def t_term(self):
+        self.glossary_term()
 
-    # ------------------------------------------------------------ writes
+    @task(2)
+    def t_marketplace(self):
+        self.marketplace()
+
+    @task(1)
+    def t_product(self):
+        self.marketplace_product()
+
+    # ------------------------------------------------------------ writes (about 1 request in 35)
+    @task(1)
+    def write(self):
+        random.choice([self.update_dataset, self.access_request, self.glossary_proposal])()
+
     def _post(self, action: str, data: dict, name: str) -> dict | None:
         with self.client.post(
-            f"/api/3/action/{action}", json=data, headers=self.auth, name=name, catch_response=True
+            f"/api/3/action/{action}", json=data, headers=self.headers, name=name, catch_response=True
         ) as response:
             if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}: {response.text[:300]}")
+                response.failure(f"HTTP {response.status_code}: {(response.text or '')[:300]}")
                 return None
             body = response.json()
             if not body.get("success"):
@@ -157,17 +264,14 @@ class PortalUser(HttpUser):  # type: ignore[misc,valid-type]
                 return None
             return body["result"]
 
-    @task(2)
     def update_dataset(self):
         if self.dataset is None:
-            self.package_search()
             return
         self.rev += 1
         notes = f"{PREFIX} {self.run_id} {self.dataset} rev {self.rev}"
         if self._post("package_patch", {"id": self.dataset, "notes": notes}, "write package_patch") is not None:
             _WRITES.append({"kind": "dataset", "dataset": self.dataset, "rev": self.rev, "notes": notes})
 
-    @task(1)
     def access_request(self):
         token = f"{PREFIX}-{self.run_id}-{uuid.uuid4().hex[:12]}"
         result = self._post(
@@ -187,7 +291,6 @@ class PortalUser(HttpUser):  # type: ignore[misc,valid-type]
         ):
             _WRITES.append({"kind": "withdraw", "id": result["id"]})
 
-    @task(1)
     def glossary_proposal(self):
         token = f"{PREFIX}-{self.run_id}-{uuid.uuid4().hex[:12]}"
         term = self._post(
@@ -208,12 +311,19 @@ class PortalUser(HttpUser):  # type: ignore[misc,valid-type]
 
 if events is not None:
 
+    @events.request.add_listener
+    def _sample(request_type, name, response_time, response_length, exception=None, **kwargs):
+        kind = "write" if name.startswith("write ") else "read"
+        _SAMPLES.append((kind, f"{request_type} {name}", response_time, exception is not None, time.time()))
+
     @events.test_stop.add_listener
-    def _dump_writes(environment, **kwargs):
-        path = os.environ.get("LOAD_WRITES")
-        if path:
-            with open(path, "w") as f:
-                json.dump(_WRITES, f)
+    def _dump(environment, **kwargs):
+        with open(os.environ["LOAD_OUT"], "w") as f:
+            failures = [
+                {"name": f"{e.method} {e.name}", "count": e.occurrences, "error": str(e.error)[:300]}
+                for e in environment.stats.errors.values()
+            ]
+            json.dump({"writes": _WRITES, "samples": _SAMPLES, "cache": dict(_CACHE), "failures": failures}, f)
 
 
 # ---------------------------------------------------------------- in CKAN (subprocess of the driver)
@@ -308,6 +418,7 @@ def prepare(ini: str, out: str, writers: int) -> None:
         # A division's whole catalog in one response: the small ones, as a harvester reads them daily.
         "small_divisions": sorted(d for d, c in counts.items() if c <= 600) or [DIVISION],
         "terms": terms or ["none"],
+        "zipf": [1 / (n + 1) for n in range(len(names))],
         "dataset_count": total,
         "division_counts": counts,
     }
@@ -396,6 +507,9 @@ def verify(ini: str, fixture_path: str, writes_path: str, out: str) -> None:
 
 # ---------------------------------------------------------------- the driver
 
+PHASES = [("anonymous page views", "Visitor"), ("signed-in mixed reads", "Staff")]
+TARGETS = {"anonymous page views": (100, 300), "signed-in mixed reads": (50, 500)}  # req/s at least, p95 ms at most
+
 
 def _python(*args: str, ini: str) -> None:
     subprocess.run(
@@ -416,21 +530,35 @@ def _wait_http(url: str, seconds: float) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds}s")
 
 
-def gunicorn(ini: str, port: int, workers: int, log: str) -> subprocess.Popen:
-    """CKAN as the demo serves it (scripts/stack.sh): gunicorn workers running ckanext.hhs.wsgi."""
-    out = open(log, "ab")  # noqa: SIM115 - kept by the child
-    process = subprocess.Popen(
-        [os.path.join(VENV_BIN, "gunicorn"), "ckanext.hhs.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--timeout", "120", "--graceful-timeout", "30"],
-        env={**os.environ, "CKAN_INI": ini}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
-    out.close()
+def _start(cmd: list[str], log: str, url: str, env: dict | None = None) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        process = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=ROOT)  # fmt: skip
     try:
-        _wait_http(f"http://127.0.0.1:{port}/api/3/action/status_show", 180)
+        _wait_http(url, 180)
     except RuntimeError:
-        process.terminate()
+        stop(process)
         raise
     return process
+
+
+def gunicorn(ini: str, port: int, workers: int, threads: int, log: str) -> subprocess.Popen:
+    """CKAN as the demo serves it (scripts/stack.sh): gunicorn workers running ckanext.hhs.wsgi."""
+    return _start(
+        [os.path.join(VENV_BIN, "gunicorn"), "ckanext.hhs.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--timeout", "120", "--graceful-timeout", "30"],
+        log, f"http://127.0.0.1:{port}/api/3/action/status_show", {"CKAN_INI": ini, "HHS_PROXY_HOPS": "1"},
+    )  # fmt: skip
+
+
+def nginx(ini: str, port: int, upstream_port: int, folder: str) -> subprocess.Popen:
+    """nginx with the demo's config (scripts/stack.sh nginx-config) on `port`, in front of gunicorn."""
+    os.chmod(folder, 0o755)  # as root its workers run as www-data, which must enter it
+    subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), "nginx-config", ini, folder, f"127.0.0.1:{port}",
+                    f"127.0.0.1:{upstream_port}"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    conf = os.path.join(folder, "nginx.conf")
+    return _start(["nginx", "-c", conf, "-p", folder, "-e", os.path.join(folder, "nginx-error.log")],
+                  os.path.join(folder, "nginx.out"), f"http://127.0.0.1:{port}/api/3/action/status_show")  # fmt: skip
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -443,52 +571,85 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def locust(host: str, duration: int, users: int, workdir: str, fixture: str, writes: str) -> list[dict]:
-    """Runs Locust headless for `duration` seconds; returns its per-endpoint statistics."""
-    prefix = os.path.join(workdir, "stats")
+def locust(user_class: str, host: str, duration: int, users: int, fixture: str, out: str) -> dict:
+    """Runs Locust headless, `users` clients of `user_class` for `duration` seconds; returns its samples."""
     subprocess.run(
-        [os.path.join(VENV_BIN, "locust"), "-f", os.path.abspath(__file__), "--headless", "--host", host,
-         "--users", str(users), "--spawn-rate", str(max(1, users // 4)), "--run-time", f"{duration}s",
-         "--stop-timeout", "30", "--csv", prefix, "--only-summary", "--loglevel", "WARNING",
-         "--exit-code-on-error", "0"],
-        check=True, env={**os.environ, "LOAD_FIXTURE": fixture, "LOAD_WRITES": writes}, timeout=duration + 180,
+        [os.path.join(VENV_BIN, "locust"), "-f", os.path.abspath(__file__), user_class, "--headless", "--host", host,
+         "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration}s", "--stop-timeout", "30",
+         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
+        check=True, env={**os.environ, "LOAD_FIXTURE": fixture, "LOAD_OUT": out}, timeout=duration + 180,
+        stdout=subprocess.DEVNULL, stderr=open(out + ".log", "w"),  # noqa: SIM115
     )  # fmt: skip
-    with open(prefix + "_stats.csv") as f:
-        stats = list(csv.DictReader(f))
-    with open(prefix + "_failures.csv") as f:
-        failures = list(csv.DictReader(f))
-    for row in stats:
-        row["failures_detail"] = [x for x in failures if x["Name"] == row["Name"]]
-    return stats
+    with open(out) as f:
+        return json.load(f)
 
 
-def run(ini: str, duration: int, users: int, workers: int, port: int, workdir: str) -> dict:
-    """Prepare, serve, load, verify. Returns the figures (stats per endpoint, write check)."""
+def run(ini: str, duration: int, users: int, workers: int, port: int, workdir: str, threads: int = 1,
+        direct: bool = False) -> dict:  # fmt: skip
+    """Prepare, serve (nginx on `port`, gunicorn on `port` + 1), load each phase, verify. Returns the figures."""
     fixture = os.path.join(workdir, "fixture.json")
     writes = os.path.join(workdir, "writes.json")
     verified = os.path.join(workdir, "verified.json")
     _python("_prepare", ini, fixture, str(max(users, 1)), ini=ini)
-    web = gunicorn(ini, port, workers, os.path.join(workdir, "gunicorn.log"))
+    web = gunicorn(ini, port + 1, workers, threads, os.path.join(workdir, "gunicorn.log"))
+    front = None
+    phases = []
     try:
+        if not direct:
+            # Not under `workdir`: pytest's and tempfile's folders are private to their owner.
+            nginx_dir = tempfile.mkdtemp(prefix="hhs-load-nginx-", dir="/tmp")
+            front = nginx(ini, port, port + 1, nginx_dir)
+        host = f"http://127.0.0.1:{port + 1 if direct else port}"
         # Warm each worker's templates and caches, as a portal that has served for a while.
         for _ in range(workers * 3):
             for path in ("/dataset/", "/glossary", "/marketplace"):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=120):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}{path}", timeout=120):
                     pass
-        started = time.monotonic()
-        stats = locust(f"http://127.0.0.1:{port}", duration, users, workdir, fixture, writes)
-        elapsed = time.monotonic() - started
+        for phase, user_class in PHASES:
+            load_before = os.getloadavg()
+            started = time.monotonic()
+            out = locust(user_class, host, duration, users, fixture, os.path.join(workdir, f"{user_class}.json"))
+            # Requests per second over the time requests were in flight (not Locust's start and stop).
+            span = max(s[4] for s in out["samples"]) - min(s[4] - s[2] / 1000 for s in out["samples"])
+            phases.append({"phase": phase, "elapsed": time.monotonic() - started, "span": span,
+                           "load_before": load_before, "load_after": os.getloadavg(), **out})  # fmt: skip
     finally:
+        if front:
+            stop(front)
+            shutil.rmtree(nginx_dir, ignore_errors=True)
         stop(web)
+    with open(writes, "w") as f:
+        json.dump([w for p in phases for w in p["writes"]], f)
     _python("_verify", ini, fixture, writes, verified, ini=ini)
     with open(fixture) as f:
         fx = json.load(f)
     with open(verified) as f:
         check = json.load(f)
-    return {"stats": stats, "check": check, "elapsed": elapsed, "fixture": fx}
+    return {"phases": phases, "check": check, "fixture": fx, "direct": direct}
 
 
-def report(result: dict, duration: int, users: int, workers: int) -> str:
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def summary(samples: list, elapsed: float) -> dict:
+    times = [s[2] for s in samples]
+    return {
+        "requests": len(samples),
+        "errors": sum(1 for s in samples if s[3]),
+        "rps": len(samples) / elapsed,
+        **{f"p{int(q * 100)}": _pct(times, q) for q in (0.5, 0.95, 0.99)},
+        "max": max(times, default=0),
+    }
+
+
+def _row(name: str, s: dict) -> str:
+    return (f"{name[:50]:<50} {s['requests']:>8} {s['errors']:>6} {s['rps']:>7.1f} {s['p50']:>7.0f} "
+            f"{s['p95']:>7.0f} {s['p99']:>7.0f} {s['max']:>7.0f}")  # fmt: skip
+
+
+def report(result: dict, duration: int, users: int, workers: int, threads: int = 1) -> str:
     fx = result["fixture"]
     cpu = "?"
     with open("/proc/cpuinfo") as f:
@@ -497,25 +658,36 @@ def report(result: dict, duration: int, users: int, workers: int) -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = lambda xs: " ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+    front = "none (--direct: gunicorn answers every request)" if result["direct"] else "nginx (demo config, cache on)"
     lines = [
         f"# Load test {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC (benchmarks/load.py)",
         f"machine: {platform.node()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}",
-        f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (the machine is shared)",
         f"datasets: {fx['dataset_count']} in {len(fx['divisions'])} divisions "
         f"({', '.join(f'{d} {c}' for d, c in sorted(fx['division_counts'].items(), key=lambda x: -x[1]))})",
-        f"gunicorn workers: {workers}; Locust users: {users}, wait 0.5-2 s; duration {duration} s "
-        f"(ran {result['elapsed']:.0f} s)",
-        "",
-        f"{'endpoint':<45} {'requests':>8} {'fails':>5} {'req/s':>7} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}",
+        f"front: {front}; gunicorn: {workers} workers x {threads} thread(s); closed loop (no think time), "
+        f"{users} clients per phase, {duration} s per phase",
     ]
-    for row in result["stats"]:
-        name = row["Name"] if row["Name"] != "Aggregated" else "all"
-        lines.append(
-            f"{(row['Type'] + ' ' + name).strip()[:45]:<45} {row['Request Count']:>8} {row['Failure Count']:>5} "
-            f"{float(row['Requests/s']):>7.2f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7} "
-            f"{float(row['Max Response Time']):>7.0f}"
-        )
+    header = (
+        f"{'':<50} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    )
+    for p in result["phases"]:
+        reads = [s for s in p["samples"] if s[0] == "read"]
+        s = summary(reads, p["span"])
+        rps, p95 = TARGETS[p["phase"]]
+        met = s["rps"] >= rps and s["p95"] <= p95 and s["errors"] == 0
+        cache = ", ".join(f"{k} {v}" for k, v in sorted(p["cache"].items(), key=lambda x: -x[1]))
+        lines += ["", f"## {p['phase']} (requests in flight for {p['span']:.0f} s; load average before "
+                      f"{load(p['load_before'])}, after {load(p['load_after'])})",
+                  f"target >= {rps} req/s, p95 <= {p95} ms, 0 errors: {'MET' if met else 'MISSED'}",
+                  f"X-Cache-Status of the reads: {cache}", header, _row("all reads", s)]  # fmt: skip
+        by_name: dict[str, list] = {}
+        for sample in p["samples"]:
+            by_name.setdefault(sample[1], []).append(sample)
+        for name in sorted(by_name, key=lambda n: (n.split(" ", 1)[1].startswith("write"), n)):
+            lines.append(_row("  " + name, summary(by_name[name], p["span"])))
+        for failure in p["failures"]:
+            lines.append(f"failure {failure['name']} x{failure['count']}: {failure['error'][:200]}")
     check = result["check"]
     lines += [
         "",
@@ -525,34 +697,30 @@ def report(result: dict, duration: int, users: int, workers: int) -> str:
         f"writes checked in the database and the index: {len(check['problems'])} problems"
         + "".join(f"\n  {p}" for p in check["problems"][:20]),
     ]
-    for row in result["stats"]:
-        for failure in row["failures_detail"]:
-            lines.append(
-                f"failure {failure['Method']} {failure['Name']} x{failure['Occurrences']}: {failure['Error'][:200]}"
-            )
     return "\n".join(lines) + "\n"
 
 
 def errors(result: dict) -> int:
-    return sum(int(r["Failure Count"]) for r in result["stats"] if r["Name"] != "Aggregated")
-
-
-def p95(result: dict, name: str) -> float:
-    return next(float(r["95%"]) for r in result["stats"] if r["Name"] == name)
+    return sum(1 for p in result["phases"] for s in p["samples"] if s[3])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ini", default=os.path.join(ROOT, "var", "bench.ini"))
-    parser.add_argument("--duration", type=int, default=300)
-    parser.add_argument("--users", type=int, default=12)
+    parser.add_argument("--duration", type=int, default=120, help="seconds per phase")
+    parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
-    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread above 1)")
+    parser.add_argument("--port", type=int, default=5077, help="nginx's; gunicorn gets the next one")
+    parser.add_argument("--direct", action="store_true", help="no nginx: both phases straight to gunicorn")
     parser.add_argument("--report", help="append the report to this file")
     args = parser.parse_args()
+    if not args.direct and not shutil.which("nginx"):
+        sys.exit("nginx is not installed (scripts/stack.sh install), or run with --direct")
     with tempfile.TemporaryDirectory(prefix="hhs-load-") as workdir:
-        result = run(os.path.abspath(args.ini), args.duration, args.users, args.workers, args.port, workdir)
-    text = report(result, args.duration, args.users, args.workers)
+        result = run(os.path.abspath(args.ini), args.duration, args.users, args.workers, args.port, workdir,
+                     args.threads, args.direct)  # fmt: skip
+    text = report(result, args.duration, args.users, args.workers, args.threads)
     print(text)
     if args.report:
         with open(args.report, "a") as f:
