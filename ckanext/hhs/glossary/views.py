@@ -15,6 +15,7 @@ from . import csv_io, export, skos
 
 glossary = flask.Blueprint("hhs_glossary", __name__)
 PAGE = 50
+MAX_PAGE = 1000  # pages of PAGE terms: far more than the glossary holds; bounds the offset asked of the database
 FORM_LISTS = ("synonyms", "owners", "sensitivity")
 
 
@@ -30,12 +31,24 @@ def _call(action: str, data: dict[str, Any]) -> Any:
         return tk.abort(404, tk._("Glossary term not found"))
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
+    except tk.ValidationError as e:  # a bad query string value: say which
+        messages = {k: v if isinstance(v, list) else [v] for k, v in e.error_dict.items()}
+        return tk.abort(400, "; ".join(f"{field}: {' '.join(map(str, m))}" for field, m in messages.items()))
+
+
+def _page() -> int:
+    """The query string's page number (1 when absent); anything but 1 to MAX_PAGE is a 400."""
+    value = tk.request.args.get("page") or "1"
+    in_range = value.isascii() and value.isdigit() and len(value) <= 4 and 1 <= int(value) <= MAX_PAGE
+    if not in_range:
+        return tk.abort(400, tk._("page: must be a whole number from 1 to {n}").format(n=MAX_PAGE))
+    return int(value)
 
 
 @glossary.route("/glossary")
 def index() -> str:
     args = tk.request.args
-    page = max(tk.asint(args.get("page", 1) or 1), 1)
+    page = _page()
     filters = {k: args[k] for k in ("q", "status", "steward", "letter") if args.get(k)}
     found = _call("hhs_glossary_term_list", {**filters, "limit": PAGE, "offset": (page - 1) * PAGE})
     tree = None
