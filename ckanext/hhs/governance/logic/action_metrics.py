@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
+import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
@@ -119,13 +120,22 @@ def hhs_governance_metrics_show(context: Context, data_dict: DataDict) -> dict[s
     return {
         "division": division,
         "computed_at": computed.isoformat(timespec="seconds") if computed else None,
-        "figures": snapshot.figures if snapshot else None,
+        "figures": _for_viewer(snapshot.figures, context) if snapshot else None,
         "divisions": divisions,
         "last_run": last_run,
         "last_linkcheck": _run_dict(_last_run("linkcheck")),
         "outdated": outdated,
         "queued": metrics.queued(),
     }
+
+
+def _for_viewer(figures: dict[str, Any], context: Context) -> dict[str, Any]:
+    """The figures as the caller may see them: a catalog imported from a file on the server is named by
+    its file name to all but sysadmins (its path tells the server's layout; package_show hides it too)."""
+    if authz.is_sysadmin(context.get("user")) or not figures.get("imported"):
+        return figures
+    imported = [{**row, "source_catalog": metrics.source_name(row["source_catalog"])} for row in figures["imported"]]
+    return {**figures, "imported": imported}
 
 
 def _headline(division: str, figures: dict[str, Any]) -> dict[str, Any]:
