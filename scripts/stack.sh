@@ -285,17 +285,20 @@ supervise() {
 }
 
 # The supervisor: starts COMMAND again whenever it exits, whatever its status. A command that keeps
-# failing at once waits longer each time (1 s doubling to 60 s) rather than spinning. TERM ends the
-# command first (gunicorn and nginx then shut down gracefully), then the supervisor.
+# failing at once waits longer each time (1 s doubling to 60 s) rather than spinning. COMMAND runs in
+# a process group of its own: when it dies, what it leaves behind (nginx or gunicorn workers still
+# holding the port, an RQ work horse) dies with it. TERM ends the command first (gunicorn and nginx
+# then shut down gracefully), then the supervisor.
 cmd_supervise() {
   local name=$1 child=0 rc started delay=1; shift
-  trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; kill -KILL -- "-$child" 2>/dev/null; exit 0' TERM INT
   while :; do
     started=$SECONDS
-    "$@" &
+    setsid "$@" &
     child=$!
     echo "$child" >"$RUN/$name.child"
     wait "$child" && rc=0 || rc=$?
+    kill -KILL -- "-$child" 2>/dev/null || true
     if (( SECONDS - started >= 60 )); then delay=1; fi
     echo "$(( $(cat "$RUN/$name.restarts" 2>/dev/null || echo 0) + 1 ))" >"$RUN/$name.restarts"
     echo "$(date -u '+%F %T') supervisor: $name (pid $child) exited with status $rc; starting it again in ${delay}s"
@@ -408,6 +411,7 @@ stop_pid() {
   kill -TERM -- "$target" 2>/dev/null || true
   for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   kill -KILL -- "$target" 2>/dev/null || true
+  [ -f "$RUN/$name.child" ] && kill -KILL -- "-$(cat "$RUN/$name.child")" 2>/dev/null || true
   rm -f "$RUN/$name.pid" "$RUN/$name.child"
 }
 
