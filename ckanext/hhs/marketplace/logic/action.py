@@ -13,13 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Context, DataDict
+from ckan.types import Action, Context, DataDict
 
 from ckanext.hhs.context import all_or_nothing as _all_or_nothing
 from ckanext.hhs.logic.validation import validate
 
 from .. import config as mp_config
-from .. import mail, permissions
+from .. import grants, mail, permissions
 from .. import model as mm
 from . import schema
 
@@ -322,6 +322,18 @@ def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict
         provisioned += _provision(request)
     removed = _remove_leftovers(as_of)
     return {"revoked": revoked, "expired": expired, "provisioned": provisioned, "removed": removed}
+
+
+# A grant's collaboration counts only while the grant is live (grants.py): this list is where CKAN's
+# search permission labels, hence package_show, resource_show, downloads and search, learn it.
+@tk.chained_action
+@tk.side_effect_free
+def package_collaborator_list_for_user(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    rows = up_func(context, data_dict)
+    user = model.User.get(data_dict["id"])  # up_func found it
+    given = [(r["package_id"], dt.datetime.fromisoformat(r["modified"]) if r.get("modified") else None) for r in rows]
+    gone = grants.ended(user.id, given)
+    return [row for row in rows if row["package_id"] not in gone]
 
 
 @tk.side_effect_free
