@@ -18,7 +18,6 @@ from . import vectors
 
 log = logging.getLogger(__name__)
 
-QUEUED = "hhs_search:queued"
 _QUEUED_SECONDS = 600  # a job lost with its worker is queued again by the next change after this
 BATCH = 64
 
@@ -26,21 +25,21 @@ BATCH = 64
 def queue() -> None:
     """Make sure one embedding job is waiting (the pending texts are already in Redis)."""
     redis = connect_to_redis()
-    if redis.set(QUEUED, "1", nx=True, ex=_QUEUED_SECONDS):
+    if redis.set(vectors.key("queued"), "1", nx=True, ex=_QUEUED_SECONDS):
         try:
             tk.enqueue_job(embed_pending, title="hhs_search: embed changed datasets", rq_kwargs={"timeout": 3600})
         except Exception:
-            redis.delete(QUEUED)  # the next change tries again
+            redis.delete(vectors.key("queued"))  # the next change tries again
             raise
 
 
 def embed_pending() -> int:
     """Background job: embed every pending dataset text and index those datasets again; returns how many."""
     redis = connect_to_redis()
-    redis.delete(QUEUED)  # changes from now on queue a new job
-    working = f"{vectors.PENDING}:{uuid.uuid4().hex}"
+    redis.delete(vectors.key("queued"))  # changes from now on queue a new job
+    working = vectors.key(f"pending:{uuid.uuid4().hex}")
     try:
-        redis.rename(vectors.PENDING, working)  # atomic: texts written meanwhile go to a fresh hash
+        redis.rename(vectors.key("pending"), working)  # atomic: texts written meanwhile go to a fresh hash
     except Exception:  # noqa: BLE001 (redis raises ResponseError "no such key" when nothing is pending)
         return 0
     try:
@@ -71,7 +70,7 @@ def indexed_texts(rows: int = 500) -> Iterator[dict[str, str]]:
             "*:*",
             fq=[f'+site_id:"{tk.config["ckan.site_id"]}"', "+state:active"],
             fl="id,validated_data_dict",
-            sort="id asc",
+            sort="index_id asc",  # a cursor needs the unique key
             rows=rows,
             cursorMark=cursor,
         )

@@ -11,9 +11,12 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.redis import connect_to_redis
 
-_CACHE = "hhs_search:glossary_terms"
 _CACHE_SECONDS = 300  # a new or changed term is used by search within five minutes
 _PAGE = 1000
+
+
+def _cache_key() -> str:
+    return f"hhs_search:{tk.config['ckan.site_id']}:glossary_terms"
 
 
 def approved() -> list[dict[str, Any]]:
@@ -21,7 +24,7 @@ def approved() -> list[dict[str, Any]]:
     if not p.plugin_loaded("hhs_glossary"):
         return []
     redis = connect_to_redis()
-    cached = redis.get(_CACHE)
+    cached = redis.get(_cache_key())
     if cached is not None:
         return json.loads(cached)
     found, offset = [], 0
@@ -36,12 +39,12 @@ def approved() -> list[dict[str, Any]]:
         offset += _PAGE
         if offset >= page["count"]:
             break
-    redis.set(_CACHE, json.dumps(found), ex=_CACHE_SECONDS)
+    redis.set(_cache_key(), json.dumps(found), ex=_CACHE_SECONDS)
     return found
 
 
 def forget() -> None:
-    connect_to_redis().delete(_CACHE)
+    connect_to_redis().delete(_cache_key())
 
 
 def labels(slugs: list[str]) -> list[str]:

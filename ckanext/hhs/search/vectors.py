@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 from ckan.lib.redis import connect_to_redis
 
 from ckanext.hhs import embedding
@@ -16,7 +17,6 @@ from ckanext.hhs import embedding
 from . import terms
 from .model import Vector
 
-PENDING = "hhs_search:pending"  # hash of package id -> text still to embed
 _MAX_CHARS = 1000  # about 200 tokens: the title and the start of the description say what it is; more costs time
 
 
@@ -40,8 +40,13 @@ def to_list(blob: bytes) -> list[float]:
     return [round(float(v), 6) for v in np.frombuffer(blob, dtype="<f4")]
 
 
+def key(name: str) -> str:
+    """A Redis key of this site's (sites may share a Redis, as CKAN's own job queues do)."""
+    return f"hhs_search:{tk.config['ckan.site_id']}:{name}"
+
+
 def mark_pending(package_id: str, text: str) -> None:
-    connect_to_redis().hset(PENDING, package_id, text)
+    connect_to_redis().hset(key("pending"), package_id, text)  # package id -> text still to embed
 
 
 def embed_and_store(texts: dict[str, str]) -> list[str]:

@@ -1,0 +1,254 @@
+"""Search by meaning: the Solr schema change, vectors kept and indexed, hybrid package_search that keeps
+CKAN's permissions, filters and facets, and the glossary's synonyms in search."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+
+import pytest
+
+import ckan
+import ckan.plugins.toolkit as tk
+from ckan.cli.cli import ckan as ckan_cli
+from ckan.lib.redis import connect_to_redis
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.hhs.search import jobs, solr, vectors
+from ckanext.hhs.tests import factories
+
+PLUGINS = (
+    "hhs hhs_catalog hhs_harvest hhs_glossary hhs_marketplace hhs_lakehouse hhs_governance hhs_search "
+    "scheming_datasets scheming_organizations dcat dcat_rdf_harvester structured_data harvest"
+)
+CKAN_SCHEMA = os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml")
+
+AMI = "Acute myocardial infarction 30-day mortality"
+CHIP = "CHIP enrollment by state"
+OPIOID = "Opioid-related poisoning emergency department visits"
+PRICES = "Hospital price transparency enforcement"
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for):
+    """The project's clean_db, plus the search table."""
+    import ckan.plugins as p
+
+    reset_db()
+    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance", "hhs_search"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
+
+
+@pytest.fixture
+def search_state():
+    """This site's queued texts and cached terms gone, the schema asked again."""
+    redis = connect_to_redis()
+    for key in redis.scan_iter(f"hhs_search:{tk.config['ckan.site_id']}:*"):
+        redis.delete(key)
+    solr.forget()
+    yield
+    solr.forget()
+
+
+def search(user: str | None = None, **params):
+    return helpers.call_action("package_search", context={"user": user or "", "ignore_auth": False}, **params)
+
+
+def titles(result) -> list[str]:
+    return [r["title"] for r in result["results"]]
+
+
+@pytest.fixture
+def catalog():
+    """Four public datasets of one division, with their vectors indexed; and a private one of another."""
+    cms = factories.Division(name="cms")
+    datasets = {
+        AMI: "Deaths within 30 days of a hospital admission for acute myocardial infarction, by hospital.",
+        CHIP: "Children's Health Insurance Program enrollment counts, by state and month.",
+        OPIOID: "Emergency department visits for poisoning by opioids, by county.",
+        PRICES: "Hospitals found not to publish machine-readable standard charges, and the outcomes.",
+    }
+    made = {
+        title: factories.HhsDataset(title=title, notes=notes, owner_org=cms["id"]) for title, notes in datasets.items()
+    }
+    cdc = factories.Division(name="cdc", acronym="CDC", bureau_code="009:20")
+    made["private"] = factories.HhsDataset(
+        title="Heart attack deaths among veterans (restricted)",
+        notes="Mortality after heart attacks.",
+        owner_org=cdc["id"],
+        private=True,
+    )
+    jobs.embed_pending()
+    return made
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
+class TestVectors:
+    def test_the_index_hook_queues_the_text_and_the_job_stores_and_indexes_the_vector(self):
+        dataset = factories.HhsDataset(title="Medicare deaths", notes="Beneficiaries who died, by state.")
+        pending = connect_to_redis().hgetall(vectors.key("pending"))
+        assert pending[dataset["id"].encode()].decode().startswith("Medicare deaths\nBeneficiaries who died")
+        assert connect_to_redis().get(vectors.key("queued"))
+
+        assert jobs.embed_pending() == 1
+        row = vectors.stored(dataset["id"])
+        assert row.text_hash == vectors.digest(pending[dataset["id"].encode()].decode())
+        assert len(vectors.to_list(row.vector)) == 384
+        # Indexed again with its vector: the knn query finds it, and nothing is pending any more.
+        assert not connect_to_redis().exists(vectors.key("pending"))
+        assert search(q="people who passed away")["results"][0]["id"] == dataset["id"]
+
+    def test_an_unchanged_text_is_not_embedded_again_and_a_changed_one_is(self):
+        dataset = factories.HhsDataset(title="Medicare deaths")
+        jobs.embed_pending()
+        before = vectors.stored(dataset["id"]).modified
+        helpers.call_action("package_patch", id=dataset["id"], version="2")  # not in the text
+        assert jobs.embed_pending() == 0
+        helpers.call_action("package_patch", id=dataset["id"], title="Medicare enrollee deaths")
+        assert jobs.embed_pending() == 1
+        assert vectors.stored(dataset["id"]).modified > before
+
+    def test_rebuild_fills_vectors_for_an_existing_index(self, cli):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(tk.config, "ckanext.hhs.search.enabled", False)
+            dataset = factories.HhsDataset(title="Medicare deaths")
+        assert vectors.stored(dataset["id"]) is None
+        result = cli.invoke(ckan_cli, ["hhs", "search", "rebuild"])
+        assert result.exit_code == 0, result.output
+        assert "1 datasets embedded" in result.output
+        assert vectors.stored(dataset["id"]) is not None
+
+    def test_the_rebuild_action_is_for_sysadmins(self):
+        with pytest.raises(tk.NotAuthorized):
+            helpers.call_action(
+                "hhs_search_rebuild", context={"user": ckan_factories.User()["name"], "ignore_auth": False}
+            )
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
+class TestHybrid:
+    def test_a_question_with_no_matching_word_finds_what_it_means(self, catalog):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(tk.config, "ckanext.hhs.search.enabled", False)
+            assert search(q="heart attack deaths")["count"] == 0  # CKAN's keyword search
+        assert titles(search(q="heart attack deaths"))[0] == AMI
+        assert titles(search(q="kids health insurance"))[0] == CHIP
+        assert titles(search(q="drug overdoses"))[0] == OPIOID
+
+    def test_an_exact_title_ranks_first(self, catalog):
+        assert titles(search(q=PRICES))[0] == PRICES
+        assert titles(search(q="CHIP enrollment"))[0] == CHIP
+
+    def test_a_private_dataset_of_another_division_never_shows(self, catalog):
+        outsider = ckan_factories.User()["name"]
+        for user in (None, outsider):
+            result = search(user, q="heart attack deaths", **{"facet.field": '["organization"]'})
+            assert "Heart attack deaths among veterans (restricted)" not in titles(result)
+            assert result["count"] == len(result["results"])
+            assert "cdc" not in result["facets"].get("organization", {})
+        member = ckan_factories.User()["name"]
+        helpers.call_action(
+            "organization_member_create", id=catalog["private"]["owner_org"], username=member, role="member"
+        )
+        found = search(member, q="heart attack deaths", include_private=True)
+        assert "Heart attack deaths among veterans (restricted)" in titles(found)
+
+    def test_filters_sort_and_paging_still_apply(self, catalog):
+        assert search(q="heart attack deaths", fq="organization:cdc")["count"] == 0
+        everything = search(q="hospital deaths", rows=100)
+        assert [r["id"] for r in search(q="hospital deaths", rows=2, start=1)["results"]] == [
+            r["id"] for r in everything["results"][1:3]
+        ]
+        by_title = titles(search(q="hospital deaths", sort="title_string asc", rows=100))
+        assert by_title == sorted(by_title, key=str.lower) or by_title == sorted(by_title)
+
+    def test_the_api_and_the_search_page_search_by_meaning(self, app, catalog):
+        body = app.get("/api/3/action/package_search", query_string={"q": "heart attack deaths"}).json
+        assert body["result"]["results"][0]["title"] == AMI
+        page = app.get("/dataset/", query_string={"q": "heart attack deaths"}).body
+        assert AMI in page
+        assert "veterans" not in page
+
+    def test_without_the_vector_field_search_is_keyword_only_and_says_so(self, catalog, caplog):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(tk.config, "ckanext.hhs.search.vector_field", "hhs_no_such_field")
+            mp.setattr(solr.log, "disabled", False)  # CKAN's logging set-up disables loggers made before it
+            with caplog.at_level(logging.WARNING, logger="ckanext.hhs.search.solr"):
+                assert search(q="heart attack deaths")["count"] == 0
+                assert titles(search(q=PRICES))[0] == PRICES
+            assert "no field 'hhs_no_such_field'" in caplog.text
+            # Indexing still works without the field: no vector goes into the document.
+            factories.HhsDataset(title="Indexed without a vector field")
+            assert search(q="Indexed without a vector field")["count"] == 1
+
+    def test_fielded_and_syntax_queries_stay_ckans(self, catalog):
+        assert titles(search(q=f'title:"{PRICES}"')) == [PRICES]
+        assert search(q="heart) attack (deaths")["results"][0]["title"] == AMI  # no Solr syntax error
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
+class TestGlossary:
+    @pytest.fixture
+    def term(self):
+        board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
+        for name in ("proposer", "reviewer"):
+            ckan_factories.User(name=name)
+        helpers.call_action("organization_member_create", id=board["id"], username="reviewer", role="editor")
+        act = lambda action, user, **data: helpers.call_action(  # noqa: E731
+            action, context={"user": user, "ignore_auth": False}, **data
+        )
+        act(
+            "hhs_glossary_term_create",
+            "proposer",
+            label="Medicare beneficiary",
+            slug="medicare-beneficiary",
+            definition="A person who has health insurance coverage through the Medicare program.",
+            synonyms=["enrollee"],
+        )
+        act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
+        return act("hhs_glossary_term_approve", "reviewer", id="medicare-beneficiary", message="ok")
+
+    def test_a_synonym_finds_datasets_of_the_term_and_the_result_says_which_term(self, app, term):
+        linked = factories.HhsDataset(title="Part A claims", notes="Inpatient claims.", glossary_terms=[term["slug"]])
+        named = factories.HhsDataset(title="Medicare beneficiary summary file", notes="Demographics.")
+        jobs.embed_pending()
+        result = search(q="enrollee")
+        assert {linked["id"], named["id"]} <= {r["id"] for r in result["results"]}
+        assert result["hhs_expanded_terms"] == [
+            {"label": "Medicare beneficiary", "slug": "medicare-beneficiary", "matched": "enrollee"}
+        ]
+        assert tk.h.hhs_search_expanded_terms("enrollee")[0]["label"] == "Medicare beneficiary"
+        assert "hhs_expanded_terms" not in search(q="claims")
+
+    def test_the_glossary_term_name_is_part_of_the_dataset_text(self, term):
+        dataset = factories.HhsDataset(title="Part A claims", glossary_terms=[term["slug"]])
+        assert "Medicare beneficiary" in connect_to_redis().hget(vectors.key("pending"), dataset["id"]).decode()
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins")
+class TestSchema:
+    def test_the_vector_field_is_added_once(self, cli, tmp_path):
+        path = tmp_path / "schema.xml"
+        shutil.copy(CKAN_SCHEMA, path)
+        for expected in ("added the field 'hhs_vector'", "the vector field is there already"):
+            result = cli.invoke(ckan_cli, ["hhs", "search", "solr-schema", str(path)])
+            assert result.exit_code == 0, result.output
+            assert expected in result.output
+        text = path.read_text()
+        assert text.count('class="solr.DenseVectorField" vectorDimension="384" similarityFunction="cosine"') == 1
+        assert text.count('<field name="hhs_vector" type="hhs_knn_vector"') == 1
+        assert text.index("hhs_knn_vector") < text.index("</types>")
+
+    def test_a_file_that_is_no_schema_is_refused(self, cli, tmp_path):
+        path = tmp_path / "schema.xml"
+        path.write_text("<schema/>")
+        result = cli.invoke(ckan_cli, ["hhs", "search", "solr-schema", str(path)])
+        assert result.exit_code != 0
+        assert "has no </types>" in result.output
