@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import time
 import traceback
@@ -45,7 +44,6 @@ __all__ = [
     "is_stale",
     "period",
     "refresh",
-    "source_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -462,14 +460,6 @@ def _imported(
         for (org_id, source), row in sorted(imports.items(), key=lambda kv: (kv[0][1], kv[0][0]))
         if source not in harvested
     ]
-
-
-def source_name(source: str) -> str:
-    """An imported catalog's source as shown to anyone but sysadmins: a URL as it is, a file imported
-    on the server by its file name only."""
-    if source.startswith(("http://", "https://")):
-        return source
-    return tk._("{name} (file)").format(name=os.path.basename(source) or "?")
 
 
 # ---------------------------------------------------------------- broken links

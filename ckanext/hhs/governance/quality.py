@@ -276,6 +276,14 @@ def source_of(pkg: dict[str, Any]) -> str | None:
     return f"harvest:{pkg['harvest_source_id']}" if pkg.get("harvest_source_id") else None
 
 
+def source_name(source: str | None) -> str | None:
+    """A source as pages and the API show it: a URL (or harvest:<id>) as it is, a catalog file imported
+    on the server by its file name only (its path tells the server's layout: for sysadmins only)."""
+    if not source or not source.startswith("/"):
+        return source
+    return tk._("{name} (file)").format(name=source.rsplit("/", 1)[-1] or "?")
+
+
 # ---------------------------------------------------------------- the check job
 
 
@@ -461,7 +469,7 @@ def suggestion_dict(s: qm.Suggestion) -> dict[str, Any]:
         "reason": s.reason,
         "status": s.status,
         "outcome": s.outcome,
-        "source": s.source,
+        "source": source_name(s.source),
         "identifier": s.identifier,
         "created": iso(s.created),
         "decided_at": iso(s.decided_at),

@@ -19,7 +19,7 @@ from ckan.types import Context, DataDict
 
 from ckanext.hhs.logic.validation import validate
 
-from .. import metrics
+from .. import metrics, quality
 from ..model import metrics as gm
 from . import schema_metrics as schema
 
@@ -134,7 +134,7 @@ def _for_viewer(figures: dict[str, Any], context: Context) -> dict[str, Any]:
     its file name to all but sysadmins (its path tells the server's layout; package_show hides it too)."""
     if authz.is_sysadmin(context.get("user")) or not figures.get("imported"):
         return figures
-    imported = [{**row, "source_catalog": metrics.source_name(row["source_catalog"])} for row in figures["imported"]]
+    imported = [{**row, "source_catalog": quality.source_name(row["source_catalog"])} for row in figures["imported"]]
     return {**figures, "imported": imported}
 
 

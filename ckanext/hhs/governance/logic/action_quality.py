@@ -184,7 +184,7 @@ def hhs_governance_fixlist_show(context: Context, data_dict: DataDict) -> dict[s
                 "suggested": quality.display(r.suggested),
                 "reason": r.reason,
                 "name": name,
-                "source": r.source,
+                "source": quality.source_name(r.source),
             }
             for r, name in rows
         ],

@@ -42,3 +42,31 @@ def test_a_server_path_is_shown_by_its_file_name_except_to_sysadmins(app, board)
         assert "/srv/hhs" not in member_view and "cms-catalog.json" in member_view and URL in member_view
     admin_view = app.get("/governance/?division=cms", headers=_headers(sysadmin), status=200).get_data(as_text=True)
     assert PATH in admin_view
+
+
+def test_the_fix_list_and_suggestions_name_a_file_source_by_its_file_name():
+    import ckan.model as model
+
+    from ckanext.hhs.governance.model import quality as qm
+
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    dataset = factories.HhsDataset(owner_org=cms["id"], name="cms-from-file", source_catalog=PATH)
+    model.Session.add(
+        qm.Suggestion(
+            package_id=dataset["id"],
+            owner_org=cms["id"],
+            key="missing:notes:x",
+            kind="missing",
+            field="notes",
+            reason="No description",
+            status="accepted",
+            outcome="fix_list",
+            source=PATH,
+            identifier="cms-1",
+        )
+    )
+    model.Session.commit()
+    rows = helpers.call_action("hhs_governance_fixlist_show", division="cms")["rows"]
+    assert [r["source"] for r in rows] == ["cms-catalog.json (file)"]
+    listed = helpers.call_action("hhs_governance_suggestion_list", id=dataset["id"], status="accepted")
+    assert "/srv/hhs" not in str(listed) and "cms-catalog.json (file)" in str(listed)
