@@ -14,6 +14,7 @@ __all__ = [
     "hhs_marketplace_default_days",
     "hhs_marketplace_facet_url",
     "hhs_marketplace_glossary_url",
+    "hhs_marketplace_grants",
     "hhs_marketplace_label",
     "hhs_marketplace_status_label",
 ]
@@ -84,3 +85,12 @@ def hhs_marketplace_glossary_url(slug: str) -> str | None:
 
 def hhs_marketplace_default_days() -> int:
     return config.max_access_days()
+
+
+def hhs_marketplace_grants(dataset: str | None = None, product: str | None = None) -> list[dict[str, Any]]:
+    """The logged-in user's live grants on a dataset or from a product (hhs_marketplace_grant_list)."""
+    user = tk.g.get("userobj") if tk.g else None
+    if user is None:
+        return []
+    data = {k: v for k, v in (("dataset", dataset), ("product", product)) if v}
+    return tk.get_action("hhs_marketplace_grant_list")({"user": user.name, "ignore_auth": False}, data)

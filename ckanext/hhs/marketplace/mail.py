@@ -113,14 +113,30 @@ def request_decided(request: mm.AccessRequest, question: str | None = None) -> N
     elif request.status == "approved":
         subject = tk._("Access granted: {product}").format(product=title)
         body = tk._(
-            "Your request for {product} was approved. You have access until {date}.\n\nDetails: {link}\n"
-        ).format(product=title, date=request.end_date, link=link)
+            "Your request for {product} was approved. You have access until {date}.\n\n{data}Details: {link}\n"
+        ).format(product=title, date=request.end_date, data=_granted_data(request), link=link)
     else:
         subject = tk._("Access request {status}: {product}").format(status=request.status, product=title)
         body = tk._("Your request for {product} was {status}.\n\nDetails and reasons: {link}\n").format(
             product=title, status=request.status, link=link
         )
     _send([_requester(request)], subject, body)
+
+
+def _granted_data(request: mm.AccessRequest) -> str:
+    """The data the grant opens, one link each: the mail leads to the data in one click."""
+    rows = (
+        model.Session.query(model.Package.name, model.Package.title)
+        .join(mm.Grant, mm.Grant.package_id == model.Package.id)
+        .filter(mm.Grant.request_id == request.id, mm.Grant.revoked.is_(None))
+        .order_by(model.Package.title)
+        .all()
+    )
+    product = model.Session.get(model.Package, request.product_id)
+    lines = [f"- {title or name}: {_link(f'/dataset/{name}')}" for name, title in rows]
+    if product is not None:
+        lines.append(f"- {tk._('All of the product')}: {_link(f'/marketplace/{product.name}')}")
+    return tk._("Your data:") + "\n" + "\n".join(lines) + "\n\n"
 
 
 def request_expired(request: mm.AccessRequest) -> None:

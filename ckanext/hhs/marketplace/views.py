@@ -147,11 +147,12 @@ def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[st
         if found is not None:
             components.append({"name": found.name, "title": found.title or found.name, "private": found.private})
     usage = tk.get_action("hhs_marketplace_product_usage")(_context(), {"id": pkg["id"]})
-    mine = []
+    mine, grants = [], []
     if _user_name():
         mine = tk.get_action("hhs_marketplace_request_list")(_context(), {"scope": "mine", "product": pkg["id"]})[
             "results"
         ]
+        grants = tk.get_action("hhs_marketplace_grant_list")(_context(), {"product": pkg["id"]})
     return tk.render(
         "hhs_marketplace/product.html",
         {
@@ -159,6 +160,8 @@ def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[st
             "components": components,
             "usage": usage,
             "mine": mine,
+            "approved": [r for r in mine if r["status"] == "approved"],
+            "grants": grants,
             "form": form or {},
             "errors": errors or {},
             "is_steward": permissions.is_steward(pkg.get("owner_org"), _user_name()),

@@ -169,6 +169,49 @@ def hhs_marketplace_request_list(context: Context, data_dict: DataDict) -> dict[
     return {"count": count, "results": [_dictize(r, user.name) for r in rows]}
 
 
+@tk.side_effect_free
+@validate(schema.grant_list)
+def hhs_marketplace_grant_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """The caller's live grants (approved, not withdrawn, through their end date), soonest end first:
+    what the caller may open now through the marketplace, and until when.
+
+    :param dataset: only grants on this dataset (name or id; optional)
+    :param product: only grants of requests for this data product (name or id; optional)
+    :returns: each with ``request`` (id), ``product`` and ``dataset`` (id, name, title) and ``end_date``
+    """
+    tk.check_access("hhs_marketplace_grant_list", context, data_dict)
+    user = _user(context)
+    query = (
+        model.Session.query(mm.Grant, mm.AccessRequest)
+        .join(mm.AccessRequest, mm.AccessRequest.id == mm.Grant.request_id)
+        .filter(
+            mm.Grant.user_id == user.id,
+            mm.Grant.revoked.is_(None),
+            mm.Grant.end_date >= mm.now().date(),
+            mm.AccessRequest.status == "approved",
+        )
+    )
+    for field, column in (("dataset", mm.Grant.package_id), ("product", mm.AccessRequest.product_id)):
+        if data_dict.get(field):
+            pkg = model.Package.get(data_dict[field])
+            query = query.filter(column == (pkg.id if pkg else ""))
+    out = []
+    for grant, request in query.order_by(mm.Grant.end_date, mm.Grant.created):
+        dataset = model.Session.get(model.Package, grant.package_id)
+        product = model.Session.get(model.Package, request.product_id)
+        if dataset is None or product is None or dataset.state != "active":
+            continue
+        out.append(
+            {
+                "request": request.id,
+                "product": {"id": product.id, "name": product.name, "title": product.title or product.name},
+                "dataset": {"id": dataset.id, "name": dataset.name, "title": dataset.title or dataset.name},
+                "end_date": grant.end_date.isoformat(),
+            }
+        )
+    return out
+
+
 @validate(schema.request_ref)
 @_all_or_nothing
 def hhs_marketplace_request_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:

@@ -79,6 +79,11 @@ def hhs_marketplace_request_list(context: Context, data_dict: DataDict) -> AuthR
 
 
 @_staff
+def hhs_marketplace_grant_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # the action lists the caller's own grants only
+
+
+@_staff
 def hhs_marketplace_request_show(context: Context, data_dict: DataDict) -> AuthResult:
     request, user = _request(data_dict), _user(context)
     if request is None:

@@ -37,6 +37,11 @@ def request_ref(not_empty: Validator, hhs_marketplace_text: Validator, ignore_mi
 
 
 @validator_args
+def grant_list(ignore_missing: Validator, hhs_marketplace_text: Validator) -> Schema:
+    return {"dataset": [ignore_missing, hhs_marketplace_text], "product": [ignore_missing, hhs_marketplace_text]}
+
+
+@validator_args
 def request_message(not_empty: Validator, hhs_marketplace_text: Validator, hhs_text_cap: Validator) -> Schema:
     """A step that must say why (reject, ask for information, answer it)."""
     return {"id": [not_empty, hhs_marketplace_text], "message": [not_empty, hhs_marketplace_text, hhs_text_cap]}
