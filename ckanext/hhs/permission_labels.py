@@ -9,6 +9,8 @@ Existing drafts take the labels when indexed again (``ckan search-index rebuild`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan import authz
@@ -27,10 +29,13 @@ class DraftPermissionLabels(DefaultPermissionLabels):
             labels.append(f"draft-collaborator-{dataset_obj.id}")
         return labels
 
-    def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
-        labels = ["public"]
+    def get_user_dataset_labels(self, user_obj: model.User) -> Sequence[str]:
         if not user_obj or user_obj.is_anonymous:
-            return labels
+            return ["public"]
+        return _Labels(lambda: self._signed_in_labels(user_obj))
+
+    def _signed_in_labels(self, user_obj: model.User) -> list[str]:
+        labels = ["public"]
         labels.append(f"creator-{user_obj.id}")
         editing = set(authz.get_roles_with_permission("update_dataset"))
         for org in tk.get_action("organization_list_for_user")({"user": user_obj.id}, {"permission": "read"}):
@@ -43,3 +48,33 @@ class DraftPermissionLabels(DefaultPermissionLabels):
                 if row.get("capacity") in EDITING_COLLABORATORS:
                     labels.append(f"draft-collaborator-{row['package_id']}")
         return labels
+
+
+class _Labels(Sequence):
+    """A signed-in user's labels, worked out only when a label other than "public" is asked about.
+
+    CKAN's package_show auth asks for them on every check, and a dataset page checks each of its
+    resources (about 30 for a CMS dataset): two actions and some ten queries each time, which a public
+    dataset (label "public") never needed. Load test, issue #23.
+    """
+
+    def __init__(self, compute: Callable[[], list[str]]):
+        self._compute = compute
+        self._labels: list[str] | None = None
+
+    def _all(self) -> list[str]:
+        if self._labels is None:
+            self._labels = self._compute()
+        return self._labels
+
+    def __contains__(self, label: object) -> bool:
+        return label == "public" or label in self._all()
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
