@@ -21,6 +21,7 @@ import copy
 import json
 import re
 from typing import Any
+from xml.parsers import expat
 
 import ckan.lib.plugins as lib_plugins
 import ckan.model as model
@@ -87,6 +88,59 @@ def nesting(content: str) -> int:
     return deepest
 
 
+class _Refused(Exception):
+    pass
+
+
+class _RootReached(Exception):
+    pass
+
+
+def xml_entities(content: str) -> bool:
+    """Whether an RDF/XML document declares XML entities (its DTD comes before the root element, so
+    only that far is read). The parser would expand them: a 1 KB document of nested entities grew to
+    3 MB and held the gather consumer for a minute, so entities are refused, as defusedxml does."""
+
+    def refuse(*args: Any) -> None:
+        raise _Refused
+
+    def stop(*args: Any) -> None:
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.StartElementHandler = stop
+    try:
+        parser.Parse(content.encode("utf-8"), True)
+    except _Refused:
+        return True
+    except (_RootReached, expat.ExpatError):
+        return False  # the root element came first; a malformed document is the RDF parser's to report
+    return False
+
+
+def remote_contexts(content: str) -> bool:
+    """Whether a JSON-LD document names a remote @context: rdflib would fetch it itself, around the
+    fetch guard (any URL, internal ones too)."""
+    try:
+        stack = [json.loads(content)]
+    except (ValueError, RecursionError):
+        return False
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            context = value.get("@context")
+            contexts = context if isinstance(context, list) else [context]
+            if any(isinstance(c, str) for c in contexts):
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def held_by_another_division(harvest_object: Any, package_id: str | None) -> bool:
     """Whether the dataset a DCAT record matched belongs to a division other than its source's."""
     pkg = model.Package.get(package_id) if package_id else None
@@ -124,6 +178,19 @@ def write_context(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDi
         raise tk.ValidationError(
             {"record": [f"{len(state['failures'])} error(s) against the POD v1.1 schema, each reported on its own"]}
         )
+    if state.get("create"):
+        # The record's division may hold its identifier already (an import or the data.json harvester
+        # of the same catalog, maybe at this moment): one division + identifier is one dataset.
+        org_id, identifier = state["create"]
+        held = importer.lock_identifier(org_id, identifier)
+        if held is not None:
+            model.Session.rollback()
+            message = (
+                f"{identifier}: the division already has this identifier, in the dataset {held['name']} "
+                "(brought by another source or an import): the record was not added again"
+            )
+            model.Session.add(HarvestObjectError(harvest_object_id=state["object_id"], stage="Import", message=message))
+            raise tk.ValidationError({"identifier": [message]})
     context["hhs_import"] = True  # type: ignore[typeddict-unknown-key]
     context["hhs_lenient"] = not state["strict"]  # type: ignore[typeddict-unknown-key]
 
@@ -199,6 +266,8 @@ def prepare(harvest_object: Any, dataset: dict[str, Any], strict: bool, update: 
     state["warnings"] += [
         {"identifier": identifier, "path": f["path"], "message": f["message"], "rule": f["rule"]} for f in findings
     ]
+    if not update and pkg.get("owner_org") and pkg.get("identifier"):
+        state["create"] = (pkg["owner_org"], pkg["identifier"])
     dataset.clear()
     dataset.update(pkg)
 

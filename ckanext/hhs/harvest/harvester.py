@@ -140,7 +140,7 @@ class DataJsonHarvester(HarvesterBase):
                 importer.source_key(source.url),
                 new_id=package_id,
                 strict=bool(source_settings(source).get("strict", False)),
-                before_write=_linker(harvest_object, package_id),
+                before_write=_linker(harvest_object),
             )
         except importer.RecordError as e:
             for failure in e.failures:
@@ -159,11 +159,12 @@ class DataJsonHarvester(HarvesterBase):
         HarvestGatherError(message=message, job=harvest_job).save()
 
 
-def _linker(harvest_object: Any, package_id: str) -> Callable[[], None]:
+def _linker(harvest_object: Any) -> Callable[[str], None]:
     """Make the object current in the dataset's own transaction (again after a refused attempt), so
-    the dataset is indexed with its harvest source (ckanext-harvest's source page searches by it)."""
+    the dataset is indexed with its harvest source (ckanext-harvest's source page searches by it).
+    The id is the one written: another writer may have created the record's dataset meanwhile."""
 
-    def link() -> None:
+    def link(package_id: str) -> None:
         _make_current(harvest_object, package_id, current=True)
         model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
         model.Session.flush()

@@ -75,6 +75,34 @@ def source_key(source: str) -> str:
     return source if source.startswith(("http://", "https://")) else os.path.abspath(source)
 
 
+def source_label(source: str) -> str:
+    """A source as shown to anyone but sysadmins: a URL as it is, a file on the server by its name only
+    (its path says where the portal's code and data live)."""
+    if not source or source.startswith(("http://", "https://")):
+        return source
+    return tk._("{name} (file)").format(name=os.path.basename(source) or "?")
+
+
+def hide_source_path(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dict with `source_catalog` shown as `source_label` wherever it is: the key, the index's
+    ``extras_source_catalog``, an extras list, and the JSON text of a search result's stored dicts."""
+    for key in ("source_catalog", "extras_source_catalog"):
+        if isinstance(pkg_dict.get(key), str):
+            pkg_dict[key] = source_label(pkg_dict[key])
+    for extra in pkg_dict.get("extras") or []:
+        if isinstance(extra, dict) and extra.get("key") == "source_catalog" and isinstance(extra.get("value"), str):
+            extra["value"] = source_label(extra["value"])
+    for key in ("validated_data_dict", "data_dict"):
+        if isinstance(pkg_dict.get(key), str) and "source_catalog" in pkg_dict[key]:
+            try:
+                nested = json.loads(pkg_dict[key])
+            except ValueError:
+                continue
+            if isinstance(nested, dict):
+                pkg_dict[key] = json.dumps(hide_source_path(nested))
+    return pkg_dict
+
+
 def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
     """Read a catalog from an http(s) URL (through the fetch guard), or from a path on the server
     when `allow_path` (the sysadmin's CLI and imports), and check it is a POD v1.1 catalog."""
@@ -108,7 +136,8 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
         raise CatalogError(f"{source} nests its JSON too deeply to be a catalog") from e
     if not isinstance(catalog, dict) or not isinstance(catalog.get("dataset"), list):
         raise CatalogError(f"{source} is not a Project Open Data catalog: no 'dataset' array")
-    if pod.depth(catalog) > pod.MAX_DEPTH:
+    # The catalog's own keys as a whole; each record is refused on its own in plan().
+    if pod.depth({k: v for k, v in catalog.items() if k != "dataset"}) > pod.MAX_DEPTH:
         raise CatalogError(f"{source} nests its JSON deeper than {pod.MAX_DEPTH} levels, the limit for a catalog")
     # The catalog's own keys are repaired here; each record is repaired (and warned about) in plan().
     head, _fixed = pod.clean_text({k: v for k, v in catalog.items() if k != "dataset"})
@@ -194,6 +223,10 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
     steps: list[Step] = []
     seen: set[str] = set()
     for index, raw in enumerate(catalog["dataset"]):
+        if pod.depth(raw) > pod.MAX_DEPTH:  # before anything walks it (clean_text and the schema recurse)
+            steps.append(_too_deep(raw, index))
+            seen.add(steps[-1].identifier)  # its dataset, if any, is not withdrawn for it
+            continue
         record, repaired = pod.clean_text(raw, f"dataset[{index}]")
         identifier = record.get("identifier") if isinstance(record, dict) else None
         label = str(identifier or f"dataset[{index}]")
@@ -230,6 +263,15 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
     return Plan(steps, gone)
 
 
+def _too_deep(raw: Any, index: int) -> Step:
+    identifier = raw.get("identifier") if isinstance(raw, dict) else None
+    label = identifier if isinstance(identifier, str) else f"dataset[{index}]"
+    message = f"the record nests deeper than {pod.MAX_DEPTH} levels, the limit for a record"
+    return Step(
+        "failed", label, failures=[{"identifier": label, "path": f"dataset[{index}]", "message": message}], index=index
+    )
+
+
 def _findings(step: Step, pkg: dict[str, Any]) -> list[dict[str, str]]:
     assert step.record is not None
     return record_findings(step.record, pkg)
@@ -252,15 +294,18 @@ def apply(
     taken: set[str] | None = None,
     new_id: str | None = None,
     strict: bool = False,
-    before_write: Callable[[], None] | None = None,
+    before_write: Callable[[str], None] | None = None,
 ) -> tuple[str, str]:
     """Create or update the dataset of one planned record; returns (``created`` or ``updated``, its id).
 
     The record passed the POD schema. Unless `strict`, what the HHS rules beyond POD say about it is
     stored with the dataset as findings (and added to ``step.warnings``), and a value a CKAN field
     refuses is left out of that field (the kept source record still has it). `before_write` runs
-    before each attempt (a refused attempt rolls the session back). Raises RecordError naming each
-    field refused; nothing of the record is written then."""
+    before each attempt (a refused attempt rolls the session back), given the id written. Raises
+    RecordError naming each field refused; nothing of the record is written then.
+
+    Two writers of one division and identifier (an import and a harvest of one catalog at once) meet
+    at a lock: the second finds the dataset the first created and updates it, never a second one."""
     assert step.record is not None
     pkg = pod.to_dataset(step.record)
     pkg.update(owner_org=org_id, source_catalog=source, source_hash=pod.record_hash(step.record))
@@ -275,10 +320,14 @@ def apply(
             pkg["id"] = new_id
     renamed = left_out = False  # each retry at most once
     while True:
+        if not step.current and (found := lock_identifier(org_id, step.identifier)):
+            # Another writer created it since plan() read the division: this record updates that one.
+            step.current = found
+            pkg.update(id=found["id"], name=found["name"])
         if findings:
             pkg["hhs_findings"] = json.dumps([{k: f[k] for k in ("path", "rule", "message")} for f in findings])
         if before_write:
-            before_write()
+            before_write(pkg.get("id") or "")
         try:
             result = _write(ctx, pkg, update=bool(step.current))
         except (tk.ValidationError, sa.exc.IntegrityError) as e:
@@ -309,6 +358,31 @@ def apply(
             for f in findings
         )
         return result
+
+
+# pg_advisory_xact_lock's first key: this lock's namespace ("HHS1"), the second is the identifier's hash.
+_IDENTIFIER_LOCK = 0x48485331
+
+
+def lock_identifier(org_id: str, identifier: str) -> dict[str, Any] | None:
+    """Lock one division + identifier until the transaction ends, and return the division's active
+    dataset of that identifier, if one exists now ({id, name}).
+
+    Every writer of harvested or imported records takes this lock before it looks, so of two writers
+    of the same record the second sees what the first committed (PostgreSQL's READ COMMITTED reads
+    what was committed before each statement)."""
+    model.Session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+        {"space": _IDENTIFIER_LOCK, "key": f"{org_id}\x1f{identifier}"},
+    )
+    ident = aliased(model.PackageExtra)
+    row = (
+        model.Session.query(model.Package.id, model.Package.name)
+        .join(ident, (ident.package_id == model.Package.id) & (ident.key == "identifier"))
+        .filter(model.Package.owner_org == org_id, model.Package.state == "active", ident.value == identifier)
+        .first()
+    )
+    return {"id": row[0], "name": row[1]} if row else None
 
 
 def _name_taken(error: Exception) -> bool:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import flask
+
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan import authz
 
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.harvest.model import HarvestObjectError
 from ckanext.hhs import net, pod
 
-from . import dcat, survive
+from . import dcat, importer, survive
 from .harvester import DataJsonHarvester, set_warnings, source_settings
 
 log = logging.getLogger(__name__)
@@ -34,12 +37,31 @@ survive.install()
 class HhsHarvestPlugin(DataJsonHarvester):
     p.implements(IDCATRDFHarvester, inherit=True)
     p.implements(p.IConfigurer, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
 
     # IConfigurer
 
     def update_config(self, config: Any) -> None:
         # The HHS wording of ckanext-harvest's pages.
         tk.add_template_directory(config, "templates")
+
+    # IPackageController: a catalog imported from a file on the server is recorded by its path, which
+    # only sysadmins see; everyone else sees its file name. Calls with no user (ignore_auth, as the
+    # edit of a harvested dataset reads what it keeps) get the path, which they write back unchanged.
+
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        user = context.get("user")
+        if (user or not context.get("ignore_auth")) and not authz.is_sysadmin(user):
+            importer.hide_source_path(pkg_dict)
+        return pkg_dict
+
+    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+        # Searches have no context: those of a web or API request are the signed-in user's (jobs and
+        # commands read the paths, as the governance figures do).
+        if flask.has_request_context() and not authz.is_sysadmin(getattr(tk.current_user, "name", None)):
+            for result in search_results.get("results", []):
+                importer.hide_source_path(result)
+        return search_results
 
     # IDCATRDFHarvester
 
@@ -54,6 +76,13 @@ class HhsHarvestPlugin(DataJsonHarvester):
     def after_download(self, content: str, harvest_job: Any) -> tuple[str | None, list[str]]:
         if content and dcat.nesting(content) > pod.MAX_DEPTH:
             return None, [f"The catalog nests deeper than {pod.MAX_DEPTH} levels, the limit for a catalog"]
+        text = (content or "").lstrip()
+        if text.startswith("<") and dcat.xml_entities(text):
+            return None, [
+                "The catalog declares XML entities (<!ENTITY>), which the hub does not expand: write them out"
+            ]
+        if text.startswith(("{", "[")) and dcat.remote_contexts(text):
+            return None, ["The catalog names a remote JSON-LD @context, which the hub does not fetch: put it inline"]
         return content, []
 
     def update_session(self, session: Any) -> Any:

@@ -16,7 +16,7 @@ from ckanext.hhs import divisions, net
 from ckanext.hhs.context import db_key
 from ckanext.hhs.logic.validation import validate
 
-from .. import config, dcat, edits, overlap, running
+from .. import config, dcat, edits, importer, overlap, running
 from .. import jobs as import_jobs
 from . import schema
 
@@ -165,6 +165,9 @@ def package_create(up_func: Any, context: Context, data_dict: DataDict) -> Any:
 def package_update(up_func: Any, context: Context, data_dict: DataDict) -> Any:
     current = context["model"].Package.get(db_key(data_dict.get("id") or data_dict.get("name")))
     _check_source_url(data_dict, data_dict.get("type") or (current.type if current else None))
+    stored = current.extras.get("source_catalog") if current else None
+    if stored and data_dict.get("source_catalog") == importer.source_label(stored):
+        data_dict["source_catalog"] = stored  # what package_show showed a non-sysadmin, sent back
     if current is None or dcat.harvest_write(current.id):
         return up_func(context, data_dict)
     # An edit of hub-only fields keeps a harvested dataset's source record (edits.py says which).

@@ -243,7 +243,7 @@ def test_a_name_taken_during_the_write_gets_the_next_free_one(sysadmin_context, 
     name = importer.unique_name(record["title"], set())
     other: list[dict] = []
 
-    def the_other_import_writes_first():
+    def the_other_import_writes_first(_package_id):
         if not other:
             other.append(factories.HhsDataset(owner_org=division["id"], name=name))
 
