@@ -268,6 +268,7 @@ def _store_embeddings(
                 vectors[h] = v
             embedded += len(texts)
         now = _now()
+        present = _lock_present({r.id for r in batch})
         rows = [
             {
                 "package_id": r.id,
@@ -279,14 +280,16 @@ def _store_embeddings(
                 "scanned": now,
             }
             for r in batch
+            if r.id in present
         ]
-        statement = insert(gm.DuplicateDataset.__table__).values(rows)
-        model.Session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["package_id"],
-                set_={k: statement.excluded[k] for k in rows[0] if k not in ("package_id", "signature")},
+        if rows:
+            statement = insert(gm.DuplicateDataset.__table__).values(rows)
+            model.Session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["package_id"],
+                    set_={k: statement.excluded[k] for k in rows[0] if k not in ("package_id", "signature")},
+                )
             )
-        )
         _stage(run, "embedding", start + len(batch), len(pending), progress)
     return vectors, embedded
 
@@ -496,7 +499,10 @@ def _save_pairs(found: dict[tuple[str, str], dict[str, Any]], changed: set[str],
             )
         )
     existing = {(p.dataset_a, p.dataset_b): p for p in query}
+    present = _lock_present({dataset for pair in found for dataset in pair})
     for (a, b), matched in found.items():
+        if a not in present or b not in present:
+            continue  # purged since the catalog was read
         reasons = dict(matched)
         pair = existing.pop((a, b), None)
         if pair is None:
@@ -522,6 +528,21 @@ def _save_pairs(found: dict[tuple[str, str], dict[str, Any]], changed: set[str],
     model.Session.flush()
     counts["open"] = model.Session.query(gm.DuplicatePair).filter(gm.DuplicatePair.status == "open").count()
     return counts
+
+
+def _lock_present(ids: set[str]) -> set[str]:
+    """Those of `ids` whose dataset still exists, locked (FOR KEY SHARE) until the transaction ends: a
+    dataset purged while the scan ran is skipped, and none can be purged under rows that refer to it
+    (a foreign-key violation would fail the whole scan)."""
+    present: set[str] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _PAGE_IDS):
+        query = sa.select(model.Package.id).where(model.Package.id.in_(ordered[start : start + _PAGE_IDS]))
+        present.update(model.Session.execute(query.with_for_update(key_share=True)).scalars())
+    return present
+
+
+_PAGE_IDS = 5000  # ids per lookup: one statement's parameters stay bounded
 
 
 def _stage(run: gm.DuplicateRun, stage: str, done: int, total: int, progress: Progress | None) -> None:

@@ -392,10 +392,15 @@ def _check_one(
     except Exception as e:
         log.exception("Quality check of dataset %s failed", package_id)
         model.Session.rollback()
-        row = model.Session.get(qm.QualityDataset, package_id) or qm.QualityDataset(package_id=package_id)
-        # Due again next run (this run has passed it: it pages by id, so it does not loop on it).
-        row.modified, row.checked_at, row.error = None, qm.now(), f"{type(e).__name__} (details in the server log)"
-        model.Session.add(row)
+        try:  # in a savepoint: a dataset purged since its id was read has no row to record (foreign key)
+            with model.Session.begin_nested():
+                row = model.Session.get(qm.QualityDataset, package_id) or qm.QualityDataset(package_id=package_id)
+                # Due again next run (this run has passed it: it pages by id, so it does not loop on it).
+                row.modified, row.checked_at = None, qm.now()
+                row.error = f"{type(e).__name__} (details in the server log)"
+                model.Session.add(row)
+        except sa.exc.IntegrityError:
+            log.info("Quality check of dataset %s: the dataset is gone", package_id)
         run_.failed += 1
         model.Session.commit()
         if run_.scope != "all":
