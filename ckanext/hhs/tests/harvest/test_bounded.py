@@ -117,3 +117,14 @@ def test_a_gather_of_the_data_json_harvester_keeps_the_other_records(catalog_ser
     run_harvest_job(HarvestJob.get(job["id"]), HhsHarvestPlugin())
     report = helpers.call_action("harvest_job_show", id=job["id"])["stats"]
     assert report.get("added") == 2 and report.get("errored") == 1
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "gopher://127.0.0.1:70/"])
+def test_a_record_linking_anything_but_the_web_fails_alone(sysadmin_context, division, catalog, url):
+    bad = catalog["dataset"][0]
+    bad["distribution"] = [{"@type": "dcat:Distribution", "downloadURL": url, "mediaType": "text/csv"}]
+    report = importer.import_catalog(sysadmin_context, catalog, "cms", "hostile-links")
+    assert len(report.created) == 2
+    (failure,) = report.failed
+    assert failure["identifier"] == bad["identifier"] and "url" in failure["path"]
+    assert "web link" in failure["message"]
