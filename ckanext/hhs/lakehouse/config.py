@@ -47,6 +47,14 @@ def query_memory() -> str:
     return tk.config["ckanext.hhs.lakehouse.query_memory"]
 
 
+def query_max_bytes() -> int:
+    return tk.asint(tk.config["ckanext.hhs.lakehouse.query_max_bytes"])
+
+
+def query_max_cells() -> int:
+    return tk.asint(tk.config["ckanext.hhs.lakehouse.query_max_cells"])
+
+
 def stale_grace() -> float:
     return float(tk.config["ckanext.hhs.lakehouse.stale_grace"])
 
@@ -92,6 +100,26 @@ def redact(text: str) -> str:
     for secret in secrets():
         text = text.replace(secret, "***")
     return text
+
+
+def hide_paths(text: str) -> str:
+    """text with every allowed root (as configured, resolved, or as a file:// URI) named neutrally: no
+    server path reaches anyone but sysadmins, and table locations are under the roots."""
+    roots = {r.rstrip("/") for r in allowed_roots() if r.strip("/")}
+    roots |= {os.path.realpath(r) for r in roots if not r.startswith("s3://")}
+    for root in sorted(roots, key=len, reverse=True):
+        for form in (f"file://{root}", root):
+            text = text.replace(form, tk._("[lakehouse storage]"))
+    return redact(text)
+
+
+def neutral_name(package_id: str) -> str:
+    """What others than sysadmins see instead of a table's location: whose storage it is in."""
+    package = model.Package.get(package_id)
+    org = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
+    if org is None:
+        return tk._("a lakehouse table")
+    return tk._("a lakehouse table in {division}'s storage").format(division=org.extras.get("acronym") or org.title)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["QueryRefused", "QueryTimeout", "Result", "ScanHints", "check", "run", "scan_hints"]
+__all__ = ["Limits", "QueryRefused", "QueryTimeout", "Result", "ScanHints", "check", "preview", "run", "scan_hints"]
 
 _FORBIDDEN_NODES = tuple(
     getattr(exp, name)
@@ -56,14 +56,73 @@ class Result:
     columns: list[str]
     rows: list[list[Any]]
     truncated: bool
+    limit: str | None  # which limit cut the result, in words; None when it is whole
     ms: int
     table: pa.Table
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one query or preview may take: rows, cells (rows x columns) and bytes of its result (as
+    text), DuckDB's memory, and seconds for running it and making its result JSON-ready."""
+
+    rows: int
+    timeout: float
+    memory: str = "512MB"
+    bytes: int = 10_000_000
+    cells: int = 100_000
+
+    def too_big(self, width: int) -> str:
+        if self.cells < width:
+            return f"A row of this result has {width} cells, more than the {self.cells:,} a result may hold"
+        return f"One row of this result is larger than the {self.bytes:,} bytes a result may hold"
+
+    def out_of_memory(self) -> str:
+        return (
+            f"The query needs more than the {self.memory} of memory a query may use: "
+            "select fewer rows, fewer columns or smaller values"
+        )
+
+    def cut_by(self, kept: int, width: int, fitting: int) -> str:
+        if kept == self.rows:
+            limit = f"{self.rows:,} rows"
+        elif kept == fitting and kept < self.cells // max(width, 1):
+            limit = f"{self.bytes:,} bytes"
+        else:
+            limit = f"{self.cells:,} cells (rows x columns)"
+        return f"Only the first {kept:,} rows are shown: a result holds at most {limit}"
 
 
 def _function_name(node: exp.Func) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this)
     return node.sql_name()
+
+
+def _names_a_cte(table: exp.Table) -> bool:
+    """Whether a table reference names a CTE in scope where it stands: one of the WITH of a query it is
+    part of, and inside that WITH only a CTE defined before its own (or its own, if RECURSIVE). A name
+    that is a CTE elsewhere (say, in a subquery) is a table here, and is checked as one; when in doubt the
+    name is checked, which at worst refuses a query."""
+    name = table.name.lower()
+    child: exp.Expression = table
+    node = table.parent
+    cte = None  # the CTE the reference was found in, on the way up
+    while node is not None:
+        if isinstance(child, exp.CTE):
+            cte = child
+        with_ = node.args.get("with_") if isinstance(node, exp.Query) else None
+        if isinstance(with_, exp.With):
+            ctes = list(with_.expressions)
+            if child is with_:
+                own = next((i for i, c in enumerate(ctes) if c is cte), len(ctes))
+                visible = ctes[: own + 1] if with_.args.get("recursive") else ctes[:own]
+            else:
+                visible = ctes
+            if name in {c.alias_or_name.lower() for c in visible}:
+                return True
+        child, node = node, node.parent
+    return False
 
 
 def check(sql: str) -> tuple[exp.Expression, set[str]]:
@@ -79,7 +138,6 @@ def check(sql: str) -> tuple[exp.Expression, set[str]]:
     tree = statements[0]
     if not isinstance(tree, exp.Query):
         raise QueryRefused("Only SELECT queries are allowed (no DDL, DML or commands)")
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     names: set[str] = set()
     for node in tree.walk():
         if isinstance(node, _FORBIDDEN_NODES):
@@ -91,45 +149,90 @@ def check(sql: str) -> tuple[exp.Expression, set[str]]:
                 raise QueryRefused("Table functions are not allowed: name a registered table")
             if node.args.get("db") or node.args.get("catalog"):
                 raise QueryRefused(f"Name tables by their registered name only, not {node.sql(dialect='duckdb')}")
-            if node.name.lower() not in ctes:
+            if not _names_a_cte(node):
                 names.add(node.name.lower())
     if not names:
         raise QueryRefused("The query reads no registered table")
     return tree, names
 
 
-def run(sql: str, sources: dict[str, Any], max_rows: int, timeout: float, memory: str = "512MB") -> Result:
+def run(sql: str, sources: dict[str, Any], limits: Limits) -> Result:
     """Run the checked query over sources (SQL name -> Arrow table or dataset)."""
     tree, _ = check(sql)
-    con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": memory})
-    timer = threading.Timer(timeout, con.interrupt)
+    return _execute(tree.sql(dialect="duckdb"), sources, limits)
+
+
+def preview(source: Any, limits: Limits) -> Result:
+    """The first rows of one table, under the same limits as a query."""
+    return _execute("SELECT * FROM hhs_preview", {"hhs_preview": source}, limits)
+
+
+def _execute(select: str, sources: dict[str, Any], limits: Limits) -> Result:
+    """Run a SELECT and fetch at most limits.rows rows, limits.cells cells and limits.bytes bytes of it.
+
+    DuckDB's memory limit covers its own buffers, not the Arrow copy of a result: a constant such as
+    repeat('x', 8000000) is one value inside DuckDB but a copy per row once turned into Arrow, then
+    Python, then JSON (800 MB and a 2.7 GB worker for 100 rows). So DuckDB first measures the text of
+    each row (cheap: the length of a constant is taken once), and then only the rows that fit are
+    fetched and made JSON-ready, under the same deadline as the query."""
+    con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": limits.memory})
+    timer = threading.Timer(limits.timeout, con.interrupt)
     started = time.monotonic()
+    timed_out = f"The query took longer than {limits.timeout:g} s and was stopped"
     try:
         for name, source in sources.items():
             con.register(name, source)
         con.execute("SET enable_external_access = false")
+        con.execute("SET enable_progress_bar = false")  # it would print to the web worker's stdout
         con.execute("SET lock_configuration = true")
-        limited = f"SELECT * FROM ({tree.sql(dialect='duckdb')}) AS hhs_query LIMIT {int(max_rows) + 1}"
         timer.start()
         try:
-            table = con.execute(limited).to_arrow_table()
+            columns = con.sql(f"SELECT * FROM ({select}) AS hhs_query").columns  # binds, does not run
+            width = max(len(columns), 1)
+            aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+            weight = " + ".join(f"coalesce(strlen(CAST(c{i} AS VARCHAR)), 4)" for i in range(len(columns)))
+            sizes = con.execute(
+                f"SELECT {weight or 0} FROM ({select}) AS hhs_query({aliases}) LIMIT {int(limits.rows) + 1}"
+            ).fetchall()
+            fitting, total = 0, 0
+            for (size,) in sizes:
+                total += size
+                if total > limits.bytes:
+                    break
+                fitting += 1
+            keep = min(len(sizes), limits.rows, limits.cells // width, fitting)
+            if sizes and not keep:
+                raise QueryRefused(limits.too_big(width))
+            reader = con.sql(f"SELECT * FROM ({select}) AS hhs_query LIMIT {keep}").to_arrow_reader(256)
+            from .readers import jsonable
+
+            batches, rows, fetched = [], [], 0
+            for batch in reader:
+                fetched += batch.nbytes
+                if time.monotonic() - started >= limits.timeout:
+                    raise QueryTimeout(timed_out)
+                if fetched > 8 * limits.bytes + 1_000_000:  # not the rows measured (a query without ORDER BY)
+                    raise QueryRefused(limits.too_big(width))
+                batches.append(batch)
+                rows.extend(jsonable(pa.Table.from_batches([batch])))
+            table = pa.Table.from_batches(batches, reader.schema)
         except duckdb.InterruptException as e:
-            raise QueryTimeout(f"The query took longer than {timeout:g} s and was stopped") from e
+            raise QueryTimeout(timed_out) from e
+        except duckdb.OutOfMemoryException as e:
+            raise QueryRefused(limits.out_of_memory()) from e
         except duckdb.Error as e:
-            if time.monotonic() - started >= timeout:
-                raise QueryTimeout(f"The query took longer than {timeout:g} s and was stopped") from e
+            if time.monotonic() - started >= limits.timeout:
+                raise QueryTimeout(timed_out) from e
             raise QueryRefused(f"The query failed: {str(e).splitlines()[0][:300]}") from e
     finally:
         timer.cancel()
         con.close()
-    truncated = table.num_rows > max_rows
-    table = table.slice(0, max_rows)
-    from .readers import jsonable
-
+    cut = limits.cut_by(keep, width, fitting) if len(sizes) > keep else None
     return Result(
-        columns=table.column_names,
-        rows=jsonable(table),
-        truncated=truncated,
+        columns=columns,
+        rows=rows,
+        truncated=cut is not None,
+        limit=cut,
         ms=int((time.monotonic() - started) * 1000),
         table=table,
     )

@@ -36,7 +36,7 @@ from ckanext.hhs import net
 from . import config
 from .catalog import open_catalog
 
-__all__ = ["ReadError", "arrow_source", "preview", "read_metadata", "reading"]
+__all__ = ["ReadError", "arrow_source", "read_metadata", "reading"]
 
 log = logging.getLogger(__name__)
 
@@ -411,14 +411,6 @@ def _iceberg_scan(table: Any, limit: int | None, hints: Any) -> pa.Table:
             raise
         log.info("Iceberg filter not pushed down (%s); the scan reads without it", e)
         return table.scan(selected_fields=selected, limit=cap if not hints.filters else None).to_arrow()
-
-
-def preview(loc: config.Location, fmt: str, rows: int) -> pa.Table:
-    with reading():
-        source = arrow_source(loc, fmt, limit=rows)
-        if isinstance(source, pa.Table):
-            return source.slice(0, rows)
-        return _guarded("The preview could not be read", source.head, rows)
 
 
 def jsonable(table: pa.Table) -> list[list[Any]]:

@@ -166,7 +166,8 @@ def _one(site: dict[str, Any], root: str, spec: dict[str, Any]) -> Iterator[str]
                 "resources": [
                     {
                         "name": os.path.basename(spec["path"]).replace("_", " ").capitalize(),
-                        "url": "file://" + path,
+                        # A page a person can open, not a server path (file://...).
+                        "url": tk.config["ckan.site_url"].rstrip("/") + "/dataset/" + spec["dataset"],
                         "resource_kind": "lakehouse",
                         "table_uri": path,
                         "table_format": spec["format"],

@@ -19,6 +19,20 @@ from .. import config, jobs, query, readers
 from .. import model as lm
 from . import schema
 
+# Only the actions are registered (blanket exports __all__); the other public functions are for the
+# plugin's hooks and jobs.
+__all__ = [
+    "hhs_lakehouse_table_register",
+    "hhs_lakehouse_table_refresh",
+    "hhs_lakehouse_table_show",
+    "hhs_lakehouse_table_list",
+    "hhs_lakehouse_column_suggest",
+    "hhs_lakehouse_column_confirm",
+    "hhs_lakehouse_join_keys",
+    "hhs_lakehouse_preview",
+    "hhs_lakehouse_query",
+]
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -66,16 +80,26 @@ def location(row: lm.LakehouseTable) -> config.Location:
         raise tk.ValidationError({"table_uri": [str(e)]}) from e
 
 
-def _dictize(row: lm.LakehouseTable) -> dict[str, Any]:
+def reveals_paths(context: Context) -> bool:
+    """Only sysadmins see where tables are on the server (or in which bucket)."""
+    return authz.is_sysadmin(context.get("user"))
+
+
+def _public(context: Context, text: str) -> str:
+    return text if reveals_paths(context) else config.hide_paths(text)
+
+
+def _dictize(row: lm.LakehouseTable, context: Context) -> dict[str, Any]:
     meta = row.meta or {}
+    reveal = reveals_paths(context)
     return {
         "resource_id": row.resource_id,
         "package_id": row.package_id,
-        "table_uri": row.table_uri,
+        "table_uri": row.table_uri if reveal else config.neutral_name(row.package_id),
         "table_format": row.table_format,
         "sql_name": row.sql_name,
         "status": row.status,
-        "error": row.error,
+        "error": _public(context, row.error) if row.error else row.error,
         "columns": meta.get("columns", []),
         "rows": meta.get("rows"),
         "files": meta.get("files"),
@@ -89,6 +113,47 @@ def _dictize(row: lm.LakehouseTable) -> dict[str, Any]:
         "last_drift": meta.get("last_drift"),
         "allow_phi_preview": row.allow_phi_preview,
     }
+
+
+def _overlap(a: config.Location, b: config.Location) -> bool:
+    return a.scheme == b.scheme and (a.uri == b.uri or a.uri.startswith(b.uri + "/") or b.uri.startswith(a.uri + "/"))
+
+
+def may_guard_phi(user_name: str | None, package_id: str) -> bool:
+    """Sysadmins and the dataset's division admins: who may allow PHI previews, and so who may do what
+    would lift the PHI gate another way (move a table, declassify a dataset that has tables)."""
+    user = model.User.get(user_name or "")
+    package = model.Package.get(package_id)
+    return bool(user and package and (user.sysadmin or _is_org_admin(user, package.owner_org)))
+
+
+def claim_errors(user_name: str | None, package_id: str, resource_id: str | None, uri: str) -> list[str]:
+    """Why this resource may not read the table at uri: a table is registered once, on one resource (else
+    an editor could register a PHI dataset's table again on a public, non-PHI dataset and preview it
+    there), and moving a registered table to another location is for the division's admins. A URI
+    config.resolve() refuses is left to the caller, which explains it."""
+    try:
+        wanted = config.resolve(uri, config.division_of(package_id))
+    except config.RefusedURI:
+        return []
+    own = model.Session.get(lm.LakehouseTable, resource_id) if resource_id else None
+    if own is not None and not may_guard_phi(user_name, package_id):
+        try:
+            moved = config.resolve(own.table_uri).uri != wanted.uri
+        except config.RefusedURI:
+            moved = True
+        if moved:
+            return [tk._("Only the division's admins may move a registered table to another location")]
+    others = model.Session.query(lm.LakehouseTable).filter(lm.LakehouseTable.resource_id != (resource_id or ""))
+    for other in others:
+        try:
+            theirs = config.resolve(other.table_uri)
+        except config.RefusedURI:
+            continue
+        if _overlap(wanted, theirs):
+            # Which dataset holds it is not said: it may be private.
+            return [tk._("A table is registered once: this location is, holds or lies inside another resource's")]
+    return []
 
 
 def upsert(package_id: str, resource: dict[str, Any], uri: str, fmt: str, user_id: str | None) -> lm.LakehouseTable:
@@ -130,8 +195,10 @@ def hhs_lakehouse_table_register(context: Context, data_dict: DataDict) -> dict[
     """
     tk.check_access("hhs_lakehouse_table_register", context, data_dict)
     resource = _resource(context, data_dict["id"])
-    uri = data_dict.get("table_uri") or resource.get("table_uri") or ""
-    fmt = (data_dict.get("table_format") or resource.get("table_format") or "").lower()
+    # The stored values: resource_show names the location neutrally for others than sysadmins.
+    stored = model.Resource.get(resource["id"]).extras
+    uri = data_dict.get("table_uri") or stored.get("table_uri") or ""
+    fmt = (data_dict.get("table_format") or stored.get("table_format") or "").lower()
     errors: dict[str, list[str]] = {}
     if fmt not in readers.FORMATS:
         errors["table_format"] = [tk._("Choose delta, iceberg or parquet")]
@@ -140,13 +207,15 @@ def hhs_lakehouse_table_register(context: Context, data_dict: DataDict) -> dict[
         config.resolve(uri, config.division_of(package.id))
     except config.RefusedURI as e:
         errors["table_uri"] = [str(e)]
-    if "allow_phi_preview" in data_dict:
-        user = model.User.get(context.get("user") or "")
-        if not (user and (user.sysadmin or _is_org_admin(user, package.owner_org))):
-            errors["allow_phi_preview"] = [tk._("Only the division's admins may allow previews of PHI")]
+    else:
+        claimed = claim_errors(context.get("user"), package.id, resource["id"], uri)
+        if claimed:
+            errors["table_uri"] = claimed
+    if "allow_phi_preview" in data_dict and not may_guard_phi(context.get("user"), package.id):
+        errors["allow_phi_preview"] = [tk._("Only the division's admins may allow previews of PHI")]
     if errors:
         raise tk.ValidationError(errors)
-    changes = {k: v for k, v in (("table_uri", uri), ("table_format", fmt)) if resource.get(k) != v}
+    changes = {k: v for k, v in (("table_uri", uri), ("table_format", fmt)) if stored.get(k) != v}
     if changes or resource.get("resource_kind") != "lakehouse":
         patch_context = {**_user_context(context), "hhs_lakehouse_registering": True}
         resource = tk.get_action("resource_patch")(
@@ -161,7 +230,7 @@ def hhs_lakehouse_table_register(context: Context, data_dict: DataDict) -> dict[
         enqueue_refresh([row.resource_id])
     else:
         jobs.refresh([row.resource_id])
-    return _dictize(_row(resource["id"]))
+    return _dictize(_row(resource["id"]), context)
 
 
 def _is_org_admin(user: model.User, org_id: str | None) -> bool:
@@ -187,7 +256,8 @@ def hhs_lakehouse_table_refresh(context: Context, data_dict: DataDict) -> dict[s
         raise tk.ValidationError({"id": [tk._("Missing value")]})
     if data_dict["queue"]:
         return {"job_id": enqueue_refresh(ids), "count": len(ids)}
-    return {"results": jobs.refresh(ids), "count": len(ids)}
+    results = [{**r, "error": _public(context, r["error"])} if r.get("error") else r for r in jobs.refresh(ids)]
+    return {"results": results, "count": len(ids)}
 
 
 @tk.side_effect_free
@@ -201,7 +271,7 @@ def hhs_lakehouse_table_show(context: Context, data_dict: DataDict) -> dict[str,
     """
     tk.check_access("hhs_lakehouse_table_show", context, data_dict)
     resource = _resource(context, data_dict["id"])
-    out = _dictize(_row(resource["id"]))
+    out = _dictize(_row(resource["id"]), context)
     terms = {m.get("column"): m.get("term") for m in resource.get("column_terms") or []}
     for column in out["columns"]:
         column["term"] = terms.get(column["name"])
@@ -238,7 +308,8 @@ def hhs_lakehouse_table_list(context: Context, data_dict: DataDict) -> dict[str,
         if seen[row.package_id]:
             visible.append(row)
     page = visible[data_dict["offset"] : data_dict["offset"] + data_dict["limit"]]
-    return {"count": len(visible), "stale": sum(r.stale for r in visible), "results": [_dictize(r) for r in page]}
+    results = [_dictize(r, context) for r in page]
+    return {"count": len(visible), "stale": sum(r.stale for r in visible), "results": results}
 
 
 # ---------------------------------------------------------------- columns, terms and join keys
@@ -387,7 +458,8 @@ def hhs_lakehouse_preview(context: Context, data_dict: DataDict) -> dict[str, An
 
     :param id: the resource's id
     :param rows: how many rows (optional; at most ``ckanext.hhs.lakehouse.preview_rows``)
-    :returns: ``columns`` and ``rows`` (lists of values)
+    :returns: ``columns``, ``rows`` (lists of values), ``truncated`` and ``limit`` (which limit cut the
+        rows: at most ``ckanext.hhs.lakehouse.query_max_bytes`` bytes and ``query_max_cells`` cells)
     """
     tk.check_access("hhs_lakehouse_preview", context, data_dict)
     resource = _resource(context, data_dict["id"])
@@ -395,15 +467,32 @@ def hhs_lakehouse_preview(context: Context, data_dict: DataDict) -> dict[str, An
     limit = min(int(data_dict.get("rows") or config.preview_rows()), config.preview_rows())
     started = time.monotonic()
     try:
-        table = readers.preview(location(row), row.table_format, limit)
-    except readers.ReadError as e:
-        _audit(context, "preview", row.sql_name, [row.resource_id], "error", error=str(e))
-        raise tk.ValidationError({"id": [str(e)]}) from e
+        # The same deadline and result limits as a query, from opening the table to JSON-ready rows.
+        with readers.reading(config.query_timeout()):
+            source = readers.arrow_source(location(row), row.table_format, limit=limit)
+            left = config.query_timeout() - (time.monotonic() - started)
+            if left <= 0:
+                raise query.QueryTimeout(f"Opening the table took longer than {config.query_timeout()} s")
+            result = query.preview(source, _limits(limit, left))
+    except (readers.ReadError, query.QueryRefused, query.QueryTimeout) as e:
+        status = "timeout" if isinstance(e, query.QueryTimeout) else "error"
+        _audit(context, "preview", row.sql_name, [row.resource_id], status, error=str(e))
+        raise tk.ValidationError({"id": [_public(context, str(e))]}) from e
     _audit(
         context, "preview", row.sql_name, [row.resource_id], "ok",
-        rows=table.num_rows, ms=int((time.monotonic() - started) * 1000),
+        rows=len(result.rows), ms=int((time.monotonic() - started) * 1000),
     )  # fmt: skip
-    return {"columns": table.column_names, "rows": readers.jsonable(table)}
+    return {"columns": result.columns, "rows": result.rows, "truncated": result.truncated, "limit": result.limit}
+
+
+def _limits(rows: int, seconds: float) -> query.Limits:
+    return query.Limits(
+        rows=rows,
+        timeout=seconds,
+        memory=config.query_memory(),
+        bytes=config.query_max_bytes(),
+        cells=config.query_max_cells(),
+    )
 
 
 @tk.side_effect_free
@@ -411,12 +500,13 @@ def hhs_lakehouse_preview(context: Context, data_dict: DataDict) -> dict[str, An
 def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Run one read-only SELECT over registered tables, named by their ``sql_name``; joins across
     divisions are allowed over tables whose datasets the caller may see (and may preview). Parsed and
-    checked with sqlglot, run by DuckDB with a row limit and a time limit. Audited.
+    checked with sqlglot, run by DuckDB with a time limit and a memory limit; the result holds at most
+    ``limit`` rows, ``ckanext.hhs.lakehouse.query_max_bytes`` bytes and ``query_max_cells`` cells. Audited.
 
     :param sql: the SELECT query
     :param limit: most rows to return (optional; at most ``ckanext.hhs.lakehouse.query_max_rows``)
-    :returns: ``columns``, ``rows``, ``truncated``, ``ms`` and ``datasets`` (name, title, division and
-        table of each dataset the result drew on)
+    :returns: ``columns``, ``rows``, ``truncated``, ``limit`` (when truncated, which limit cut it), ``ms``
+        and ``datasets`` (name, title, division and table of each dataset the result drew on)
     """
     tk.check_access("hhs_lakehouse_query", context, data_dict)
     sql = data_dict["sql"]
@@ -460,12 +550,12 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
             left = config.query_timeout() - (time.monotonic() - started)
             if left <= 0:
                 raise query.QueryTimeout(f"Opening the tables took longer than {config.query_timeout()} s")
-            result = query.run(sql, sources, max_rows, left, config.query_memory())
+            result = query.run(sql, sources, _limits(max_rows, left))
     except (query.QueryRefused, query.QueryTimeout, readers.ReadError) as e:
         status = "timeout" if isinstance(e, query.QueryTimeout) else "error"
         _audit(context, "query", sql, [r.resource_id for r in used], status, error=str(e),
                ms=int((time.monotonic() - started) * 1000))  # fmt: skip
-        raise tk.ValidationError({"sql": [str(e)]}) from e
+        raise tk.ValidationError({"sql": [_public(context, str(e))]}) from e
     _audit(context, "query", sql, [r.resource_id for r in used], "ok", rows=len(result.rows), ms=result.ms)
     datasets = []
     for row in used:
@@ -484,6 +574,7 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
         "columns": result.columns,
         "rows": result.rows,
         "truncated": result.truncated,
+        "limit": result.limit,
         "ms": result.ms,
         "datasets": datasets,
     }

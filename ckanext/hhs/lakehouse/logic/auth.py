@@ -50,6 +50,7 @@ def hhs_lakehouse_table_refresh(context: Context, data_dict: DataDict) -> AuthRe
     return _edit(context, data_dict)
 
 
+@tk.auth_allow_anonymous_access  # as package_show: anonymous visitors see the tables of public datasets
 def hhs_lakehouse_table_show(context: Context, data_dict: DataDict) -> AuthResult:
     return _see(context, data_dict)
 
@@ -67,6 +68,7 @@ def hhs_lakehouse_column_confirm(context: Context, data_dict: DataDict) -> AuthR
     return _edit(context, data_dict)
 
 
+@tk.auth_allow_anonymous_access
 def hhs_lakehouse_join_keys(context: Context, data_dict: DataDict) -> AuthResult:
     return _see(context, data_dict)
 

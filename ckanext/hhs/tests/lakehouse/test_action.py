@@ -55,7 +55,7 @@ class TestRegisterAndRefresh:
         # The resource now says what it is, and the table has a name for queries.
         shown = act("hhs_lakehouse_table_show", "analyst", id=resource["id"])
         assert shown["sql_name"] == f"enrollment_{fmt}__enrollment_{fmt}_table"
-        res = helpers.call_action("resource_show", id=resource["id"])
+        res = act("resource_show", ckan_factories.Sysadmin()["name"], id=resource["id"])  # others: no path
         assert (res["table_uri"], res["table_format"]) == (path, fmt)
 
     def test_register_queues_a_background_job(self, people, lake):
@@ -187,11 +187,11 @@ class TestDriftAndFreshness:
         assert again["drift"] is None
 
     def test_freshness_against_the_update_frequency(self, people, lake):
-        path = write_delta(str(lake / "cms" / "t"), cms_enrollment())
+        # Two tables: a table is registered once.
         _, daily = lake_dataset(people["cms"], "daily", "delta", frequency="R/P1D")
         _, yearly = lake_dataset(people["cms"], "yearly", "delta", frequency="R/P1Y")
-        register("cms-steward", daily, path, "delta")
-        register("cms-steward", yearly, path, "delta")
+        register("cms-steward", daily, write_delta(str(lake / "cms" / "daily"), cms_enrollment()), "delta")
+        register("cms-steward", yearly, write_delta(str(lake / "cms" / "yearly"), cms_enrollment()), "delta")
         assert not act("hhs_lakehouse_table_show", "cms-steward", id=yearly["id"])["stale"]
         committed = dt.datetime(2020, 1, 1)
         assert jobs.freshness("R/P1D", committed, dt.datetime(2020, 1, 2, 11))["stale"] is False

@@ -213,16 +213,16 @@ def test_iceberg_queries_read_only_what_they_need(people, lake, monkeypatch):
     sql = "select cases from t where StateFIPS = '06'"
     with readers.reading():
         source = readers.arrow_source(loc, "iceberg", scan=query.scan_hints(sql, "t", 1000))
-        result = query.run(sql, {"t": source}, 1000, 10)
+        result = query.run(sql, {"t": source}, query.Limits(rows=1000, timeout=10))
     assert len(result.rows) == rows // 50
     assert seen == {"rows": rows // 50, "columns": ["StateFIPS", "cases"]}
     sql = "select * from t"
     with readers.reading():
         source = readers.arrow_source(loc, "iceberg", scan=query.scan_hints(sql, "t", 10))
-        result = query.run(sql, {"t": source}, 10, 10)
+        result = query.run(sql, {"t": source}, query.Limits(rows=10, timeout=10))
     assert result.truncated and seen["rows"] == 11
     sql = "select count(*) from t where cases >= 100"
     with readers.reading():
         source = readers.arrow_source(loc, "iceberg", scan=query.scan_hints(sql, "t", 10))
-        result = query.run(sql, {"t": source}, 10, 10)
+        result = query.run(sql, {"t": source}, query.Limits(rows=10, timeout=10))
     assert result.rows == [[rows - 100]] and seen["columns"] == ["cases"]

@@ -84,7 +84,7 @@ def test_saving_a_lakehouse_resource_registers_it(app, people, lake):
         "resource_create",
         context={"user": "cms-steward", "ignore_auth": False},
         package_id=dataset["id"],
-        url="file://" + path,
+        url="https://example.com/saved",
         name="Saved table",
         resource_kind="lakehouse",
         table_uri=path,
