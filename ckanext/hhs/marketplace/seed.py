@@ -7,11 +7,14 @@ the same permissions, mails and audit trails as real use. Running it again chang
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
 import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import ckan.model as model
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from . import model as mm
@@ -44,6 +47,7 @@ def run(site: dict[str, Any]) -> Iterator[str]:
         return
     yield from _users(site)
     yield from _private_dataset(site)
+    yield from _restricted_data()
     yield from _products(site)
     yield from _licences()
     yield from _needs()
@@ -99,6 +103,70 @@ def _private_dataset(site: dict[str, Any]) -> Iterator[str]:
         },
     )
     yield f"Private dataset {PRIVATE_DATASET} created in CMS"
+
+
+# Synthetic claims: made-up identifiers and amounts in the shape of CMS fee-for-service claims.
+CLAIM_COLUMNS = ("bene_id", "clm_from_dt", "state_fips", "icd_dgns_cd1", "hcpcs_cd", "prvdr_npi", "clm_pmt_amt")
+_ICD = ("J11.1", "I10", "E11.9", "J18.9", "I50.9", "N39.0", "M54.5", "Z23")
+_HCPCS = ("99213", "99214", "90686", "G0008", "71046", "80053", "93000")
+_STATES = ("01", "06", "12", "17", "24", "36", "39", "42", "48", "53")
+
+
+def _claims(rows: int = 400) -> list[dict[str, Any]]:
+    rng = random.Random(27)
+    start = dt.date(2019, 1, 1)
+    return [
+        {
+            "bene_id": f"SYN{rng.randrange(16**12):012X}",
+            "clm_from_dt": (start + dt.timedelta(days=rng.randrange(6 * 365))).isoformat(),
+            "state_fips": rng.choice(_STATES),
+            "icd_dgns_cd1": rng.choice(_ICD),
+            "hcpcs_cd": rng.choice(_HCPCS),
+            "prvdr_npi": f"9{rng.randrange(10**9):09d}",  # 9...: outside the NPI range in use
+            "clm_pmt_amt": round(rng.lognormvariate(4.5, 1.0), 2),
+        }
+        for _ in range(rows)
+    ]
+
+
+def _restricted_data() -> Iterator[str]:
+    """The restricted dataset's data, so that a grant ends in rows: with the lakehouse plugin, a
+    Parquet table of synthetic claims registered through the lakehouse's own action, by the CMS
+    steward as the division would. (An uploaded CSV copy is still to come: resource_create with an
+    upload fails in this tree with an IndexError inside CKAN's resource_create.)"""
+    dataset = model.Package.get(PRIVATE_DATASET)
+    if dataset is None or any(r.state == "active" for r in dataset.resources) or not p.plugin_loaded("hhs_lakehouse"):
+        return
+    yield from _claims_table(_claims())
+
+
+def _claims_table(claims: list[dict[str, Any]]) -> Iterator[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # The lakehouse's demo folder (its declared option, or its default under the storage path); a
+    # CMS dataset's tables live in CMS's folder of it.
+    root = tk.config.get("ckanext.hhs.lakehouse.demo_root") or os.path.join(tk.config["ckan.storage_path"], "lakehouse")
+    folder = os.path.join(root, "cms", "medicare_ffs_claims")
+    os.makedirs(folder, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(claims), os.path.join(folder, "part-0.parquet"))
+    resource = tk.get_action("resource_create")(
+        _as("cms-steward"),
+        {
+            "package_id": PRIVATE_DATASET,
+            "name": "Claims table (synthetic)",
+            "url": tk.config["ckan.site_url"].rstrip("/") + "/dataset/" + PRIVATE_DATASET,
+            "resource_kind": "lakehouse",
+        },
+    )
+    try:
+        table = tk.get_action("hhs_lakehouse_table_register")(
+            _as("cms-steward"), {"id": resource["id"], "table_uri": folder, "table_format": "parquet", "queue": False}
+        )
+    except tk.ValidationError as e:  # the demo folder is not an allowed root
+        yield f"  {PRIVATE_DATASET}: lakehouse table not registered: {e.error_summary}"
+        return
+    yield f"  {PRIVATE_DATASET}: lakehouse table {table.get('sql_name')} registered ({table['status']})"
 
 
 def _terms(slugs: list[str]) -> list[str]:

@@ -65,3 +65,38 @@ def test_demo_seed_shows_every_state_and_is_idempotent(cli, mail_server):
     assert _statuses()["cdc-analyst->medicare-claims-research-extract"] == "expired"
     reminded = cli.invoke(ckan_cli, ["hhs", "marketplace", "remind"])
     assert "1 licence holders reminded" in reminded.output
+
+
+def test_demo_seed_restricted_dataset_ends_in_rows(tmp_path, monkeypatch):
+    """The granted demo analyst queries the restricted dataset's synthetic claims table (registered
+    through the lakehouse's action); when the grant ends, the query is refused."""
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.hhs.cli import site_context
+    from ckanext.hhs.marketplace import seed
+
+    monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.allowed_roots", str(tmp_path))
+    monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.demo_root", str(tmp_path))
+    helpers.call_action("hhs_divisions_seed", context={"user": helpers.call_action("get_site_user")["name"]})
+    output = "\n".join(seed.run(site_context()))
+    assert "lakehouse table medicare_ffs_claims_beneficiary_level__" in output, output
+
+    def query() -> list:
+        shown = helpers.call_action(
+            "package_show", context={"user": "cdc-analyst", "ignore_auth": False}, id=seed.PRIVATE_DATASET
+        )
+        (table,) = [r for r in shown["resources"] if r.get("resource_kind") == "lakehouse"]
+        name = helpers.call_action("hhs_lakehouse_table_show", context={"user": "cdc-analyst"}, id=table["id"])
+        return helpers.call_action(
+            "hhs_lakehouse_query",
+            context={"user": "cdc-analyst", "ignore_auth": False},
+            sql=f"SELECT count(*) AS n FROM {name['sql_name']}",
+        )["rows"]
+
+    assert query() == [[400]]
+    assert "created" not in "\n".join(seed.run(site_context()))  # a second run changes nothing
+    request = model.Session.query(mm.AccessRequest).filter_by(status="approved").one()
+    request.status, request.modified = "withdrawn", mm.now()  # before the revoke step runs
+    model.Session.commit()
+    with pytest.raises(tk.NotAuthorized):
+        query()
