@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. See README.md.
-.PHONY: demo test stop status install lint
+.PHONY: demo test stop status install lint load
 
 demo:            ## install what is missing, start every service and the portal, seed demo content
 	scripts/stack.sh demo
@@ -7,14 +7,17 @@ demo:            ## install what is missing, start every service and the portal,
 test:            ## install what is missing, start the services, run the whole test suite
 	scripts/stack.sh test
 
-stop:            ## stop everything `make demo` or `make test` started
+stop:            ## stop everything `make demo` or `make test` started (nginx, gunicorn, workers, consumers, services)
 	scripts/stack.sh stop
 
-status:          ## what runs, and where its log is
+status:          ## what runs (supervised processes: their pid and restarts), and where its log is
 	scripts/stack.sh status
 
 install:         ## only install (Debian packages, virtualenv, Solr jars)
 	scripts/stack.sh install
+
+load:            ## the load test (benchmarks/load.py) on the benchmark database var/bench.ini, nginx in front
+	.venv/bin/python benchmarks/load.py --ini var/bench.ini --report benchmarks/results/load-$$(date -u +%F).txt
 
 lint:
 	.venv/bin/ruff check ckanext benchmarks
