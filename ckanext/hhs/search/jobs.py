@@ -57,7 +57,9 @@ def _embed_and_index(texts: dict[str, str]) -> int:
     embedded = vectors.embed_and_store(texts)
     if embedded:
         search.rebuild(package_ids=embedded, defer_commit=True, quiet=True)
-        search.commit()
+        # CKAN's own commit does not wait for the new searcher; this one does, so the datasets are found
+        # by meaning as soon as the job has ended.
+        make_connection().commit(waitSearcher=True)
     return len(embedded)
 
 

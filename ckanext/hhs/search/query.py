@@ -10,12 +10,14 @@ clauses scored by their similarity (`^=` constant scores). The final query still
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
 
+import pysolr
+
 import ckan.plugins.toolkit as tk
-from ckan.lib.search.common import make_connection
 
 from . import config, terms, vectors
 
@@ -48,8 +50,15 @@ def _phrase(text: str) -> str:
     return '"' + text.replace("\\", " ").replace('"', " ") + '"'
 
 
-def nearest(vector: list[float], params: dict[str, Any]) -> list[tuple[str, float]]:
-    """(id, cosine similarity) of the datasets nearest the vector, under the search's own filters."""
+@functools.cache
+def _solr(url: str, timeout: float) -> pysolr.Solr:
+    # One connection kept per process: a new one per question (as make_connection gives) costs a TCP set-up.
+    return pysolr.Solr(url, timeout=timeout)
+
+
+def nearest(vector: str, params: dict[str, Any]) -> list[tuple[str, float]]:
+    """(id, cosine similarity) of the datasets nearest the vector (comma-separated numbers), under the
+    search's own filters."""
     fq = [f'+site_id:"{tk.config["ckan.site_id"]}"']
     own = params.get("fq") or ""
     if own.strip():
@@ -58,9 +67,10 @@ def nearest(vector: list[float], params: dict[str, Any]) -> list[tuple[str, floa
         fq.append("+state:active")
     if not tk.asbool(params.get("include_private", False)):
         fq.append("+capacity:public")
-    knn = f"{{!knn f={config.vector_field()} topK={config.top_k()}}}[{','.join(map(str, vector))}]"
+    knn = f"{{!knn f={config.vector_field()} topK={config.top_k()}}}[{vector}]"
     # Filters are Solr's pre-filters of a knn main query: the k nearest among the datasets that pass.
-    hits = make_connection().search(knn, fq=fq, fl="id,score", rows=config.top_k())
+    solr = _solr(tk.config["solr_url"], tk.config["solr_timeout"])
+    hits = solr.search(knn, fq=fq, fl="id,score", rows=config.top_k())
     # Solr scores cosine as (1 + cos) / 2.
     return [(d["id"], 2 * float(d["score"]) - 1) for d in hits.docs]
 

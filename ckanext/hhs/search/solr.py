@@ -76,3 +76,20 @@ def vector_field_present() -> bool | None:
 def forget() -> None:
     """Ask Solr again next time (after a schema change, and in tests)."""
     _checked.clear()
+
+
+def _main(argv: list[str]) -> None:
+    """`python -m ckanext.hhs.search.solr SCHEMA_XML FIELD`: for set-up scripts that run before CKAN has an ini."""
+    path, field = argv
+    with open(path, encoding="utf-8") as f:
+        before = f.read()
+    after = add_vector_field(before, field)
+    if after != before:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(after)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _main(sys.argv[1:])

@@ -16,11 +16,12 @@ _PAGE = 1000
 
 
 def _cache_key() -> str:
-    return f"hhs_search:{tk.config['ckan.site_id']}:glossary_terms"
+    return f"hhs_search:{tk.config['ckan.site_id']}:glossary_terms:2"
 
 
 def approved() -> list[dict[str, Any]]:
-    """slug, label, abbreviation, synonyms and definition of every approved term ([] without the glossary)."""
+    """slug, label and names (label, abbreviation, synonyms; each with its normalised form) of every approved
+    term ([] without the glossary)."""
     if not p.plugin_loaded("hhs_glossary"):
         return []
     redis = connect_to_redis()
@@ -33,9 +34,11 @@ def approved() -> list[dict[str, Any]]:
         page = tk.get_action("hhs_glossary_term_list")(
             {"ignore_auth": False}, {"status": "approved", "limit": _PAGE, "offset": offset}
         )
-        found += [
-            {k: t.get(k) for k in ("slug", "label", "abbreviation", "synonyms", "definition")} for t in page["results"]
-        ]
+        for t in page["results"]:
+            names = [t["label"], t.get("abbreviation") or "", *(t.get("synonyms") or [])]
+            names = [n for n in names if len(n.strip()) > 1]
+            # Normalised once here, not for every question.
+            found.append({"slug": t["slug"], "label": t["label"], "names": [[n, _normal(n)] for n in names]})
         offset += _PAGE
         if offset >= page["count"]:
             break
@@ -63,10 +66,8 @@ def named_in(question: str) -> list[dict[str, Any]]:
     asked = _normal(question)
     found = []
     for term in approved():
-        names = [term["label"], term.get("abbreviation") or "", *(term.get("synonyms") or [])]
-        names = [n for n in names if n and len(n.strip()) > 1]
-        matched = next((n for n in names if _normal(n) in asked), None)
+        matched = next((name for name, normal in term["names"] if normal in asked), None)
         if matched:
-            expansions = [n for n in names if _normal(n) not in asked]
+            expansions = [name for name, normal in term["names"] if normal not in asked]
             found.append({"slug": term["slug"], "label": term["label"], "matched": matched, "expansions": expansions})
     return found

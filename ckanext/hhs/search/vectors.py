@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import numpy as np
@@ -66,13 +65,14 @@ def embed_and_store(texts: dict[str, str]) -> list[str]:
     return todo
 
 
-def query_vector(text: str) -> list[float]:
-    """The question's embedding, cached in Redis for a day (the same question is asked again and again)."""
+def query_vector(text: str) -> str:
+    """The question's embedding as Solr reads it ("0.0123,-0.0456,..."), cached in Redis for a day: the same
+    questions are asked again and again, and embedding one takes tens of milliseconds."""
     redis = connect_to_redis()
-    key = "hhs_search:q:" + digest(text)
+    key = "hhs_search:question:" + digest(text)
     cached = redis.get(key)
     if cached is not None:
-        return json.loads(cached)
-    vector = [round(float(v), 6) for v in embedding.embed([text])[0]]
-    redis.set(key, json.dumps(vector), ex=86400)
+        return cached.decode()
+    vector = ",".join(f"{v:.5f}" for v in embedding.embed([text])[0])
+    redis.set(key, vector, ex=86400)
     return vector
