@@ -18,6 +18,7 @@ from typing import Any
 import pysolr
 
 import ckan.plugins.toolkit as tk
+from ckan.lib.search.query import MAGIC_FIELD_RE, QUERY_PARSER_RE
 
 from . import config, terms, vectors
 
@@ -61,8 +62,12 @@ def nearest(vector: str, params: dict[str, Any]) -> list[tuple[str, float]]:
     search's own filters."""
     fq = [f'+site_id:"{tk.config["ckan.site_id"]}"']
     own = params.get("fq") or ""
-    if own.strip():
+    # CKAN refuses local params and magic fields in a filter before it reaches Solr; this query goes to
+    # Solr directly, so such a filter is left out here (CKAN still judges it in the search itself).
+    if isinstance(own, str) and own.strip() and not (QUERY_PARSER_RE.search(own) or MAGIC_FIELD_RE.search(own)):
         fq.append(own)
+    else:
+        own = ""
     if "+state:" not in own:
         fq.append("+state:active")
     if not tk.asbool(params.get("include_private", False)):

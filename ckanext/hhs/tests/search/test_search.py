@@ -13,10 +13,11 @@ import ckan
 import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_cli
 from ckan.lib.redis import connect_to_redis
+from ckan.lib.search.common import SearchError
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.search import jobs, solr, vectors
+from ckanext.hhs.search import jobs, query, solr, vectors
 from ckanext.hhs.tests import factories
 
 PLUGINS = (
@@ -166,6 +167,17 @@ class TestHybrid:
         ]
         by_title = titles(search(q="hospital deaths", sort="title_string asc", rows=100))
         assert by_title == sorted(by_title, key=str.lower) or by_title == sorted(by_title)
+
+    def test_a_filter_with_local_params_reaches_solr_only_through_ckans_checks(self, catalog):
+        with pytest.raises(SearchError):
+            search(q="heart attack deaths", fq="{!join from=id to=id}id:*")
+        with pytest.raises(SearchError):
+            search(q="heart attack deaths", fq="_query_:{!knn f=hhs_vector topK=5}[0.1]")
+        # The nearest-by-meaning query, sent to Solr directly, leaves such a filter out (a filter that
+        # would drop every dataset drops none), and keeps the others.
+        vector = vectors.query_vector("heart attack deaths")
+        assert query.nearest(vector, {"fq": "{!frange l=2}1"})
+        assert query.nearest(vector, {"fq": "+organization:cdc"}) == []
 
     def test_the_api_and_the_search_page_search_by_meaning(self, app, catalog):
         body = app.get("/api/3/action/package_search", query_string={"q": "heart attack deaths"}).json
