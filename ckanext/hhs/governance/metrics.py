@@ -22,6 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import isodate
 import redis.exceptions
 import sqlalchemy as sa
 
@@ -58,22 +59,25 @@ _PAGE = 500
 
 # ---------------------------------------------------------------- update frequency
 
-_DURATION = re.compile(
-    r"^(?:R\d*/)?P(?:(?P<Y>\d+(?:\.\d+)?)Y)?(?:(?P<M>\d+(?:\.\d+)?)M)?(?:(?P<W>\d+(?:\.\d+)?)W)?"
-    r"(?:(?P<D>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-_DAYS = {"Y": 365.25, "M": 30.44, "W": 7, "D": 1, "h": 1 / 24, "m": 1 / 1440, "s": 1 / 86400}
+# Calendar units in days, as the stale test counts them (a month or year has no fixed length).
+_DAYS_PER_YEAR, _DAYS_PER_MONTH = 365.25, 30.44
+_REPEAT = re.compile(r"^R\d*/")  # ISO 8601 repeating interval prefix; the period is what follows
 _MODIFIED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?)?")
 
 
 def period(frequency: Any) -> dt.timedelta | None:
     """The period an ISO 8601 duration or repeating duration promises ("R/P1W", "P3M", "R/P0.5M");
     None for "irregular", an empty or an unreadable value."""
-    match = _DURATION.match(frequency.strip().upper()) if isinstance(frequency, str) else None
-    if not match:
+    if not isinstance(frequency, str) or len(frequency) > 100:
         return None
-    days = sum(float(v) * _DAYS[k] for k, v in match.groupdict().items() if v)
-    return dt.timedelta(days=days) if days > 0 else None
+    try:
+        duration = isodate.parse_duration(_REPEAT.sub("", frequency.strip().upper()))
+        if isinstance(duration, isodate.Duration):  # years and months: counted in average days
+            calendar = float(duration.years) * _DAYS_PER_YEAR + float(duration.months) * _DAYS_PER_MONTH
+            duration = duration.tdelta + dt.timedelta(days=calendar)
+    except (isodate.ISO8601Error, ValueError, ArithmeticError):  # ArithmeticError: beyond timedelta's range
+        return None
+    return duration if duration > dt.timedelta(0) else None
 
 
 def frequency_words(frequency: Any) -> str:

@@ -105,3 +105,35 @@ def test_a_failed_run_stores_a_neutral_message(catalog_server, monkeypatch, logg
     assert "foreign key" not in run.error and "hhs_governance" not in run.error and "Integrity" not in run.error
     assert run.id in run.error  # the reference to find the details in the log
     assert "violates foreign key constraint" in logged.text
+
+
+@pytest.mark.parametrize(
+    ("frequency", "days"),
+    [
+        ("R/P1Y2M", 365.25 + 2 * 30.44),
+        ("R5/P1W", 7),
+        ("P1DT12H", 1.5),
+        ("R/P100000000Y", None),  # past timedelta's range: raised OverflowError
+        ("PT1000000000000000H", None),
+        ("R/P0D", None),
+        ("R/PXD", None),
+        ("P1D/P2D", None),
+        (["R/P1W"], None),
+    ],
+)
+def test_update_frequencies_are_read_by_isodate(frequency, days):
+    every = metrics.period(frequency)
+    assert (every.total_seconds() / 86400 if every else None) == pytest.approx(days)
+
+
+def test_one_dataset_with_an_absurd_frequency_does_not_sink_the_figures():
+    """The core accepts R/P100000000Y (its pattern has no bound); counting it stale raised OverflowError
+    and failed the figures of every division."""
+    cms = factories.Division(name="cms", bureau_code="009:38")
+    factories.HhsDataset(owner_org=cms["id"], frequency="R/P100000000Y", modified="2020-01-01")
+    factories.HhsDataset(owner_org=cms["id"], frequency="R/P1W", modified="2020-01-01")
+    run = metrics.compute_figures()
+    assert run.status == "finished"
+    snapshot = model.Session.query(gm.MetricsSnapshot).filter_by(run_id=run.id, division="").one()
+    assert snapshot.figures["catalog"]["datasets"] == 2
+    assert len(snapshot.figures["catalog"]["stale_datasets"]) == 1
