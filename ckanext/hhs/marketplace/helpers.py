@@ -11,6 +11,7 @@ import ckan.plugins.toolkit as tk
 from . import config
 
 __all__ = [
+    "hhs_marketplace_dataset_label",
     "hhs_marketplace_default_days",
     "hhs_marketplace_facet_url",
     "hhs_marketplace_glossary_url",
@@ -94,3 +95,12 @@ def hhs_marketplace_grants(dataset: str | None = None, product: str | None = Non
         return []
     data = {k: v for k, v in (("dataset", dataset), ("product", product)) if v}
     return tk.get_action("hhs_marketplace_grant_list")({"user": user.name, "ignore_auth": False}, data)
+
+
+def hhs_marketplace_dataset_label(field_name: str, value: str | None) -> str:
+    """The label the dataset schema gives a choice value (access level, PHI class), else the value."""
+    schema = tk.h.scheming_get_dataset_schema("dataset") or {}
+    for field in schema.get("dataset_fields", []):
+        if field["field_name"] == field_name:
+            return tk.h.scheming_choices_label(tk.h.scheming_field_choices(field), value) or str(value or "")
+    return str(value or "")

@@ -142,10 +142,14 @@ def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[st
     if pkg.get("type") != "data-product":
         return tk.abort(404, tk._("Data product not found"))
     components = []
-    for ref in pkg.get("component_datasets") or []:
-        found = model.Package.get(ref)
-        if found is not None:
-            components.append({"name": found.name, "title": found.title or found.name, "private": found.private})
+    if _user_name():  # staff also learn which restricted datasets the product gives, by their listing title
+        components = tk.get_action("hhs_marketplace_component_list")(_context(), {"id": pkg["id"]})
+    else:
+        for ref in pkg.get("component_datasets") or []:
+            found = model.Package.get(ref)
+            if found is not None:
+                title = found.title or found.name
+                components.append({"ref": found.name, "name": found.name, "title": title, "private": found.private})
     usage = tk.get_action("hhs_marketplace_product_usage")(_context(), {"id": pkg["id"]})
     mine, grants = [], []
     if _user_name():

@@ -52,6 +52,7 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_marketplace_request_create": ({"product": "p"}, False, True),
     "hhs_marketplace_request_list": ({}, False, True),  # the action lists only the caller's own or queue
     "hhs_marketplace_grant_list": ({}, False, True),  # the action lists only the caller's own live grants
+    "hhs_marketplace_component_list": ({"id": "none"}, False, True),
     "hhs_marketplace_request_show": ({"id": "none"}, False, True),
     "hhs_marketplace_request_approve": ({"id": "none"}, False, True),
     "hhs_marketplace_request_reject": ({"id": "none"}, False, True),

@@ -381,6 +381,45 @@ def package_collaborator_list_for_user(up_func: Action, context: Context, data_d
 
 @tk.side_effect_free
 @validate(schema.product_ref)
+def hhs_marketplace_component_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """A product's component datasets as a requester may know them. Those the caller may open come
+    with their name and title; the product division's own restricted ones only with the title the
+    division published in the product, their access level and PHI class, and a reference (``#n``, the
+    position in the product) to name them in ``hhs_marketplace_request_create``'s ``datasets``: never
+    their name, id or other metadata. Another division's private datasets are not listed.
+
+    :param id: the product's name or id
+    :returns: each with ``ref``, ``title``, ``private``, ``restricted`` (the caller may not open it),
+        ``access_level`` and ``phi_classification``, and ``name`` when the caller may open it
+    """
+    tk.check_access("hhs_marketplace_component_list", context, data_dict)
+    product, pkg = _product(data_dict["id"], context, field="id")
+    return _component_listing(product, pkg, context.get("user"))
+
+
+def _component_listing(product: model.Package, pkg: dict[str, Any], viewer: str | None) -> list[dict[str, Any]]:
+    out = []
+    for position, dataset in enumerate(_components(pkg), start=1):
+        visible = not dataset.private or _can_see(dataset.id, viewer)
+        if not visible and dataset.owner_org != product.owner_org:
+            continue
+        extras = dataset.extras
+        entry = {
+            "ref": dataset.name if visible else f"#{position}",
+            "title": dataset.title or dataset.name,
+            "private": bool(dataset.private),
+            "restricted": not visible,
+            "access_level": extras.get("access_level") or "",
+            "phi_classification": extras.get("phi_classification") or "",
+        }
+        if visible:
+            entry["name"] = dataset.name
+        out.append(entry)
+    return out
+
+
+@tk.side_effect_free
+@validate(schema.product_ref)
 def hhs_marketplace_product_usage(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Who already uses a product: the divisions of people with access now, and how many people.
     Individual requests stay private to their requester and deciders.
@@ -918,11 +957,18 @@ def _components(pkg: dict[str, Any]) -> list[model.Package]:
 
 def _wanted_datasets(refs: list[str], pkg: dict[str, Any], user_name: str) -> list[str]:
     """Ids of the requested components (those the requester may see by name); empty means all."""
-    components = {p.id: p for p in _components(pkg)}
+    listed = _components(pkg)
+    components = {p.id: p for p in listed}
     by_ref = {ref: p.id for p in components.values() for ref in (p.id, p.name)}
+    # "#n": the product's n-th component, as hhs_marketplace_component_list names a restricted one.
+    by_ref.update((f"#{n}", p.id) for n, p in enumerate(listed, start=1))
+    owner = model.Package.get(pkg["id"]).owner_org
     wanted = []
     for ref in refs:
         pid = by_ref.get(ref)
+        if pid is not None and ref.startswith("#") and components[pid].owner_org == owner:
+            wanted.append(pid)
+            continue
         if pid is None or (components[pid].private and not _can_see(pid, user_name)):
             raise tk.ValidationError({"datasets": [tk._('"{ref}" is not part of this product').format(ref=ref)]})
         wanted.append(pid)

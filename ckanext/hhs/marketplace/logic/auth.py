@@ -151,6 +151,11 @@ def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> Auth
     return _no(tk._("Only sysadmins may run the grant expiry"))
 
 
+@_staff
+def hhs_marketplace_component_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _OK  # components of a product the caller may see (the action checks that)
+
+
 @tk.auth_allow_anonymous_access
 def hhs_marketplace_product_usage(context: Context, data_dict: DataDict) -> AuthResult:
     return _OK  # aggregates of a product the caller may see (the action checks that)
