@@ -139,6 +139,24 @@ def _granted_data(request: mm.AccessRequest) -> str:
     return tk._("Your data:") + "\n" + "\n".join(lines) + "\n\n"
 
 
+def request_changed(request: mm.AccessRequest, message: str) -> None:
+    """A steward extended or withdrew the requester's access."""
+    title = _product_title(request)
+    link = _link(f"/marketplace/requests/{request.id}")
+    if request.status == "approved":
+        subject = tk._("Access extended: {product}").format(product=title)
+        body = tk._("Your access to {product} now lasts until {date}.\n\n{note}{data}Details: {link}\n").format(
+            product=title, date=request.end_date, note=f"{message}\n\n" if message else "",
+            data=_granted_data(request), link=link,
+        )  # fmt: skip
+    else:
+        subject = tk._("Access withdrawn: {product}").format(product=title)
+        body = tk._("The stewards of {product} withdrew your access:\n\n{note}\n\nDetails: {link}\n").format(
+            product=title, note=message, link=link
+        )
+    _send([_requester(request)], subject, body)
+
+
 def request_expired(request: mm.AccessRequest) -> None:
     title = _product_title(request)
     body = tk._("Your access to {product} ended on {date}. Ask again if you still need it: {link}\n").format(

@@ -30,7 +30,7 @@ SORTS = {
     "title": "title_string asc",
     "newest": "metadata_modified desc",
 }
-REQUEST_STEPS = ("approve", "reject", "ask_info", "respond", "withdraw")
+REQUEST_STEPS = ("approve", "reject", "ask_info", "respond", "withdraw", "extend", "revoke")
 
 
 def _quoted(value: str) -> str:
@@ -238,14 +238,16 @@ def request_read(id: str) -> Any:  # noqa: A002 (CKAN's route parameter name)
 
 
 @marketplace.route(
-    "/marketplace/requests/<id>/<any(approve, reject, ask_info, respond, withdraw):step>", methods=["POST"]
+    "/marketplace/requests/<id>/<any(approve, reject, ask_info, respond, withdraw, extend, revoke):step>",
+    methods=["POST"],
 )
 def request_step(id: str, step: str) -> Any:  # noqa: A002
     if (redirect := _login_first()) is not None:
         return redirect
     data = {"id": id}
-    if tk.request.form.get("message"):
-        data["message"] = tk.request.form["message"]
+    for field in ("message", "end_date"):
+        if tk.request.form.get(field):
+            data[field] = tk.request.form[field]
     try:
         tk.get_action(f"hhs_marketplace_request_{step}")(_context(), data)
         tk.h.flash_success(tk._("Done: {step}.").format(step=step.replace("_", " ")))

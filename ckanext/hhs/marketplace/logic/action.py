@@ -322,6 +322,59 @@ def hhs_marketplace_request_withdraw(context: Context, data_dict: DataDict) -> d
     return _dictize(request, user.name, full=True)
 
 
+@validate(schema.request_extend)
+@_all_or_nothing
+def hhs_marketplace_request_extend(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Extend an approved request's access to a later end date (within the product's longest access,
+    counted from today). The product division's stewards; the requester is told by mail.
+
+    :param id: the request's id
+    :param end_date: the new end date, YYYY-MM-DD, after the current one
+    :param message: a note for the requester (optional)
+    """
+    tk.check_access("hhs_marketplace_request_extend", context, data_dict)
+    request = _get_request(data_dict["id"])
+    user = _user(context)
+    _expect(request, ("approved",), "extend")
+    pkg = tk.get_action("package_show")({"ignore_auth": True}, {"id": request.product_id})
+    end = _end_date({"end_date": data_dict["end_date"]}, pkg)
+    if end <= request.end_date:
+        raise tk.ValidationError(
+            {"end_date": [tk._("The new end date must be after {date}").format(date=request.end_date)]}
+        )
+    previous, request.end_date, request.modified = request.end_date, end, mm.now()
+    for grant in model.Session.query(mm.Grant).filter(mm.Grant.request_id == request.id, mm.Grant.revoked.is_(None)):
+        grant.end_date = end
+    mm.record(
+        "request", request.id, user.id, "extend", data_dict.get("message", ""),
+        previous=previous.isoformat(), end_date=end.isoformat(),
+    )  # fmt: skip
+    model.Session.commit()
+    mail.request_changed(request, data_dict.get("message", ""))
+    return _dictize(request, user.name, full=True)
+
+
+@validate(schema.request_message)
+@_all_or_nothing
+def hhs_marketplace_request_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Withdraw an approved request's access at once, saying why. The product division's stewards; the
+    requester is told by mail.
+
+    :param id: the request's id
+    :param message: why (required)
+    """
+    tk.check_access("hhs_marketplace_request_revoke", context, data_dict)
+    request = _get_request(data_dict["id"])
+    user = _user(context)
+    _expect(request, ("approved",), "withdraw access of")
+    request.status, request.modified = "withdrawn", mm.now()
+    mm.record("request", request.id, user.id, "revoke_access", data_dict["message"])
+    model.Session.commit()
+    _revoke(request, "withdrawn by the steward", mm.now().date())
+    mail.request_changed(request, data_dict["message"])
+    return _dictize(request, user.name, full=True)
+
+
 def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Revoke the grants whose end date has passed, and provision approved requests that miss access
     (after a crash between approval and provisioning). Safe to run any number of times: the expiry

@@ -129,6 +129,16 @@ def hhs_marketplace_request_ask_info(context: Context, data_dict: DataDict) -> A
     return _decider(context, data_dict, second_level_may=True)
 
 
+@_staff
+def hhs_marketplace_request_extend(context: Context, data_dict: DataDict) -> AuthResult:
+    return _decider(context, data_dict, second_level_may=False)
+
+
+@_staff
+def hhs_marketplace_request_revoke(context: Context, data_dict: DataDict) -> AuthResult:
+    return _decider(context, data_dict, second_level_may=False)
+
+
 def _requester(context: Context, data_dict: DataDict) -> AuthResult:
     request, user = _request(data_dict), _user(context)
     if request is None or (user is not None and request.requester_id == user.id):

@@ -42,6 +42,17 @@ def grant_list(ignore_missing: Validator, hhs_marketplace_text: Validator) -> Sc
 
 
 @validator_args
+def request_extend(
+    not_empty: Validator, hhs_marketplace_text: Validator, ignore_missing: Validator, hhs_marketplace_date: Validator
+) -> Schema:
+    return {
+        "id": [not_empty, hhs_marketplace_text],
+        "end_date": [not_empty, hhs_marketplace_date],
+        "message": [ignore_missing, hhs_marketplace_text],
+    }
+
+
+@validator_args
 def request_message(not_empty: Validator, hhs_marketplace_text: Validator, hhs_text_cap: Validator) -> Schema:
     """A step that must say why (reject, ask for information, answer it)."""
     return {"id": [not_empty, hhs_marketplace_text], "message": [not_empty, hhs_marketplace_text, hhs_text_cap]}
