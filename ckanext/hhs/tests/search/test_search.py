@@ -237,6 +237,10 @@ class TestGlossary:
         ]
         assert tk.h.hhs_search_expanded_terms("enrollee")[0]["label"] == "Medicare beneficiary"
         assert "hhs_expanded_terms" not in search(q="claims")
+        with app.flask_app.test_request_context():
+            html = tk.render_snippet("hhs_search/snippets/expanded_terms.html", {"q": "enrollee <b>"})
+        assert "Showing results for" in html
+        assert 'href="/glossary/medicare-beneficiary">Medicare beneficiary</a>, which includes &lsquo;enrollee' in html
 
     def test_the_glossary_term_name_is_part_of_the_dataset_text(self, term):
         dataset = factories.HhsDataset(title="Part A claims", glossary_terms=[term["slug"]])
