@@ -37,11 +37,13 @@ __all__ = [
     "hhs_glossary_chips",
     "hhs_facet_label",
     "hhs_format_of",
+    "hhs_frequency_options",
     "hhs_frequency_label",
     "hhs_home_figures",
     "hhs_is_download",
     "hhs_label",
     "hhs_license",
+    "hhs_license_options",
     "hhs_main_nav",
     "hhs_popular_datasets",
     "hhs_recent_datasets",
@@ -213,27 +215,7 @@ def hhs_bureau_label(code: str) -> str:
     return f"{code} {name}" if name else code
 
 
-_PERIODS = {
-    "R/P10Y": "Every ten years",
-    "R/P4Y": "Every four years",
-    "R/P3Y": "Every three years",
-    "R/P2Y": "Every two years",
-    "R/P1Y": "Annually",
-    "R/P6M": "Every six months",
-    "R/P4M": "Three times a year",
-    "R/P3M": "Quarterly",
-    "R/P2M": "Every two months",
-    "R/P1M": "Monthly",
-    "R/P0.5M": "Twice a month",
-    "R/P2W": "Every two weeks",
-    "R/P0.33W": "Three times a week",
-    "R/P0.5W": "Twice a week",
-    "R/P1W": "Weekly",
-    "R/P1D": "Daily",
-    "R/PT1H": "Hourly",
-    "R/PT1S": "Continuously updated",
-    "irregular": "Irregularly",
-}
+_PERIODS = vocab.FREQUENCIES
 _UNITS = {"Y": "year", "M": "month", "W": "week", "D": "day"}
 
 
@@ -249,18 +231,49 @@ def hhs_frequency_label(value: str) -> str:
     return value
 
 
+def hhs_frequency_options(current: Any) -> list[dict[str, str]]:
+    """The update frequency form's choices, in words (stored as ISO 8601); a stored value not in the
+    list (R/P5Y, a harvested week count) is offered as it is, so saving never changes it."""
+    options = [{"value": "", "text": ""}]
+    options += [{"value": iso, "text": tk._(label)} for iso, label in vocab.FREQUENCIES.items()]
+    if isinstance(current, str) and current and current not in vocab.FREQUENCIES:
+        options.append({"value": current, "text": hhs_frequency_label(current)})
+    return options
+
+
 def hhs_license(license_id: str) -> dict[str, str]:
-    """Title and URL of a licence by its id (or by the URL a harvested record gave as its id)."""
+    """Title and URL of a licence by its id, or by the URL or id a harvested record gave (vocab.license_entry);
+    a licence the register does not know is shown as it was given ("Licence: <url>"), never dropped."""
     if not license_id:
         return {}
-    register = model.Package.get_license_register()
-    found = register.get(license_id)
-    if found is None:
-        found = next((lic for lic in register.values() if lic.url and lic.url == license_id), None)
+    found = vocab.license_entry(license_id)
     if found is not None:
         return {"title": found.title, "url": found.url or ""}
     url = license_id if license_id.startswith(("http://", "https://")) else ""
-    return {"title": _license_title_from_url(license_id) if url else license_id, "url": url}
+    if url:
+        known = _license_title_from_url(license_id)
+        return {
+            "title": known
+            if known != re.sub(r"^https?://", "", url).rstrip("/")
+            else tk._("Licence: {url}").format(url=url),
+            "url": url,
+        }
+    return {"title": license_id, "url": ""}
+
+
+def hhs_license_options(current: Any) -> list[dict[str, str]]:
+    """The licence form's choices: blank (no licence given), then the register. The stored value is the
+    value of the entry it names (a harvested URL stays as it was when the form is saved unchanged), and
+    a licence the register does not know is offered as it is, so saving never drops it."""
+    current = current if isinstance(current, str) else ""
+    entry = vocab.license_entry(current)
+    options = [{"value": "", "text": tk._("No licence given")}]
+    for licence in model.Package.get_license_register().licenses:
+        value = current if entry is not None and licence.id == entry.id else licence.id
+        options.append({"value": value, "text": licence.title})
+    if current and entry is None:
+        options.append({"value": current, "text": tk._("Licence: {url}").format(url=current)})
+    return options
 
 
 _KNOWN_LICENSE_URLS = {

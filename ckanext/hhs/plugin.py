@@ -14,7 +14,17 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from . import api_input, authoritative, completeness, confirmations, helpers, permission_labels, unavailable, unindexed
+from . import (
+    api_input,
+    authoritative,
+    completeness,
+    confirmations,
+    helpers,
+    permission_labels,
+    unavailable,
+    unindexed,
+    vocab,
+)
 
 
 @tk.blanket.actions
@@ -37,6 +47,9 @@ class HhsPlugin(p.SingletonPlugin):
         tk.add_resource("assets", "ckanext-hhs")
         # Gravatar is out of reach from HHS networks: avatars are drawn locally, never fetched.
         config["ckan.gravatar_default"] = "disabled"
+        # Licences that fit a U.S. federal catalog, unless the ini names a register of its own.
+        if not config.get("licenses_group_url"):
+            config["licenses_group_url"] = "file://" + vocab.LICENSES_FILE
 
     # IMiddleware
     def make_middleware(self, app: Any, config: CKANConfig) -> Any:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import mimetypes
 import os
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -60,7 +62,7 @@ _DISTRIBUTION = {
     "describedByType": "described_by_type",
 }
 # Raise when to_pod's output changes: catalog ETags include it, so clients fetch again.
-MAPPING_VERSION = "2"
+MAPPING_VERSION = "3"
 _TAG_INVALID = re.compile(r"[^\w \-.]+")
 MAX_TAG = 100
 # CKAN limits: a dataset holds at most MAX_TAGS tags (the HHS list cap) and Solr refuses a string
@@ -268,6 +270,15 @@ def to_pod(pkg: dict[str, Any], division_title: str | None = None) -> dict[str, 
     for key, field in _SCALARS.items():
         if key not in record and pkg.get(field) not in (None, ""):
             record[key] = pkg[field]
+    # POD's license is a URL: a register id (the form's choice) goes out as its entry's URL; a URL
+    # the register does not know, as given; an entry without a URL (restricted) says nothing here.
+    if record.get("license"):
+        entry = vocab.license_entry(record["license"])
+        url = (entry.url if entry is not None else "") or ""
+        if entry is not None and not str(record["license"]).startswith(("http://", "https://")):
+            record.pop("license")
+            if url:
+                record["license"] = url
     for key, field in _LISTS.items():
         if pkg.get(field):
             record[key] = list(pkg[field])
@@ -280,20 +291,89 @@ def to_pod(pkg: dict[str, Any], division_title: str | None = None) -> dict[str, 
         record["describedBy"] = dictionary["url"]
         if dictionary.get("format"):
             record["describedByType"] = dictionary["format"]
-    distributions = [_to_distribution(r) for r in pkg.get("resources") or []]
+    distributions = [_to_distribution(r, pkg.get("name") or pkg.get("id") or "") for r in pkg.get("resources") or []]
     if distributions:
         record["distribution"] = distributions
     return record
 
 
-def _to_distribution(res: dict[str, Any]) -> dict[str, Any]:
+# Where a link can be opened by a person or a program anywhere: what a distribution's URL must be.
+WEB_SCHEMES = ("http", "https", "ftp")
+# Formats people type, and their IANA media types (POD requires mediaType beside a downloadURL);
+# anything else is looked up by Python's mimetypes, from the format as an extension or the URL's path.
+_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "json-ld": "application/ld+json",
+    "jsonld": "application/ld+json",
+    "xml": "application/xml",
+    "rdf": "application/rdf+xml",
+    "ttl": "text/turtle",
+    "turtle": "text/turtle",
+    "pdf": "application/pdf",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+    "parquet": "application/vnd.apache.parquet",
+    "txt": "text/plain",
+    "text": "text/plain",
+    "html": "text/html",
+    "sas": "application/x-sas",
+    "sas7bdat": "application/x-sas-data",
+    "tsv": "text/tab-separated-values",
+}
+_MEDIA_TYPE = re.compile(r"^[-\w]+/[-\w]+(\.[-\w]+)*([+][-\w]+)?$")
+
+
+def media_type(fmt: str | None, url: str | None) -> str | None:
+    """The IANA media type of a download, from its format (``CSV``, ``text/csv``) or its URL's extension."""
+    fmt = (fmt or "").strip()
+    if _MEDIA_TYPE.match(fmt):
+        return fmt.lower()
+    known = _MEDIA_TYPES.get(fmt.lower().lstrip("."))
+    if known:
+        return known
+    for guess in (mimetypes.guess_type(f"x.{fmt}")[0] if fmt else None, _url_media_type(url)):
+        if guess:
+            return guess
+    return None
+
+
+def _url_media_type(url: str | None) -> str | None:
+    path = urllib.parse.urlsplit(url or "").path
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    return _MEDIA_TYPES.get(extension) or (mimetypes.guess_type(path)[0] if extension else None)
+
+
+def is_web_url(url: Any) -> bool:
+    return isinstance(url, str) and urllib.parse.urlsplit(url.strip()).scheme.lower() in WEB_SCHEMES
+
+
+def resource_page(dataset: str, resource_id: str) -> str:
+    """The resource's page on the hub: what a person opens for a table or service that is no file."""
+    import ckan.plugins.toolkit as tk
+
+    site = (tk.config.get("ckan.site_url") or "").rstrip("/")
+    return f"{site}/dataset/{urllib.parse.quote(dataset)}/resource/{urllib.parse.quote(resource_id)}"
+
+
+def _to_distribution(res: dict[str, Any], dataset: str = "") -> dict[str, Any]:
+    """A hub-authored resource as a POD distribution. Only a web link to a file is a downloadURL (with
+    its media type); an API is its accessURL; a lakehouse table, or a link that is no web URL (s3://,
+    a server path), goes out as the resource's page on the hub, never as the path."""
     dist: dict[str, Any] = {"@type": "dcat:Distribution"}
-    url = res.get("url") or ""
-    if res.get("resource_kind") == "api" or (res.get("access_url") and res.get("access_url") == url):
+    url = (res.get("url") or "").strip()
+    kind = res.get("resource_kind")
+    page = resource_page(dataset, res["id"]) if dataset and res.get("id") else None
+    if kind == "lakehouse" or (url and not is_web_url(url)):
+        if page:
+            dist["accessURL"] = page
+    elif kind == "api" or (res.get("access_url") and res.get("access_url") == url):
         dist["accessURL"] = url
     elif url:
         dist["downloadURL"] = url
-        if res.get("access_url"):
+        if is_web_url(res.get("access_url")):
             dist["accessURL"] = res["access_url"]
     for key, field in _DISTRIBUTION.items():
         if res.get(field) not in (None, ""):
@@ -301,6 +381,15 @@ def _to_distribution(res: dict[str, Any]) -> dict[str, Any]:
     for field, value in res.items():
         if field.startswith("pod_") and value not in (None, ""):
             dist[field.removeprefix("pod_")] = value
+    if not _MEDIA_TYPE.match(str(dist.get("mediaType") or "")):
+        dist.pop("mediaType", None)
+        guessed = media_type(res.get("format"), dist.get("downloadURL"))
+        if guessed:
+            dist["mediaType"] = guessed
+        elif "downloadURL" in dist:
+            dist["mediaType"] = "application/octet-stream"  # a file of a type nobody named
+    if not is_web_url(dist.get("describedBy")):
+        dist.pop("describedBy", None)
     return dist
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import config
 
@@ -81,6 +81,29 @@ RESOURCE_KINDS = {
     "lakehouse": "Lakehouse table (linked in place)",
 }
 
+# POD accrualPeriodicity (ISO 8601 repeating durations) in words, for the form and the pages.
+FREQUENCIES = {
+    "R/P10Y": "Every ten years",
+    "R/P4Y": "Every four years",
+    "R/P3Y": "Every three years",
+    "R/P2Y": "Every two years",
+    "R/P1Y": "Annually",
+    "R/P6M": "Every six months",
+    "R/P4M": "Three times a year",
+    "R/P3M": "Quarterly",
+    "R/P2M": "Every two months",
+    "R/P1M": "Monthly",
+    "R/P0.5M": "Twice a month",
+    "R/P2W": "Every two weeks",
+    "R/P0.33W": "Three times a week",
+    "R/P0.5W": "Twice a week",
+    "R/P1W": "Weekly",
+    "R/P1D": "Daily",
+    "R/PT1H": "Hourly",
+    "R/PT1S": "Continuously updated",
+    "irregular": "Irregularly",
+}
+
 TABLE_FORMATS = {"delta": "Delta Lake", "iceberg": "Apache Iceberg", "parquet": "Parquet dataset"}
 
 DIVISION_KINDS = {
@@ -120,3 +143,29 @@ def coding_systems() -> dict[str, str]:
 
 def choices(mapping: dict[str, str]) -> list[dict[str, str]]:
     return [{"value": value, "label": label} for value, label in mapping.items()]
+
+
+# The portal's licence register (CKAN's licenses_group_url; the plugin points it here unless the ini
+# names another): U.S. Government Works, CC0, CC BY 4.0, ODbL, other open, restricted.
+LICENSES_FILE = os.path.join(DATA, "licenses.json")
+
+
+def _bare(value: str) -> str:
+    """A licence id or URL compared without scheme, "www.", case and trailing slash."""
+    bare = value.strip().lower().removeprefix("http://").removeprefix("https://").removeprefix("www.")
+    return bare.rstrip("/")
+
+
+def license_entry(value: Any) -> Any:
+    """The register's licence for an id, its URL or one of the URLs and ids harvested records give for
+    it (``hhs_aliases`` in licenses.json); None for a licence the register does not know."""
+    import ckan.model as model
+
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = _bare(value)
+    for licence in model.Package.get_license_register().licenses:
+        names = [licence.id, getattr(licence, "url", "") or "", *getattr(licence, "hhs_aliases", [])]
+        if key in {_bare(name) for name in names if name}:
+            return licence
+    return None

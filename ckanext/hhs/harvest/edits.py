@@ -99,7 +99,8 @@ def _source_view(validated: dict[str, Any] | None) -> dict[str, Any] | None:
     flat = {**validated, **{e["key"]: e["value"] for e in validated.get("extras") or [] if "key" in e}}
     skip = HUB_ONLY | set(KEPT) | {"extras", "id", "type", "resources", "tags", "tag_string", "state", "revision_id"}
     view = {k: v for k, v in flat.items() if k not in skip and _filled(v)}
-    view["tags"] = sorted(t.get("name") for t in validated.get("tags") or [])
+    # A set: the edit form sends tag_string and CKAN's view adds the same tags as `tags`; stored once.
+    view["tags"] = sorted({t.get("name") for t in validated.get("tags") or []})
     if "resources" in validated:
         view["resources"] = [
             {

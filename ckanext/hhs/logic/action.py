@@ -85,6 +85,14 @@ def package_create(up_func: Action, context: Context, data_dict: DataDict) -> An
 @tk.chained_action
 def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     _check_core_types(data_dict)
+    # The edit form names the dataset by its URL name; CKAN core then writes its id in `id` itself,
+    # but the chained updates before it (a harvested dataset's kept record, harvest/edits.py) validate
+    # the update first, and a name in `id` failed there ("This key is read-only"): every form save of
+    # an imported dataset dropped its source record. Core's step, taken first.
+    name_or_id = data_dict.get("id") or data_dict.get("name")
+    package = model.Package.get(name_or_id) if isinstance(name_or_id, str) else None
+    if package is not None and data_dict.get("id") != package.id:
+        data_dict = {**data_dict, "id": package.id}
     return up_func(context, data_dict)
 
 

@@ -19,7 +19,7 @@ from ckan.lib.navl.dictization_functions import missing as _missing
 from ckan.logic.validators import int_validator as _int_validator
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
-from ckanext.hhs import config, vocab
+from ckanext.hhs import config, pod, vocab
 
 __all__ = [
     # CKAN's own names: the versions below answer bad input with a field error (see their comment).
@@ -27,7 +27,9 @@ __all__ = [
     "natural_number_validator",
     "hhs_db_text",
     "hhs_access_level",
+    "hhs_age_range",
     "hhs_authoritative_source",
+    "hhs_blank",
     "hhs_board_only",
     "hhs_bureau_codes",
     "hhs_coding_systems",
@@ -39,7 +41,9 @@ __all__ = [
     "hhs_iso8601_periodicity",
     "hhs_keywords_required",
     "hhs_list_cap",
+    "hhs_media_type",
     "hhs_program_codes",
+    "hhs_resource_url",
     "hhs_rights_unless_public",
     "hhs_single_bureau_code",
     "hhs_source_only",
@@ -51,6 +55,7 @@ MAX_TEXT = 10_000
 
 _BUREAU = re.compile(r"^\d{3}:\d{2}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _PROGRAM = re.compile(r"^\d{3}:\d{3}$")
 _EMAIL = re.compile(r"^(mailto:)?[^@\s]+@[^@\s]+\.[^@\s]+$")
 # ISO 8601 repeating duration (R/P1Y, R/PT1H) or "irregular", as POD's accrualPeriodicity allows.
@@ -106,6 +111,67 @@ def _matching(value: Any, pattern: re.Pattern[str], message: str) -> str:
     if not isinstance(value, str) or not pattern.match(value.strip()):
         raise tk.Invalid(message.format(value=value))
     return value.strip()
+
+
+def hhs_blank(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """Blank means absent: a field the form left empty ('', or only blank lines of a list) or the API
+    gave as null or [] is not stored, and the rest of its validators are skipped (CKAN's ignore_missing
+    kept '' and [], so saving a form unchanged turned every unanswered question into '' or [], and a
+    blank yes/no into "No")."""
+    value = data.get(key)
+    if isinstance(value, list):
+        blank = all(isinstance(v, str) and not v.strip() for v in value)
+    elif isinstance(value, str):
+        blank = not value.strip() or value.strip() == "[]"
+    else:
+        blank = value is None or value is _missing
+    if blank:
+        data.pop(key, None)
+        raise StopOnError
+
+
+_FREQUENCY_WORDS = {
+    **{label.lower(): iso for iso, label in vocab.FREQUENCIES.items()},
+    "yearly": "R/P1Y",
+    "annual": "R/P1Y",
+    "biweekly": "R/P2W",
+    "hourly": "R/PT1H",
+    "continuous": "R/PT1S",
+}
+
+
+def hhs_media_type(value: Any, context: Context | None = None) -> Any:
+    """An IANA media type (text/csv), as POD's mediaType and describedByType require; a format word
+    people type for it (CSV, PDF) is stored as its type. Imports keep what their source gave."""
+    if value in (None, "", _missing) or _lenient(context):
+        return value
+    found = pod.media_type(value, None) if isinstance(value, str) else None
+    if not found:
+        raise tk.Invalid(tk._('"{value}" is not a media type such as text/csv or application/pdf').format(value=value))
+    return found
+
+
+# Where a lakehouse table may live (its own rules, in the lakehouse feature, check the location).
+_TABLE_SCHEMES = ("file", "s3", "s3a", "abfss", "gs", "az")
+
+
+def hhs_resource_url(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """A resource's link is a web link (http, https, ftp), an uploaded file's name, or, for a lakehouse
+    table, the table's location. Anything else (javascript:, data:, file: on a file, gopher:, ...) is
+    refused: pages make it a link people click, and /data.json gives it to other catalogs."""
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        return
+    scheme = value.strip().split(":", 1)[0].lower() if ":" in value else ""
+    upload = data.get(key[:-1] + ("url_type",)) == "upload" and not scheme
+    table = data.get(key[:-1] + ("resource_kind",)) == "lakehouse" or data.get(key[:-1] + ("table_uri",)) not in (
+        None,
+        "",
+        _missing,
+    )
+    if scheme in ("http", "https", "ftp") or upload or (table and scheme in _TABLE_SCHEMES):
+        return
+    errors[key].append(tk._("Give a web link (https://..., http://... or ftp://...)"))
 
 
 def hhs_list_cap(value: Any, context: Context | None = None) -> Any:
@@ -220,8 +286,11 @@ def hhs_email(value: Any, context: Context | None = None) -> Any:
 
 
 def hhs_iso8601_periodicity(value: Any, context: Context | None = None) -> Any:
+    """ISO 8601 as POD wants it; the words people use ("monthly", "Annually") are stored as their duration."""
     if value in (None, "", tk.missing) or _lenient(context):
         return value
+    if isinstance(value, str):
+        value = _FREQUENCY_WORDS.get(value.strip().lower(), value)
     return _matching(
         value, _PERIODICITY, tk._('"{value}" is not an ISO 8601 repeating duration such as R/P1Y, R/P1M or irregular')
     )
@@ -230,7 +299,22 @@ def hhs_iso8601_periodicity(value: Any, context: Context | None = None) -> Any:
 def hhs_iso8601_interval(value: Any, context: Context | None = None) -> Any:
     if value in (None, "", tk.missing) or _lenient(context):
         return value
-    return _matching(value, _INTERVAL, tk._('"{value}" is not an ISO 8601 interval such as 2020-01-01/2024-12-31'))
+    value = _matching(value, _INTERVAL, tk._('"{value}" is not an ISO 8601 interval such as 2020-01-01/2024-12-31'))
+    start, _, end = value.partition("/")
+    if _PLAIN_DATE.match(start) and _PLAIN_DATE.match(end):
+        n = min(len(start), len(end))  # 2020-05/2020: compared as years
+        if start[:n] > end[:n]:
+            raise tk.Invalid(tk._("The period starts after it ends: give the start date first"))
+    return value
+
+
+def hhs_age_range(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """The maximum typical age is not below the minimum (on max_typical_age, after its own checks)."""
+    low, high = data.get(key[:-1] + ("min_typical_age",)), data.get(key)
+    if _lenient(context) or not isinstance(low, int) or not isinstance(high, int):
+        return
+    if high < low:
+        errors[key].append(tk._("The maximum age is below the minimum age ({low})").format(low=low))
 
 
 def hhs_authoritative_source(
@@ -247,11 +331,11 @@ def hhs_authoritative_source(
         pkg = context["model"].Package.get(pkg_id)
         previous = bool(pkg and tk.asbool(pkg.extras.get("authoritative_source", False)))
     raw = data.get(key)
-    if raw in (None, tk.missing):
+    if raw in (None, tk.missing, ""):  # not named, or the form's blank choice: the stored value stays
         data[key] = previous
         return
     try:
-        value = tk.asbool(raw) if raw != "" else False
+        value = tk.asbool(raw)
     except ValueError:  # text that is no yes/no word
         errors[key].append(tk._("Must be true or false"))
         return

@@ -80,7 +80,7 @@ class TestDatasetSchema:
             ({"program_code": ["009-078"]}, "program_code", "not of the form 009:000"),
             ({"access_level": "secret"}, "access_level", "Access level must be one of"),
             ({"access_level": "non-public"}, "access_rights", "Rights are required"),
-            ({"frequency": "monthly"}, "frequency", "ISO 8601 repeating duration"),
+            ({"frequency": "every full moon"}, "frequency", "ISO 8601 repeating duration"),
             ({"temporal": "2020 to 2024"}, "temporal", "ISO 8601 interval"),
             ({"modified": "31/12/2024"}, "modified", "not an ISO 8601 date"),
             ({"contact": [{"name": "A", "email": "not-an-email"}]}, "contact", "is not an email address"),
