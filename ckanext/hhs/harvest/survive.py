@@ -37,7 +37,11 @@ def _gather_stage(original: Any) -> Any:
             return original(harvester, job)
         except Exception as e:  # not KeyboardInterrupt / SystemExit: a consumer told to stop stops
             log.exception("Gather of harvest job %s failed", job.id)
-            _gather_failed(job.id, e)
+            try:
+                _gather_failed(job.id, e)
+            except Exception:  # the database itself is gone: the consumer goes on all the same
+                log.exception("Recording the failure of harvest job %s failed", job.id)
+                model.Session.remove()
             return None  # ckanext-harvest: "gather stage failed"; the job finishes with no objects
 
     gather_stage.hhs_survives = True  # type: ignore[attr-defined]
@@ -46,10 +50,13 @@ def _gather_stage(original: Any) -> Any:
 
 def _gather_failed(job_id: str, error: Exception) -> None:
     model.Session.rollback()
-    # What the stage had gathered is dropped (as ckanext-harvest does), so the job can finish.
-    model.Session.query(HarvestObject).filter(HarvestObject.harvest_job_id == job_id).delete(synchronize_session=False)
     job = HarvestJob.get(job_id)
     job.gather_finished = job.gather_finished or dt.datetime.utcnow()
+    # Objects the stage saved before it failed were sent nowhere: errored, so the job can finish
+    # (ckanext-harvest deletes them when it can; `harvester run` would send waiting ones again).
+    model.Session.query(HarvestObject).filter(
+        HarvestObject.harvest_job_id == job_id, HarvestObject.state.notin_(("COMPLETE", "ERROR"))
+    ).update({"state": "ERROR", "report_status": "errored"}, synchronize_session=False)
     model.Session.add(
         HarvestGatherError(
             job=job,
@@ -66,7 +73,11 @@ def _fetch_and_import_stages(original: Any) -> Any:
             original(harvester, obj)
         except Exception as e:
             log.exception("Harvest object %s failed", obj.id)
-            _object_failed(obj.id, e)
+            try:
+                _object_failed(obj.id, e)
+            except Exception:
+                log.exception("Recording the failure of harvest object %s failed", obj.id)
+                model.Session.remove()
 
     fetch_and_import_stages.hhs_survives = True  # type: ignore[attr-defined]
     return fetch_and_import_stages

@@ -135,6 +135,8 @@ def harvest_job_create(up_func: Any, context: Context, data_dict: DataDict) -> A
     # ckanext-harvest answers a running job with HarvestJobExists (an HTTP 500), and a job left
     # running by a crashed consumer blocked its source for good: a stale job is finished, a live
     # one is a 409 naming the field.
+    if not data_dict.get("source_id"):
+        raise tk.ValidationError({"source_id": [tk._("Missing value")]})
     tk.check_access("harvest_job_create", context, data_dict)
     source = model.Package.get(db_key(data_dict.get("source_id")))
     if source is not None:

@@ -109,9 +109,13 @@ class TestJob:
         assert pod.to_pod(_show("latin1"))["description"] == "caf\ufffd"
 
     def test_depth_and_size_limits_fail_the_catalog_with_a_clear_error(self, tmp_path, monkeypatch, sysadmin, division):
+        # One record nested too deep is that record's failure; the others go through (#23).
         deep = _record("deep", **{"x-deep": json.loads("[" * 40 + "]" * 40)})
         report = jobs.import_catalog(sysadmin["name"], _write(tmp_path, _catalog(deep, GOOD)), "cms", "delete")
-        assert "deeper than 32 levels" in report["error"]
+        assert report["created"] == ["good"]
+        assert [(f["identifier"], f["message"]) for f in report["failed"]] == [
+            ("deep", "the record nests deeper than 32 levels, the limit for a record")
+        ]
         very_deep = _catalog(GOOD)[:-2] + ", " + "[" * 200_000 + "]" * 200_000 + "]}"
         report = jobs.import_catalog(sysadmin["name"], _write(tmp_path, very_deep, "deeper.json"), "cms", "delete")
         assert "too deeply" in report["error"] or "deeper than" in report["error"]
@@ -120,14 +124,15 @@ class TestJob:
             sysadmin["name"], _write(tmp_path, _catalog(GOOD, GOOD), "big.json"), "cms", "delete"
         )
         assert "the limit for a catalog" in report["error"]
-        assert helpers.call_action("package_search")["count"] == 0
+        # Only the first import wrote: the refused catalogs changed nothing.
+        assert [d["identifier"] for d in helpers.call_action("package_search")["results"]] == ["good"]
         # A record over the record size limit fails alone.
         monkeypatch.setitem(tk.config, "ckanext.hhs.max_fetch_bytes", 10_000_000)
         huge = _record("huge", description="x" * (importer.MAX_RECORD_BYTES + 1))
         report = jobs.import_catalog(
             sysadmin["name"], _write(tmp_path, _catalog(huge, GOOD), "huge.json"), "cms", "delete"
         )
-        assert report["created"] == ["good"]
+        assert report["unchanged"] == ["good"]  # written by the first import
         assert "the limit is" in report["failed"][0]["message"]
 
     def test_one_records_failure_rolls_back_that_record_only(self, tmp_path, monkeypatch, sysadmin, division):
@@ -188,7 +193,8 @@ class TestActionApi:
 
         deep = _catalog(_record("deep", **{"x": json.loads("[" * 40 + "]" * 40)}))
         status = self._import(app, sysadmin, _write(tmp_path, deep, "deep.json"))
-        assert status["status"] == "finished" and "deeper than 32 levels" in status["error"]
+        assert status["status"] == "finished"
+        assert "deeper than 32 levels" in status["report"]["failed"][0]["message"]
 
         # a NUL in the path is refused at the API's door, naming the field (PostgreSQL and paths cannot hold it)
         response = app.post(
@@ -238,10 +244,12 @@ class TestHarvest:
         assert "No errors for this job" in page
         assert f"{warnings['count']} warnings" in page and "Rights missing on non-public data" in page
 
-    def test_a_too_deep_catalog_fails_the_job_with_the_reason(self, catalog_server, division):
-        url = catalog_server.serve("/data.json", _catalog(_record("deep", x=json.loads("[" * 40 + "]" * 40))))
+    def test_a_too_deep_record_fails_with_the_reason(self, catalog_server, division):
+        url = catalog_server.serve("/data.json", _catalog(_record("deep", x=json.loads("[" * 40 + "]" * 40)), GOOD))
         job, report = self._harvest(url, division)
-        assert any("deeper than 32 levels" in e["message"] for e in report["gather_errors"])
+        assert job["stats"]["added"] == 1 and job["stats"]["errored"] == 1
+        errors = [e["message"] for o in report["object_errors"].values() for e in o["errors"]]
+        assert any("deeper than 32 levels" in m for m in errors), errors
 
     def test_a_strict_source_refuses_records_breaking_hhs_rules(self, catalog_server, division):
         with open(os.path.join(CORPUS, "hhs-rules.json"), encoding="utf-8") as f:

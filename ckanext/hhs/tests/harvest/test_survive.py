@@ -248,3 +248,9 @@ def test_a_division_may_queue_only_so_many_imports(staff):
     ckan_jobs.get_queue().empty()
     act("hhs_catalog_import", "cms_admin", source=url, division="cms")
     ckan_jobs.get_queue().empty()
+
+
+def test_a_job_for_no_source_is_a_field_error(staff):
+    with pytest.raises(tk.ValidationError) as e:
+        act("harvest_job_create", "cms_admin")
+    assert "source_id" in e.value.error_dict
