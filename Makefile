@@ -1,11 +1,14 @@
 # The two commands a newcomer needs: `make demo` and `make test`. See README.md.
-.PHONY: demo test stop status install lint load
+.PHONY: demo test check stop status install lint load
 
 demo:            ## install what is missing, start every service and the portal, seed demo content
 	scripts/stack.sh demo
 
 test:            ## install what is missing, start the services, run the whole test suite
 	scripts/stack.sh test
+
+check:           ## the quick tier for the edit loop: every test not marked slow (no browser, matrix, fuzz, faults, load)
+	scripts/stack.sh check
 
 stop:            ## stop everything `make demo` or `make test` started (nginx, gunicorn, workers, consumers, services)
 	scripts/stack.sh stop

@@ -5,7 +5,8 @@
 #   scripts/stack.sh services    PostgreSQL, Redis and Solr (cores ckan and ckan_test), databases
 #   scripts/stack.sh demo        all of the above, then the portal on :5000 (nginx in front of CKAN's
 #                                gunicorn), job worker, harvest consumers and the demo seed
-#   scripts/stack.sh test [ARGS] services, then the test suite (ARGS go to pytest)
+#   scripts/stack.sh test [ARGS] services, then the test suite in parallel (ARGS go to pytest)
+#   scripts/stack.sh check [ARGS] the quick tier: the tests not marked slow
 #   scripts/stack.sh stop        stops what `demo` and `services` started
 #   scripts/stack.sh status      what runs, since when it was restarted, and where its log is
 #   scripts/stack.sh nginx-config INI DIR LISTEN UPSTREAM
@@ -27,6 +28,7 @@ VENV=$ROOT/.venv
 CKAN=$VENV/bin/ckan
 DEMO_INI=$ROOT/demo.ini
 SOLR_PORT=8983
+HHS_TEST_WORKERS=${HHS_TEST_WORKERS:-2}  # pytest-xdist workers of `test` and `check`: one per core here
 SOLR_CORES="ckan ckan_test ckan_bench"
 WEB_PORT=5000                # the portal's public address: nginx
 WEB_SOCKET=$RUN/web.sock     # CKAN's gunicorn, reached only through nginx
@@ -152,6 +154,9 @@ start_postgres() {
   wait_for postgresql "/var/log/postgresql/postgresql-$PG_VERSION-main.log" 30 pg_isready -q -h 127.0.0.1
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_ROLE'" | grep -q 1 \
     || psql_admin -qc "CREATE ROLE $PG_ROLE LOGIN PASSWORD '$PG_PASSWORD'"
+  # Parallel test runs make a database per worker (ckanext/hhs/tests/parallel.py).
+  psql_admin -tAc "SELECT rolcreatedb FROM pg_roles WHERE rolname='$PG_ROLE'" | grep -q t \
+    || psql_admin -qc "ALTER ROLE $PG_ROLE CREATEDB"
   local db
   for db in ckan_demo ckan_test ckan_bench; do
     psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
@@ -394,8 +399,9 @@ cmd_test() {
   cmd_services
   mkdir -p "$VAR/test-storage"
   cd "$ROOT"
-  say "Running the test suite"
-  "$VENV/bin/pytest" --ckan-ini=test.ini "$@"
+  say "Running the test suite ($HHS_TEST_WORKERS workers; HHS_TEST_WORKERS=0 runs it in one process)"
+  # Whole files go to one worker (--dist loadfile): a module's fixtures are set up once.
+  "$VENV/bin/pytest" --ckan-ini=test.ini -n "$HHS_TEST_WORKERS" --dist loadfile "$@"
 }
 
 # ---------------------------------------------------------------- stop / status
@@ -445,6 +451,7 @@ case "${1:-}" in
   services) cmd_services ;;
   demo) cmd_demo ;;
   test) shift; cmd_test "$@" ;;
+  check) shift; cmd_test -m "not slow" "$@" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   nginx-config) shift; [ $# -eq 4 ] || fail "usage: stack.sh nginx-config INI DIR LISTEN UPSTREAM"; nginx_config "$@" ;;
