@@ -95,7 +95,10 @@ def hybrid(params: dict[str, Any]) -> dict[str, Any]:
         log.warning("Search by meaning failed, keyword-only: %s", e)
         near = []
     weight, floor = config.weight(), config.min_similarity()
-    clauses += [f'id:"{pid}"^={weight * sim:.4f}' for pid, sim in near if sim >= floor]
+    near = [(pid, sim) for pid, sim in near if sim >= floor]
+    if not near and not expanded:
+        return params  # nothing to add (no vectors yet, say): CKAN's own query, unchanged
+    clauses += [f'id:"{pid}"^={weight * sim:.4f}' for pid, sim in near]
     params["q"] = " OR ".join(clauses)
     params["defType"] = "edismax"
     # Each clause may match alone; within the question's group, CKAN's own rule (q.op AND) holds.
