@@ -1,34 +1,30 @@
-"""Catalog endpoints: /data.json, /organization/<division>/data.json, /inventory/data.json and
-/organization/<division>/catalog.<format> (DCAT-US 3 through ckanext-dcat)."""
+"""Catalog endpoints: /data.json, /organization/<division>/data.json, /inventory/data.json (POD v1.1),
+the same as DCAT-US 3.0 JSON at /dcat-us-3.json, /organization/<division>/dcat-us-3.json and
+/inventory/dcat-us-3.json, and /organization/<division>/catalog.<format> (DCAT-US 3 RDF through
+ckanext-dcat), each served from its stored copy (`copies`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import itertools
 import logging
-import zlib
-from collections.abc import Iterable, Iterator
 
 import flask
 import sqlalchemy.exc
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.redis import connect_to_redis
 from ckan.lib.search.common import SearchError, SolrConnectionError
 
-from ckanext.dcat.utils import CONTENT_TYPES
+from ckanext.dcat.utils import CONTENT_TYPES, read_catalog_page
 
-from . import export
+from . import copies, export
 
 log = logging.getLogger(__name__)
 catalog = flask.Blueprint("hhs_catalog", __name__)
 
 # The formats ckanext-dcat's own catalog endpoint serves, with its content types (N3 left out).
 RDF_TYPES = {fmt: CONTENT_TYPES[fmt] for fmt in ("ttl", "jsonld", "xml", "rdf")}
-# A division's RDF catalog takes ckanext-dcat seconds to build (3 s for CMS's 139 datasets); it is kept
-# in Redis under the listing's stamp, so it is built once per change of the division's datasets.
-RDF_CACHE_SECONDS = 24 * 3600
+# ckanext-dcat pages its catalogs (100 datasets a page); each page is a stored copy of its own.
+MAX_RDF_PAGE = 1000
 
 
 def _division(name: str) -> dict:
@@ -38,26 +34,33 @@ def _division(name: str) -> dict:
         return tk.abort(404, tk._("Division not found"))
 
 
-def _datajson(fq: str, user: str | None = None) -> flask.Response:
-    """A listing: the public one, or `user`'s inventory."""
-    inventory = user is not None
-    records = export.records(fq, user)
+def _serve(spec: dict, mimetype: str) -> flask.Response:
+    """An export from its stored copy (`copies`): the public one, or a caller's inventory."""
+    inventory = spec["user"] is not None
     try:
-        # The stamp and the first page are read before anything is sent: if the index or the
-        # database is down the client gets a 503, never half a document.
-        tag, modified = export.stamp(fq, user)
-        if _not_modified(tag, modified):
-            return _headers(flask.Response(status=304), tag, modified, inventory)
-        first = list(itertools.islice(records, 1))
+        # The listing's stamp is read first: if the index or the database is down the client gets
+        # the stored public copy, or a 503, never half a document.
+        stamp, modified = export.spec_stamp(spec)
     except _UNAVAILABLE as e:
-        return _unavailable(e)
-    chunks = export.stream(itertools.chain(first, records))
+        meta = None if inventory else copies.current(spec)
+        if meta is None:
+            return _unavailable(e)
+    else:
+        try:
+            # The inventory may hold CKAN-private datasets: never served from a copy older than
+            # the caller's listing (their access may have changed), unlike the public exports.
+            meta = copies.get(spec, stamp, modified, serve_stale=not inventory)
+        except _UNAVAILABLE as e:
+            return _unavailable(e)
+    tag, modified = meta["tag"], meta["modified"] or None
+    if _not_modified(tag, modified):
+        return _headers(flask.Response(status=304), tag, modified, inventory)
     gzip = _accepts_gzip()
-    body = flask.stream_with_context(_gzip_stream(chunks) if gzip else chunks)
-    return _headers(flask.Response(body, mimetype="application/json"), tag, modified, inventory, gzip)
+    response = flask.Response(copies.body(meta, gzipped=gzip), mimetype=mimetype)
+    return _headers(response, tag, modified, inventory, gzip)
 
 
-_UNAVAILABLE = (SearchError, SolrConnectionError, sqlalchemy.exc.OperationalError)
+_UNAVAILABLE = (SearchError, SolrConnectionError, sqlalchemy.exc.OperationalError, copies.Unavailable)
 
 
 def _unavailable(error: Exception) -> flask.Response:
@@ -80,15 +83,6 @@ def _not_modified(tag: str, modified: str | None) -> bool:
 
 def _accepts_gzip() -> bool:
     return flask.request.accept_encodings["gzip"] > 0
-
-
-def _gzip_stream(chunks: Iterable[str]) -> Iterator[bytes]:
-    """The catalog gzipped as it is produced: a 6 MB /data.json goes out as about a tenth of it."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: the gzip container
-    for chunk in chunks:
-        if data := compressor.compress(chunk.encode()):
-            yield data
-    yield compressor.flush()
 
 
 def _http_time(iso: str) -> dt.datetime:
@@ -119,47 +113,69 @@ def _headers(
 
 @catalog.route("/data.json")
 def datajson() -> flask.Response:
-    return _datajson(export.scope())
+    return _serve(export.spec("datajson"), "application/json")
 
 
 @catalog.route("/organization/<division>/data.json")
 def division_datajson(division: str) -> flask.Response:
-    return _datajson(export.scope(_division(division)["id"]))
+    return _serve(export.spec("datajson", _division(division)["id"]), "application/json")
 
 
 @catalog.route("/inventory/data.json")
 def inventory_datajson() -> flask.Response:
+    return _serve(export.spec("datajson", user=_inventory_user()), "application/json")
+
+
+def _inventory_user() -> str:
     user = tk.current_user.name if tk.current_user else ""
     try:
         tk.check_access("hhs_inventory_show", {"user": user}, {})
     except tk.NotAuthorized:
         return tk.abort(403, tk._("The enterprise inventory is for HHS staff who are members of a division."))
-    return _datajson(export.scope(inventory=True), user)
+    return user
+
+
+@catalog.route("/dcat-us-3.json")
+def dcatus3() -> flask.Response:
+    return _serve(export.spec("dcatus3"), "application/json")
+
+
+@catalog.route("/organization/<division>/dcat-us-3.json")
+def division_dcatus3(division: str) -> flask.Response:
+    return _serve(export.spec("dcatus3", _division(division)["id"]), "application/json")
+
+
+@catalog.route("/inventory/dcat-us-3.json")
+def inventory_dcatus3() -> flask.Response:
+    return _serve(export.spec("dcatus3", user=_inventory_user()), "application/json")
+
+
+@catalog.route("/catalog.<fmt>")
+def dcat(fmt: str) -> flask.Response:
+    """ckanext-dcat's catalog endpoint, served from a stored copy; searches (q, fq, modified_since,
+    profiles) go to ckanext-dcat as they are."""
+    if set(tk.request.args) - {"page"}:
+        return read_catalog_page(fmt)
+    return _rdf_catalog(None, fmt)
 
 
 @catalog.route("/organization/<division>/catalog.<fmt>")
 def division_dcat(division: str, fmt: str) -> flask.Response:
+    return _rdf_catalog(_division(division)["id"], fmt)
+
+
+def _rdf_catalog(division_id: str | None, fmt: str) -> flask.Response:
     if fmt not in RDF_TYPES:
         return tk.abort(404)
-    org = _division(division)
-    fq = export.scope(org["id"])
-    args = {k: tk.request.args.get(k) for k in ("page", "modified_since")}
-    try:
-        tag, modified = export.stamp(fq)
-    except _UNAVAILABLE as e:
-        return _unavailable(e)
-    tag = hashlib.sha256(f"{tag}|{fmt}|{args}".encode()).hexdigest()[:32]
-    if _not_modified(tag, modified):
-        return _headers(flask.Response(status=304), tag, modified, inventory=False)
-    redis, key = connect_to_redis(), f"hhs:catalog:{tag}"
-    body = redis.get(key)
-    if body is None:
+    page = tk.request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= MAX_RDF_PAGE:
+        return tk.abort(409, tk._("page: give a page number from 1 to {max}").format(max=MAX_RDF_PAGE))
+    if tk.request.args.get("modified_since"):
+        # A query of changes, not the catalog: answered from the index, as ckanext-dcat does.
+        data_dict = {"fq": export.scope(division_id), "format": fmt, "page": page}
+        data_dict["modified_since"] = tk.request.args["modified_since"]
         try:
-            body = tk.get_action("dcat_catalog_show")({}, {"fq": fq, "format": fmt, **args}).encode()
+            return flask.Response(tk.get_action("dcat_catalog_show")({"user": ""}, data_dict), mimetype=RDF_TYPES[fmt])
         except tk.ValidationError as e:
             return tk.abort(409, str(e))
-        redis.set(key, body, ex=RDF_CACHE_SECONDS)
-    gzip = _accepts_gzip()
-    if gzip:
-        body = zlib.compress(body, 6, wbits=31)
-    return _headers(flask.Response(body, mimetype=RDF_TYPES[fmt]), tag, modified, inventory=False, gzip=gzip)
+    return _serve(export.spec("rdf", division_id, format=fmt, args={"page": int(page)}), RDF_TYPES[fmt])

@@ -7,7 +7,7 @@ from rdflib import Graph, URIRef
 
 from ckanext.dcat.processors import RDFParser
 from ckanext.dcat.profiles.euro_health_dcat_ap import HEALTHDCATAP
-from ckanext.hhs.rdf import HHS, POD
+from ckanext.hhs.rdf import HHS, POD, RULE_SHAPE, record_triples, serialize_record, shape_findings
 from ckanext.hhs.tests import factories
 
 HEALTH = {
@@ -47,3 +47,40 @@ def test_dataset_turtle_carries_health_fields_and_round_trips(app):
         assert parsed[key] == (sorted(value) if isinstance(value, list) else value), key
     assert parsed["bureau_code"] == ["009:38"]
     assert isinstance(ref, URIRef)
+
+
+SOURCE = """
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix vcard: <http://www.w3.org/2006/vcard/ns#> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .
+<https://data.cms.gov/id/a> a dcat:Dataset ; dct:title "A" ; dct:description "A dataset" ;
+    dct:identifier %(identifier)s ;
+    dct:publisher %(publisher)s ;
+    dcat:contactPoint [ a vcard:Kind ; vcard:fn "Help" ; vcard:hasEmail <mailto:help@cms.gov> ] ;
+    dcat:distribution [ a dcat:Distribution ; dcat:downloadURL <https://data.cms.gov/a.csv> ;
+        dcat:mediaType %(media)s ] .
+"""
+
+
+def _findings(**values):
+    graph = Graph().parse(data=SOURCE % values, format="turtle")
+    triples, _ = record_triples(graph, URIRef("https://data.cms.gov/id/a"))
+    return shape_findings(serialize_record(triples))
+
+
+def test_a_harvested_records_shape_violations_become_findings():
+    # As a source may publish it: the identifier an IRI, the publisher a foaf:Agent, the media type text.
+    findings = _findings(
+        identifier="<https://data.cms.gov/id/a>", publisher='[ a foaf:Agent ; foaf:name "CMS" ]', media='"text/csv"'
+    )
+    assert {(f["path"], f["rule"]) for f in findings} == {
+        ("$ (dct:identifier)", RULE_SHAPE),
+        ("$ (dct:publisher)", RULE_SHAPE),
+        ("$.dcat:distribution (dcat:mediaType)", RULE_SHAPE),
+    }
+    assert all(f["message"] for f in findings)
+    conforming = _findings(
+        identifier='"https://data.cms.gov/id/a"',
+        publisher="<https://www.cms.gov/>",
+        media="<https://www.iana.org/assignments/media-types/text/csv>",
+    )
+    assert conforming == []
