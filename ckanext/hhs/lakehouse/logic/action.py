@@ -515,10 +515,13 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
     except query.QueryRefused as e:
         _audit(context, "query", sql, [], "refused", error=str(e))
         raise tk.ValidationError({"sql": [str(e)]}) from e
-    rows = {
-        r.sql_name: r
-        for r in model.Session.query(lm.LakehouseTable).filter(lm.LakehouseTable.sql_name.in_(sorted(names)))
-    }
+    # A deleted resource's table keeps its registration (its location stays taken) but is not read.
+    live = (
+        model.Session.query(lm.LakehouseTable)
+        .join(model.Resource, model.Resource.id == lm.LakehouseTable.resource_id)
+        .filter(lm.LakehouseTable.sql_name.in_(sorted(names)), model.Resource.state == "active")
+    )
+    rows = {r.sql_name: r for r in live}
     sources, used = {}, []
     for name in sorted(names):
         row = rows.get(name)

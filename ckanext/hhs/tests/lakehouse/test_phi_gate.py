@@ -88,3 +88,16 @@ def test_moving_a_registered_table_is_for_the_divisions_admins(people, lake, phi
     act("resource_patch", "cms-editor", id=phi["resource"]["id"], description="Claims.")
     assert register("cms-steward", phi["resource"], elsewhere, "parquet")["status"] == "ok"
     assert model.Session.get(lm.LakehouseTable, phi["resource"]["id"]).table_uri == elsewhere
+
+
+def test_a_deleted_resources_table_is_not_queried_nor_taken(people, lake, phi):
+    register("cms-steward", phi["resource"], phi["path"], "parquet", allow_phi_preview=True)
+    sql = "select count(*) from phi_claims__phi_claims_table"
+    assert act("hhs_lakehouse_query", "analyst", sql=sql)["rows"] == [[4]]
+    act("resource_delete", "cms-editor", id=phi["resource"]["id"])
+    with pytest.raises(tk.ValidationError, match="no registered table phi_claims__phi_claims_table"):
+        act("hhs_lakehouse_query", "analyst", sql=sql)
+    # Its location stays taken: deleting the resource is not a way to move the table.
+    _, public = lake_dataset(people["cms"], "after-delete", "parquet", phi_classification="none")
+    with pytest.raises(tk.ValidationError, match="registered once"):
+        register("cms-editor", public, phi["path"], "parquet")

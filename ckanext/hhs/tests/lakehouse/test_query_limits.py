@@ -66,7 +66,8 @@ class TestEngine:
     def test_the_probe_stays_small_in_memory(self):
         """The probe's query, and its self-join, in a fresh process: the old engine answered 800 MB at a
         3.3 GB peak here (the self-join would need ~22 GB); now the answer is the one row that fits in
-        10 MB, flagged as cut, and the process stays within a few hundred MB."""
+        10 MB, flagged as cut, and the process stays within DuckDB's 512 MB limit plus the interpreter
+        (250-600 MB measured, depending on what DuckDB keeps in its buffers)."""
         script = textwrap.dedent(
             """
             import json, resource, pyarrow as pa
@@ -81,7 +82,7 @@ class TestEngine:
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
         *answers, peak = out.stdout.splitlines()
         assert answers == ["1 8000006 Only the first 1 rows are shown: a result holds at most 10,000,000 bytes"] * 2
-        assert int(peak.split()[1]) < 500, out.stdout
+        assert int(peak.split()[1]) < 900, out.stdout
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
