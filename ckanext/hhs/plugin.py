@@ -21,6 +21,7 @@ from . import (
     confirmations,
     helpers,
     permission_labels,
+    pod,
     unavailable,
     unindexed,
     vocab,
@@ -63,6 +64,9 @@ class HhsPlugin(p.SingletonPlugin):
             api_input.install(app)
             # "The dataset was saved.": a confirmation after each dataset or resource form save.
             confirmations.install(app)
+            # A resource link stored before non-web links were refused (javascript:, file:, a lakehouse
+            # path) made CKAN's download redirect fail (HTTP 500): there is no download to give.
+            app.before_request(_no_download_of_non_web_links)
         return app
 
     # IFacets
@@ -119,6 +123,17 @@ class HhsPlugin(p.SingletonPlugin):
 
 
 _LABELS = permission_labels.DraftPermissionLabels()
+
+
+def _no_download_of_non_web_links() -> Any:
+    from flask import request
+
+    if not (request.endpoint or "").endswith("resource.download") or not (request.view_args or {}).get("resource_id"):
+        return None
+    resource = model.Resource.get(request.view_args["resource_id"])
+    if resource is None or resource.url_type == "upload" or pod.is_web_url(resource.url):
+        return None  # CKAN's view answers (404, 403, the file or the redirect)
+    return tk.abort(404, tk._("No download is available"))
 
 
 def _release_session(error: BaseException | None) -> None:

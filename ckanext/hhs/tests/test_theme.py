@@ -44,12 +44,21 @@ class TestValuesInWords:
     @pytest.mark.usefixtures("with_request_context")
     def test_licences_by_name_and_link_also_when_given_as_a_url(self):
         assert hhs_helpers.hhs_license("https://www.usa.gov/government-works") == {
-            "title": "U.S. Government Work (public domain)",
+            "title": "U.S. Government Works (public domain)",
             "url": "https://www.usa.gov/government-works",
         }
         cc_by = hhs_helpers.hhs_license("cc-by")
         assert cc_by["title"].startswith("Creative Commons Attribution") and cc_by["url"].startswith("http")
         assert hhs_helpers.hhs_license("") == {}
+        # The register's entry for the URLs harvested records give; an unknown licence is shown as given.
+        assert hhs_helpers.hhs_license("http://www.usa.gov/publicdomain/label/1.0/")["title"].startswith("U.S.")
+        assert hhs_helpers.hhs_license("https://creativecommons.org/publicdomain/zero/1.0/")["title"].startswith(
+            "Creative Commons CC0"
+        )
+        assert hhs_helpers.hhs_license("https://example.gov/terms") == {
+            "title": "Licence: https://example.gov/terms",
+            "url": "https://example.gov/terms",
+        }
 
     def test_format_from_the_media_type_only_when_the_source_gave_none(self):
         assert hhs_helpers.hhs_format_of({"format": "", "mimetype": "text/csv"}) == "CSV"
@@ -128,7 +137,7 @@ class TestPages:
         for heading in ("Description", "Access and use", "Health", "Governance", "Source and history"):
             assert f">{heading}</h2>" in page, heading
         assert "Annually" in page and ">R/P1Y<" not in page
-        assert "U.S. Government Work (public domain)" in page
+        assert "U.S. Government Works (public domain)" in page
         assert '<a href="https://data.cms.gov/methods">' in page
         assert "009:38 Centers for Medicare and Medicaid Services" in page
         assert "Infectious disease" in page and "De-identified" in page

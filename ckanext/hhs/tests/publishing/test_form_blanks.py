@@ -91,3 +91,17 @@ def test_the_edit_forms_blanked_answer_with_field_errors(app):
     for changes in ({"url": ""}, {"url": "", "name": ""}, {"url": "file:///etc/passwd"}):
         response = submit(client, url, "resource-edit", changes)
         assert response.status_code in (200, 302), (changes, response.status_code)
+
+
+def test_download_of_a_stored_non_web_link_does_not_fail(app):
+    """Links stored before non-web URLs were refused (javascript:, file:) answer without HTTP 500."""
+    import ckan.model as model
+
+    dataset = factories.HhsDataset(resources=[{"url": "https://example.gov/a.csv"}])
+    for url in ("javascript:alert(1)", "file:///etc/passwd", "gopher://example.gov/"):
+        resource = model.Resource.get(dataset["resources"][0]["id"])
+        resource.url = url
+        model.Session.commit()
+        response = app.get(f"/dataset/{dataset['name']}/resource/{resource.id}/download", follow_redirects=False)
+        assert response.status_code < 500, (url, response.status_code)
+        assert url not in response.headers.get("Location", ""), url
