@@ -36,7 +36,7 @@ class HhsSearchPlugin(p.SingletonPlugin):
         if not config.enabled():
             return pkg_dict
         present = solr.vector_field_present()
-        if present is False:
+        if present is False or not vectors.table_ready():
             return pkg_dict
         text = vectors.text_of(json.loads(pkg_dict.get("validated_data_dict") or "{}"))
         row = vectors.stored(pkg_dict["id"])

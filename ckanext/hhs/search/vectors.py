@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -16,6 +19,7 @@ from ckanext.hhs import embedding
 from . import terms
 from .model import Vector
 
+log = logging.getLogger(__name__)
 _MAX_CHARS = 1000  # about 200 tokens: the title and the start of the description say what it is; more costs time
 
 
@@ -29,6 +33,28 @@ def text_of(validated: dict[str, Any]) -> str:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+_table_seen: dict[str, float] = {}
+_TABLE_CHECK_SECONDS = 60
+
+
+def table_ready() -> bool:
+    """Whether hhs_search_vector exists (`ckan db upgrade -p hhs_search`); without it datasets are still
+    saved and indexed, without vectors. Asked once a minute per process."""
+    now = time.monotonic()
+    if "checked" in _table_seen and now - _table_seen["checked"] < _TABLE_CHECK_SECONDS:
+        return bool(_table_seen["ready"])
+    ready = sa.inspect(model.Session.get_bind()).has_table(Vector.__tablename__)
+    if not ready:
+        log.warning("Search by meaning has no table %s: run `ckan db upgrade -p hhs_search`", Vector.__tablename__)
+    _table_seen.update(checked=now, ready=ready)
+    return ready
+
+
+def forget_table() -> None:
+    """Ask the database again next time (after a migration, and in tests)."""
+    _table_seen.clear()
 
 
 def stored(package_id: str) -> Vector | None:

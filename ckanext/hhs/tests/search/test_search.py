@@ -50,8 +50,10 @@ def search_state():
     for key in redis.scan_iter(f"hhs_search:{tk.config['ckan.site_id']}:*"):
         redis.delete(key)
     solr.forget()
+    vectors.forget_table()
     yield
     solr.forget()
+    vectors.forget_table()
 
 
 def search(user: str | None = None, **params):
