@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from psycopg2.extensions import adapt, register_adapter
+
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan import authz
@@ -78,3 +80,7 @@ class _Labels(Sequence):
 
     def __repr__(self) -> str:
         return repr(self._all())
+
+
+# The activity plugin passes a user's labels to PostgreSQL as a bound array parameter.
+register_adapter(_Labels, lambda labels: adapt(list(labels)))

@@ -8,8 +8,15 @@ import time
 import pytest
 
 # The suites that take minutes: the quick tier (`make check`) leaves them out with `-m "not slow"`.
-SLOW_MODULES = {"test_matrix", "test_fuzz", "test_faults", "test_load", "test_scaleout", "test_roundtrip_property",
-                "test_corpus"}
+SLOW_MODULES = {
+    "test_matrix",
+    "test_fuzz",
+    "test_faults",
+    "test_load",
+    "test_scaleout",
+    "test_roundtrip_property",
+    "test_corpus",
+}
 
 
 def pytest_collection_modifyitems(items):
@@ -27,7 +34,8 @@ def clean_db(reset_db, migrate_db_for):
     import ckan.plugins as p
 
     reset_db()
-    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance"):
+    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance",
+                   "hhs_search"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
 

@@ -26,3 +26,19 @@ def test_signed_in_labels_are_worked_out_only_for_a_label_other_than_public():
                             f"draft-editor-{division['id']}"]  # fmt: skip
     assert "member-elsewhere" not in labels
     assert DraftPermissionLabels().get_user_dataset_labels(None) == ["public"]
+
+
+@pytest.mark.ckan_config("ckan.plugins", "activity hhs scheming_datasets scheming_organizations dcat")
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_a_signed_in_users_labels_reach_postgresql_in_the_activity_queries():
+    """The activity plugin binds the labels as an SQL array: they must adapt like a list."""
+    from ckan.tests import helpers
+
+    user = ckan_factories.User()
+    division = factories.Division(users=[{"name": user["name"], "capacity": "editor"}])
+    dataset = factories.HhsDataset(owner_org=division["id"], private=True)
+    context = {"user": user["name"], "ignore_auth": False}
+    # Before, psycopg2 refused the lazy label list ("can't adapt type '_Labels'"): an HTTP 500 on
+    # every page with an activity stream for a signed-in user.
+    assert isinstance(helpers.call_action("package_activity_list", context, id=dataset["id"]), list)
+    assert isinstance(helpers.call_action("dashboard_activity_list", context), list)
