@@ -186,6 +186,7 @@ solr_home() {
   for core in $SOLR_CORES; do
     mkdir -p "$home/$core/conf"
     cp "$schema" "$home/$core/conf/schema.xml"
+    solr_vector_field "$home/$core/conf/schema.xml"
     cp "$ROOT/solr/conf/solrconfig.xml" "$home/$core/conf/solrconfig.xml"
     touch "$home/$core/conf/synonyms.txt" "$home/$core/conf/protwords.txt" "$home/$core/conf/stopwords.txt"
     echo "name=$core" >"$home/$core/core.properties"
@@ -197,8 +198,24 @@ solr_cores_up() {
   for core in $SOLR_CORES; do http_ok "http://127.0.0.1:$SOLR_PORT/solr/$core/select?q=*:*&rows=0" || return 1; done
 }
 
+# Search by meaning (plugin hhs_search): CKAN's schema plus a dense vector field; idempotent.
+solr_vector_field() { "$VENV/bin/python" -m ckanext.hhs.search.solr "$1" hhs_vector >/dev/null; }
+
+# Cores laid out before the vector field existed get it, and are reloaded, while Solr runs.
+solr_schema_current() {
+  local core file
+  for core in $SOLR_CORES; do
+    file=$VAR/solr/$core/conf/schema.xml
+    grep -q 'name="hhs_vector"' "$file" 2>/dev/null && continue
+    say "Adding the vector field to Solr core $core"
+    solr_vector_field "$file"
+    curl -fsS -o /dev/null --max-time 120 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=RELOAD&core=$core" \
+      || fail "Solr did not reload core $core; its log is $LOG/solr.log"
+  done
+}
+
 start_solr() {
-  solr_cores_up && return 0
+  if solr_cores_up; then solr_schema_current; return 0; fi
   # A Solr of ours started before a core was added: restart it with the full Solr home.
   pid_alive solr && stop_pid solr
   command -v java >/dev/null || fail "Java is missing; Solr needs Java 17 (run: scripts/stack.sh install)"

@@ -151,9 +151,19 @@ def test_imported_cms_catalog_exports_valid_and_validate_catalog_agrees(app, div
 
 
 def test_validate_catalog_names_a_bad_record_and_the_listing_still_serves_it(app, divisions, sysadmin_context):
-    # CKAN keeps a resource's media type as free text; POD requires a type/subtype.
-    resource = {"url": "https://data.cms.gov/x.csv", "format": "CSV", "mimetype": "comma separated"}
-    factories.HhsDataset(owner_org=divisions[0]["id"], identifier="cms-bad", resources=[resource])
+    # Whatever the hub accepts now exports valid (tests/publishing), so the bad record is one stored by
+    # an older version: a kept source record whose media type is free text, written straight
+    # into the database and indexed again.
+    import ckan.lib.search as search
+    import ckan.model as model
+
+    dataset = factories.HhsDataset(owner_org=divisions[0]["id"], identifier="cms-bad")
+    record = pod.to_pod(helpers.call_action("package_show", id=dataset["id"]), divisions[0]["title"])
+    record["distribution"] = [{"downloadURL": "https://data.cms.gov/x.csv", "mediaType": "comma separated"}]
+    package = model.Package.get(dataset["id"])
+    package.extras = {**package.extras, pod.RECORD_FIELD: json.dumps(record)}
+    model.repo.commit()
+    search.rebuild(dataset["id"])
     report = helpers.call_action("hhs_catalog_validate", context=dict(sysadmin_context))
     [failure] = report["failures"]
     assert failure["identifier"] == "cms-bad"
