@@ -90,11 +90,11 @@ def hhs_marketplace_default_days() -> int:
 
 def hhs_marketplace_grants(dataset: str | None = None, product: str | None = None) -> list[dict[str, Any]]:
     """The logged-in user's live grants on a dataset or from a product (hhs_marketplace_grant_list)."""
-    user = tk.g.get("userobj") if tk.g else None
-    if user is None:
+    # An anonymous visitor is a flask-login AnonymousUser here, with no name.
+    if not getattr(tk.current_user, "is_authenticated", False):
         return []
     data = {k: v for k, v in (("dataset", dataset), ("product", product)) if v}
-    return tk.get_action("hhs_marketplace_grant_list")({"user": user.name, "ignore_auth": False}, data)
+    return tk.get_action("hhs_marketplace_grant_list")({"user": tk.current_user.name, "ignore_auth": False}, data)
 
 
 def hhs_marketplace_dataset_label(field_name: str, value: str | None) -> str:
