@@ -89,6 +89,7 @@ def catalog():
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.hhs.search.enabled", "true")
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
 class TestVectors:
     def test_the_index_hook_queues_the_text_and_the_job_stores_and_indexes_the_vector(self):
@@ -133,6 +134,7 @@ class TestVectors:
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.hhs.search.enabled", "true")
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
 class TestHybrid:
     def test_a_question_with_no_matching_word_finds_what_it_means(self, catalog):
@@ -206,6 +208,7 @@ class TestHybrid:
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.hhs.search.enabled", "true")
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
 class TestGlossary:
     @pytest.fixture
@@ -250,6 +253,7 @@ class TestGlossary:
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.hhs.search.enabled", "true")
 @pytest.mark.usefixtures("with_plugins")
 class TestSchema:
     def test_the_vector_field_is_added_once(self, cli, tmp_path):
