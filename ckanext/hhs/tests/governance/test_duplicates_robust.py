@@ -3,33 +3,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 import ckan.model as model
-from ckan.tests import helpers
 
 from ckanext.hhs.governance import duplicates
 from ckanext.hhs.governance.model import duplicates as gm
 from ckanext.hhs.tests import factories
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-
-
-def _purge_elsewhere(package_id: str) -> None:
-    """Purge a dataset as another process would: in its own thread, so its own database session (the
-    purge ends its session, which would detach the objects of the job under test)."""
-
-    def purge():
-        try:
-            helpers.call_action("dataset_purge", id=package_id)
-        finally:
-            model.Session.remove()
-
-    worker = threading.Thread(target=purge)
-    worker.start()
-    worker.join()
 
 
 LANDING = "https://data.cms.gov/provider-data/hospital-general-information"
@@ -46,12 +28,12 @@ def three():
 
 
 @pytest.mark.parametrize("stage", ["embedding", "saving"])
-def test_a_dataset_purged_during_the_scan_is_skipped(three, stage):
+def test_a_dataset_purged_during_the_scan_is_skipped(three, stage, purge_elsewhere):
     victim = three[2]
 
     def purge(at, done, total):
         if at == stage and done == 0 and model.Package.get(victim["id"]) is not None:
-            _purge_elsewhere(victim["id"])
+            purge_elsewhere(victim["id"])
 
     run = model.Session.get(gm.DuplicateRun, duplicates.scan(progress=purge).id)
     assert run.status == "finished", run.error

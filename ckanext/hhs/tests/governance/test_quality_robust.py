@@ -3,12 +3,9 @@ its failure would break the foreign key and, raised from the error path, fail th
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 import ckan.model as model
-from ckan.tests import helpers
 
 from ckanext.hhs.governance import quality
 from ckanext.hhs.governance.model import quality as qm
@@ -17,22 +14,7 @@ from ckanext.hhs.tests import factories
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
-def _purge_elsewhere(package_id: str) -> None:
-    """Purge a dataset as another process would: in its own thread, so its own database session (the
-    purge ends its session, which would detach the objects of the job under test)."""
-
-    def purge():
-        try:
-            helpers.call_action("dataset_purge", id=package_id)
-        finally:
-            model.Session.remove()
-
-    worker = threading.Thread(target=purge)
-    worker.start()
-    worker.join()
-
-
-def test_a_dataset_purged_during_the_check_is_skipped(monkeypatch):
+def test_a_dataset_purged_during_the_check_is_skipped(monkeypatch, purge_elsewhere):
     org = factories.Division(name="cms", bureau_code="009:38")
     datasets = [factories.HhsDataset(owner_org=org["id"]) for _ in range(3)]
     victim = sorted(d["id"] for d in datasets)[1]
@@ -41,7 +23,7 @@ def test_a_dataset_purged_during_the_check_is_skipped(monkeypatch):
 
     def check_one(run_, package_id, *args, **kwargs):
         if package_id == victim:  # purged after the page of ids was read, before its turn
-            _purge_elsewhere(victim)
+            purge_elsewhere(victim)
         checked.append(package_id)
         return real_check(run_, package_id, *args, **kwargs)
 
