@@ -170,7 +170,7 @@ start_redis() {
   [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ] && return 0
   say "Starting Redis on 127.0.0.1:6379"
   port_busy 6379 && fail "port 6379 is taken by a program that is not Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --databases 32 \
     --pidfile "$RUN/redis.pid" --logfile "$LOG/redis.log" || fail "Redis did not start; its log is $LOG/redis.log"
   wait_for redis "$LOG/redis.log" 20 sh -c '[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]'
 }

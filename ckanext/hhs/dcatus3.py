@@ -45,6 +45,7 @@ NO_PLACE = {
     "phi_classification": "no property; a CUI marking (cuiRestriction) needs an agency designation the hub lacks",
     "sensitivity": "FIPS 199 impact level has no property",
     "authoritative_source": "the Board's flag is the hub's own",
+    "listing_title": "the marketplace's own title for a private dataset in product listings",
     "data_steward": "no role property for a steward (contactPoint is the dataset's public contact)",
 }
 

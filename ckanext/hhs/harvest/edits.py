@@ -1,7 +1,8 @@
 """Hub edits of a harvested or imported dataset.
 
 A division's catalog is the truth for its records, but some fields are the hub's alone: the Board's
-authoritative-source flag, glossary links, data stewards, sensitivity, the URL name, CKAN's private
+authoritative-source flag, glossary links, data stewards, sensitivity, the marketplace listing title,
+the URL name, CKAN's private
 flag and the column-to-term mappings of resources. An update that changes only those keeps the source
 record (POD record, RDF triples, findings, hash). An update that changes anything else makes the hub
 copy the truth: the kept record is dropped and the hash cleared (hhs_source_only), so the dataset is
@@ -32,6 +33,7 @@ HUB_ONLY = {
     "glossary_terms",
     "data_steward",
     "sensitivity",
+    "listing_title",
     "name",
     "private",
 }

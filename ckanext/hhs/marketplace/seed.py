@@ -96,6 +96,7 @@ def _private_dataset(site: dict[str, Any]) -> Iterator[str]:
             "program_code": ["009:000"],
             "access_level": "non-public",
             "access_rights": "Contains PHI. HHS staff request access through the Health Data marketplace.",
+            "listing_title": "Medicare fee-for-service claims, beneficiary level (2019-2024)",
             "contact": [
                 {"name": "CMS Office of Enterprise Data and Analytics", "email": "cms-steward@hhs-demo.localhost"}
             ],

@@ -147,9 +147,9 @@ def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[st
     else:
         for ref in pkg.get("component_datasets") or []:
             found = model.Package.get(ref)
-            if found is not None:
+            if found is not None and not found.private and found.state == "active":
                 title = found.title or found.name
-                components.append({"ref": found.name, "name": found.name, "title": title, "private": found.private})
+                components.append({"ref": found.name, "name": found.name, "title": title, "private": False})
     usage = tk.get_action("hhs_marketplace_product_usage")(_context(), {"id": pkg["id"]})
     mine, grants = [], []
     if _user_name():

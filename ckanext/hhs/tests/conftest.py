@@ -22,12 +22,7 @@ SLOW_MODULES = {
 # Failures the last fresh-clone run of session 8 found after merging eight parallel changes, not fixed
 # in that session's time. Each is written down in its closing note and is the next session's first work;
 # non-strict, so a test that passes again is reported as XPASS. Remove an entry when its cause is fixed.
-_PRODUCT_COMPONENTS = "#27: the product page names restricted components by their own title (and drops deleted ones)"
 KNOWN_FAILING = {
-    **{f"ckanext/hhs/tests/test_matrix.py::test_cells[page product-{role}]": _PRODUCT_COMPONENTS
-       for role in ("outsider", "member", "editor", "admin", "board", "sysadmin")},
-    "ckanext/hhs/tests/marketplace/test_browser.py::test_marketplace_pages_pass_axe_logged_out_and_in":
-        _PRODUCT_COMPONENTS,
     "ckanext/hhs/tests/catalog/test_shacl.py::test_the_cms_division_catalog_and_the_hhs_catalog_conform":
         "#25: dct:format violations on the imported CMS catalog after the POD mapping changed (#24)",
     "ckanext/hhs/tests/governance/test_quality.py::TestAccept::"

@@ -437,13 +437,13 @@ def package_collaborator_list_for_user(up_func: Action, context: Context, data_d
 def hhs_marketplace_component_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """A product's component datasets as a requester may know them. Those the caller may open come
     with their name and title; the product division's own restricted ones only with the title the
-    division published in the product, their access level and PHI class, and a reference (``#n``, the
+    division chose for listings (the dataset's ``listing_title``), their access level and PHI class, and a reference (``#n``, the
     position in the product) to name them in ``hhs_marketplace_request_create``'s ``datasets``: never
     their name, id or other metadata. Another division's private datasets are not listed.
 
     :param id: the product's name or id
     :returns: each with ``ref``, ``title``, ``private``, ``restricted`` (the caller may not open it),
-        ``access_level`` and ``phi_classification``, and ``name`` when the caller may open it
+        ``deleted`` (listed only to those who may still open it), ``access_level`` and ``phi_classification``, and ``name`` when the caller may open it
     """
     tk.check_access("hhs_marketplace_component_list", context, data_dict)
     product, pkg = _product(data_dict["id"], context, field="id")
@@ -452,16 +452,24 @@ def hhs_marketplace_component_list(context: Context, data_dict: DataDict) -> lis
 
 def _component_listing(product: model.Package, pkg: dict[str, Any], viewer: str | None) -> list[dict[str, Any]]:
     out = []
-    for position, dataset in enumerate(_components(pkg), start=1):
-        visible = not dataset.private or _can_see(dataset.id, viewer)
-        if not visible and dataset.owner_org != product.owner_org:
+    active = {p.id: n for n, p in enumerate(_components(pkg), start=1)}  # "#n" as requests name them
+    for ref in pkg.get("component_datasets") or []:
+        dataset = model.Package.get(ref)
+        if dataset is None:
+            continue
+        visible = _can_see(dataset.id, viewer)  # a deleted one only to those who may still open it
+        if not visible and (dataset.id not in active or dataset.owner_org != product.owner_org):
             continue
         extras = dataset.extras
         entry = {
-            "ref": dataset.name if visible else f"#{position}",
-            "title": dataset.title or dataset.name,
+            "ref": dataset.name if visible else f"#{active[dataset.id]}",
+            # Not the dataset's own title: the one its division chose to publish in listings.
+            "title": (dataset.title or dataset.name)
+            if visible
+            else extras.get("listing_title") or tk._("Restricted dataset {n}").format(n=active[dataset.id]),
             "private": bool(dataset.private),
             "restricted": not visible,
+            "deleted": dataset.state == "deleted",
             "access_level": extras.get("access_level") or "",
             "phi_classification": extras.get("phi_classification") or "",
         }

@@ -1,5 +1,6 @@
 """The request names what it asks for (issue #27, step 2): a product lists its own division's restricted
-components by their title, access level and PHI class, without their name, id or other metadata."""
+components by the title the division chose for listings, with access level and PHI class, without their
+own title, name, id or other metadata."""
 
 from __future__ import annotations
 
@@ -22,14 +23,21 @@ def act(action: str, user: dict, **data):
     return helpers.call_action(action, context={"user": user["name"], "ignore_auth": False}, **data)
 
 
-def test_restricted_components_are_listed_by_title_only(world):
+def list_as(world, title: str) -> dict:
+    helpers.call_action("package_patch", id=world.secret["id"], listing_title=title)
+    return act("hhs_marketplace_component_list", world.analyst, id=world.product["name"])[0]
+
+
+def test_restricted_components_are_listed_by_their_listing_title_only(world):
+    helpers.call_action("package_patch", id=world.secret["id"], listing_title="Fee-for-service claims extract")
     listed = act("hhs_marketplace_component_list", world.analyst, id=world.product["name"])
     assert listed == [
         {
             "ref": "#1",
-            "title": "Medicare claims (identifiable)",
+            "title": "Fee-for-service claims extract",
             "private": True,
             "restricted": True,
+            "deleted": False,
             "access_level": "non-public",
             "phi_classification": world.secret.get("phi_classification") or "",
         },
@@ -39,6 +47,7 @@ def test_restricted_components_are_listed_by_title_only(world):
             "title": "Inpatient hospitals",
             "private": False,
             "restricted": False,
+            "deleted": False,
             "access_level": world.public["access_level"],
             "phi_classification": world.public.get("phi_classification") or "",
         },
@@ -52,6 +61,20 @@ def test_restricted_components_are_listed_by_title_only(world):
         helpers.call_action(
             "hhs_marketplace_component_list", context={"user": "", "ignore_auth": False}, id=world.product["name"]
         )
+
+
+def test_without_a_listing_title_a_restricted_component_is_named_by_its_place(world):
+    assert list_as(world, "")["title"] == "Restricted dataset 1"
+    assert list_as(world, "  <b>CMS</b> extract ")["title"] == "<b>CMS</b> extract"  # escaped where shown
+
+
+def test_a_deleted_component_is_listed_only_to_those_who_may_still_open_it(world):
+    helpers.call_action("package_delete", id=world.public["id"])
+    assert [c["ref"] for c in act("hhs_marketplace_component_list", world.analyst, id=world.product["name"])] == [
+        "#1"
+    ]
+    listed = act("hhs_marketplace_component_list", world.steward, id=world.product["name"])
+    assert [(c["name"], c["deleted"]) for c in listed] == [(world.secret["name"], False), (world.public["name"], True)]
 
 
 def test_the_requester_asks_for_a_restricted_component_by_its_reference(world):
@@ -77,10 +100,12 @@ def test_another_divisions_private_dataset_is_neither_listed_nor_requestable(wor
     assert "datasets" in e.value.error_dict
 
 
-def test_product_page_names_the_restricted_component_to_staff_only(app, world):
+def test_product_page_names_the_restricted_component_by_its_listing_title_to_staff_only(app, world):
+    helpers.call_action("package_patch", id=world.secret["id"], listing_title="Claims <extract>")
     token = helpers.call_action("api_token_create", user=world.analyst["name"], name="t")["token"]
     page = app.get(f"/marketplace/{world.product['name']}", headers={"Authorization": token}).body
-    assert "Medicare claims (identifiable)" in page and "Restricted: access on request" in page
+    assert "Claims &lt;extract&gt;" in page and "Restricted: access on request" in page
+    assert "Medicare claims (identifiable)" not in page
     assert 'value="#1"' in page and world.secret["name"] not in page and world.secret["id"] not in page
     anonymous = app.get(f"/marketplace/{world.product['name']}").body
-    assert "Medicare claims (identifiable)" not in anonymous
+    assert "Claims &lt;extract&gt;" not in anonymous and "Medicare claims (identifiable)" not in anonymous

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
@@ -61,16 +60,13 @@ def test_product_page_shows_the_grant_not_the_form(app, world, approved):
 
 
 def test_dataset_page_notice_says_until_when_and_through_what(app, world, approved):
-    user = helpers.call_action("user_show", id=world.analyst["name"])
-    with app.flask_app.test_request_context():
-        tk.g.userobj = model.User.get(user["id"])
-        html = tk.render_snippet("hhs_marketplace/snippets/grant_notice.html", {"pkg": world.secret})
-        assert "You have access until" in html
-        assert f'through request <a href="/marketplace/requests/{approved["id"]}">' in html
-        assert f'for <a href="/marketplace/{world.product["name"]}">Medicare claims for research</a>' in html
-        tk.g.userobj = model.User.get(world.outsider["name"])
-        html = tk.render_snippet("hhs_marketplace/snippets/grant_notice.html", {"pkg": world.secret})
-        assert "You have access" not in html
+    page = app.get(f"/dataset/{world.secret['name']}", headers=_login(world)).body
+    assert "You have access until" in page
+    assert f'through request <a href="/marketplace/requests/{approved["id"]}">' in page
+    assert f'for <a href="/marketplace/{world.product["name"]}">Medicare claims for research</a>' in page
+    token = helpers.call_action("api_token_create", user=world.outsider["name"], name="t")["token"]
+    page = app.get(f"/dataset/{world.secret['name']}", headers={"Authorization": token}, status=404).body
+    assert "You have access" not in page
 
 
 def test_approval_mail_links_to_the_data(world, smtp_sink):  # noqa: F811
