@@ -7,6 +7,8 @@
 #                                gunicorn), job worker, harvest consumers and the demo seed
 #   scripts/stack.sh test [ARGS] services, then the test suite in parallel (ARGS go to pytest)
 #   scripts/stack.sh check [ARGS] the quick tier: the tests not marked slow
+#   scripts/stack.sh keycloak    the identity provider alone: Keycloak (Maven Central) with the realm in
+#                                deploy/keycloak/, on 127.0.0.1:8180 (what `services` starts too)
 #   scripts/stack.sh stop        stops what `demo` and `services` started
 #   scripts/stack.sh status      what runs, since when it was restarted, and where its log is
 #   scripts/stack.sh nginx-config INI DIR LISTEN UPSTREAM
@@ -28,6 +30,11 @@ VENV=$ROOT/.venv
 CKAN=$VENV/bin/ckan
 DEMO_INI=$ROOT/demo.ini
 SOLR_PORT=8983
+# Sign-in (plugin hhs_sso): Keycloak from Maven Central in dev mode on loopback, its H2 database under var/.
+KEYCLOAK_VERSION=26.5.6
+KEYCLOAK_PORT=8180
+KEYCLOAK_MANAGEMENT_PORT=8181
+KEYCLOAK_HOME=$VAR/keycloak/keycloak-$KEYCLOAK_VERSION
 HHS_TEST_WORKERS=${HHS_TEST_WORKERS:-2}  # pytest-xdist workers of `test` and `check`: one per core here
 SOLR_CORES="ckan ckan_test ckan_bench"
 WEB_PORT=5000                # the portal's public address: nginx
@@ -228,7 +235,71 @@ start_solr() {
   wait_for solr "$LOG/solr.log" 120 solr_cores_up
 }
 
-cmd_services() { cmd_install; start_postgres; start_redis; start_solr; }
+
+# ---------------------------------------------------------------- identity provider (Keycloak)
+# Keycloak 26 needs Java 21 or later: the java on PATH if it is, else the newest JDK under /usr/lib/jvm
+# (Debian 12's own is 17).
+keycloak_java() {
+  local java candidates
+  candidates="$(command -v java || true) $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -rV)"
+  for java in $candidates; do
+    [ -x "$java" ] || continue
+    if "$java" -version 2>&1 | head -n1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
+      dirname "$(dirname "$(readlink -f "$java")")"; return 0
+    fi
+  done
+  return 1
+}
+
+install_keycloak() {
+  local tarball=$VAR/keycloak/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz
+  local url=https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist/$KEYCLOAK_VERSION/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz
+  mkdir -p "$VAR/keycloak"
+  if [ ! -x "$KEYCLOAK_HOME/bin/kc.sh" ]; then
+    say "Installing Keycloak $KEYCLOAK_VERSION from Maven Central (org.keycloak:keycloak-quarkus-dist)"
+    if [ ! -f "$tarball" ]; then
+      curl -fsSL --retry 3 -o "$tarball.part" "$url" && mv "$tarball.part" "$tarball" || fail "could not download $url"
+    fi
+    curl -fsSL --retry 3 "$url.sha1" | awk '{print $1"  '"$tarball"'"}' | sha1sum -c --quiet - \
+      || { rm -f "$tarball"; fail "the Keycloak archive does not match Maven Central's checksum"; }
+    tar -xzf "$tarball" -C "$VAR/keycloak" || fail "could not unpack $tarball"
+  fi
+  keycloak_realm
+}
+
+# The hub signs its token requests with its own key (private_key_jwt): made here once, never committed;
+# the realm imported into Keycloak carries its certificate. Also the bootstrap admin's password.
+keycloak_realm() {
+  local dir=$VAR/keycloak key=$VAR/keycloak/hub-client.key cert=$VAR/keycloak/hub-client.crt
+  if [ ! -f "$key" ] || [ ! -f "$cert" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$key" -out "$cert" -days 3650 \
+      -subj "/CN=hhs-data-hub" >/dev/null 2>&1 || fail "openssl could not make the hub's client key"
+    chmod 600 "$key"
+  fi
+  [ -f "$dir/admin-password" ] || "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(16))' >"$dir/admin-password"
+  mkdir -p "$KEYCLOAK_HOME/data/import"
+  sed "s|@HUB_CLIENT_CERT@|$(openssl x509 -in "$cert" -outform der | base64 -w0)|" \
+    "$ROOT/deploy/keycloak/hhs-realm.json" >"$KEYCLOAK_HOME/data/import/hhs-realm.json"
+}
+
+keycloak_up() { http_ok "http://127.0.0.1:$KEYCLOAK_PORT/realms/hhs/.well-known/openid-configuration"; }
+
+start_keycloak() {
+  keycloak_up && return 0
+  local java_home
+  java_home=$(keycloak_java) || { say "Keycloak not started: it needs Java 21 or later (none on PATH or under /usr/lib/jvm); sign-in tests will skip"; return 0; }
+  install_keycloak
+  port_busy "$KEYCLOAK_PORT" && fail "port $KEYCLOAK_PORT is taken by a program that is not our Keycloak"
+  say "Starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$KEYCLOAK_PORT, realm hhs (log: $LOG/keycloak.log)"
+  # The realm is imported when Keycloak's database does not have it yet (a later start keeps its changes).
+  supervise keycloak env JAVA_HOME="$java_home" KC_BOOTSTRAP_ADMIN_USERNAME=admin \
+    KC_BOOTSTRAP_ADMIN_PASSWORD="$(cat "$VAR/keycloak/admin-password")" \
+    "$KEYCLOAK_HOME/bin/kc.sh" start-dev --import-realm --http-host=127.0.0.1 --http-port="$KEYCLOAK_PORT" \
+    --http-management-port="$KEYCLOAK_MANAGEMENT_PORT" --hostname-strict=false
+  wait_for keycloak "$LOG/keycloak.log" 240 keycloak_up
+}
+
+cmd_services() { cmd_install; start_postgres; start_redis; start_solr; start_keycloak; }
 
 # ---------------------------------------------------------------- demo
 demo_config() {
@@ -440,7 +511,7 @@ stop_pid() {
 
 cmd_stop() {
   local name
-  for name in scheduler harvest-run harvest-fetch harvest-gather worker nginx web smtp solr; do stop_pid "$name"; done
+  for name in scheduler harvest-run harvest-fetch harvest-gather worker nginx web smtp keycloak solr; do stop_pid "$name"; done
   if pid_alive redis; then say "Stopping redis"; redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true; rm -f "$RUN/redis.pid"; fi
   if [ -f "$RUN/postgresql.started-by-us" ]; then
     say "Stopping PostgreSQL"
@@ -453,7 +524,7 @@ cmd_status() {
   local name
   pg_isready -q -h 127.0.0.1 2>/dev/null && echo "postgresql     up    127.0.0.1:5432" || echo "postgresql     down"
   [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && echo "redis          up    127.0.0.1:6379" || echo "redis          down"
-  for name in solr nginx web worker harvest-gather harvest-fetch harvest-run scheduler smtp; do
+  for name in solr keycloak nginx web worker harvest-gather harvest-fetch harvest-run scheduler smtp; do
     if pid_alive "$name"; then
       printf '%-14s up    pid %-7s restarts %-3s log %s\n' "$name" "$(cat "$RUN/$name.child" 2>/dev/null || cat "$RUN/$name.pid")" \
         "$(cat "$RUN/$name.restarts" 2>/dev/null || echo 0)" "$LOG/$name.log"
@@ -469,6 +540,7 @@ case "${1:-}" in
   demo) cmd_demo ;;
   test) shift; cmd_test "$@" ;;
   check) shift; cmd_test -m "not slow" "$@" ;;
+  keycloak) start_keycloak ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   nginx-config) shift; [ $# -eq 4 ] || fail "usage: stack.sh nginx-config INI DIR LISTEN UPSTREAM"; nginx_config "$@" ;;
