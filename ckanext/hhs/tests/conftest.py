@@ -25,8 +25,6 @@ SLOW_MODULES = {
 KNOWN_FAILING = {
     "ckanext/hhs/tests/catalog/test_shacl.py::test_the_cms_division_catalog_and_the_hhs_catalog_conform":
         "#25: dct:format violations on the imported CMS catalog after the POD mapping changed (#24)",
-    "ckanext/hhs/tests/governance/test_quality.py::TestAccept::"
-    "test_accept_on_harvested_dataset_goes_onto_the_fix_list_not_the_dataset": "#24: its CMS import creates no dataset",
     "ckanext/hhs/tests/harvest/test_dcat_rdf.py::TestHubEdits::test_a_source_field_edit_makes_the_hub_copy_the_truth":
         "#24: a re-harvest after a hub edit reports 'not modified' since the edit-form changes",
     "ckanext/hhs/tests/harvest/test_roundtrip_property.py::TestRoundTripProperty::"
