@@ -237,6 +237,21 @@ def request_read(id: str) -> Any:  # noqa: A002 (CKAN's route parameter name)
     return tk.render("hhs_marketplace/request.html", {"request_": request, "allowed": allowed, "user": user})
 
 
+DECISIONS = ("approve", "ask_info", "reject")
+
+
+@marketplace.route("/marketplace/requests/<id>/decide", methods=["POST"])
+def request_decide(id: str) -> Any:  # noqa: A002
+    """The stewards' one decision form: the decision as a radio, one message."""
+    if (redirect := _login_first()) is not None:
+        return redirect
+    decision = tk.request.form.get("decision", "")
+    if decision not in DECISIONS:
+        tk.h.flash_error(tk._("decision: choose approve, ask for more information or reject"))
+        return tk.h.redirect_to("hhs_marketplace.request_read", id=id)
+    return request_step(id, decision)
+
+
 @marketplace.route(
     "/marketplace/requests/<id>/<any(approve, reject, ask_info, respond, withdraw, extend, revoke):step>",
     methods=["POST"],

@@ -437,13 +437,15 @@ def package_collaborator_list_for_user(up_func: Action, context: Context, data_d
 def hhs_marketplace_component_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """A product's component datasets as a requester may know them. Those the caller may open come
     with their name and title; the product division's own restricted ones only with the title the
-    division chose for listings (the dataset's ``listing_title``), their access level and PHI class, and a reference (``#n``, the
-    position in the product) to name them in ``hhs_marketplace_request_create``'s ``datasets``: never
-    their name, id or other metadata. Another division's private datasets are not listed.
+    division chose for listings (the dataset's ``listing_title``), their access level and PHI class,
+    and a reference (``#n``, the position in the product) to name them in
+    ``hhs_marketplace_request_create``'s ``datasets``: never their name, id or other metadata. Another
+    division's private datasets are not listed.
 
     :param id: the product's name or id
     :returns: each with ``ref``, ``title``, ``private``, ``restricted`` (the caller may not open it),
-        ``deleted`` (listed only to those who may still open it), ``access_level`` and ``phi_classification``, and ``name`` when the caller may open it
+        ``deleted`` (listed only to those who may still open it), ``access_level`` and
+        ``phi_classification``, and ``name`` when the caller may open it
     """
     tk.check_access("hhs_marketplace_component_list", context, data_dict)
     product, pkg = _product(data_dict["id"], context, field="id")
@@ -1367,7 +1369,67 @@ def _dictize(request: mm.AccessRequest, viewer: str | None, full: bool = False) 
             for g in model.Session.query(mm.Grant).filter(mm.Grant.request_id == request.id).order_by(mm.Grant.created)
         ]
         out["events"] = _events("request", request.id)
+        out["requester_details"] = _requester_details(request, viewer)
     return out
+
+
+def _requester_details(request: mm.AccessRequest, viewer: str | None) -> dict[str, Any]:
+    """Who asks, for those who decide (request_show is the requester's and the deciders' only): name,
+    e-mail, divisions with the role held, and the requester's other requests and live grants. Another
+    request's product is named only to a viewer who may see it."""
+    user = model.Session.get(model.User, request.requester_id)
+    rows = (
+        model.Session.query(model.Group.name, model.Group.title, model.Member.capacity)
+        .join(model.Member, model.Member.group_id == model.Group.id)
+        .filter(
+            model.Member.table_id == user.id,
+            model.Member.table_name == "user",
+            model.Member.state == "active",
+            model.Group.is_organization.is_(True),
+            model.Group.state == "active",
+        )
+        .order_by(model.Group.title)
+    )
+    earlier = []
+    others = (
+        model.Session.query(mm.AccessRequest)
+        .filter(mm.AccessRequest.requester_id == user.id, mm.AccessRequest.id != request.id)
+        .order_by(mm.AccessRequest.created.desc())
+    )
+    for other in others:
+        product = model.Session.get(model.Package, other.product_id)
+        visible = product is not None and _can_see(product.id, viewer)
+        earlier.append(
+            {
+                "product": {"name": product.name, "title": product.title or product.name} if visible else None,
+                "status": other.status,
+                "created": other.created.isoformat(),
+                "end_date": other.end_date.isoformat(),
+                "granted": other.granted.isoformat() if other.granted else None,
+            }
+        )
+    today = mm.now().date()
+    live = (
+        model.Session.query(mm.Grant)
+        .join(mm.AccessRequest, mm.AccessRequest.id == mm.Grant.request_id)
+        .filter(
+            mm.Grant.user_id == user.id,
+            mm.Grant.revoked.is_(None),
+            mm.Grant.end_date >= today,
+            mm.AccessRequest.status == "approved",
+        )
+        .count()
+    )
+    ever = model.Session.query(mm.Grant).filter(mm.Grant.user_id == user.id).count()
+    return {
+        "name": user.name,
+        "display_name": user.display_name,
+        "email": user.email or "",
+        "divisions": [{"name": n, "title": t or n, "role": c} for n, t, c in rows],
+        "earlier_requests": earlier,
+        "grants_live": live,
+        "grants_ever": ever,
+    }
 
 
 # ---------------------------------------------------------------- licence and need helpers

@@ -70,9 +70,7 @@ def test_without_a_listing_title_a_restricted_component_is_named_by_its_place(wo
 
 def test_a_deleted_component_is_listed_only_to_those_who_may_still_open_it(world):
     helpers.call_action("package_delete", id=world.public["id"])
-    assert [c["ref"] for c in act("hhs_marketplace_component_list", world.analyst, id=world.product["name"])] == [
-        "#1"
-    ]
+    assert [c["ref"] for c in act("hhs_marketplace_component_list", world.analyst, id=world.product["name"])] == ["#1"]
     listed = act("hhs_marketplace_component_list", world.steward, id=world.product["name"])
     assert [(c["name"], c["deleted"]) for c in listed] == [(world.secret["name"], False), (world.public["name"], True)]
 

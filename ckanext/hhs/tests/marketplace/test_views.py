@@ -75,15 +75,17 @@ def test_request_on_the_form_then_steward_approves_in_the_queue(app, world, mail
     queue = _text(app.get("/marketplace/requests", headers=steward))
     assert "Requests you decide" in queue and f"/marketplace/requests/{request_id}" in queue
     detail = _text(app.get(f"/marketplace/requests/{request_id}", headers=steward))
-    assert f"/marketplace/requests/{request_id}/approve" in detail
+    assert f"/marketplace/requests/{request_id}/decide" in detail
     # The requester cannot decide; an outsider cannot even look.
-    assert f"/marketplace/requests/{request_id}/approve" not in _text(
+    assert f"/marketplace/requests/{request_id}/decide" not in _text(
         app.get(f"/marketplace/requests/{request_id}", headers=analyst)
     )
     assert app.get(f"/marketplace/requests/{request_id}", headers=_auth(world.outsider)).status_code == 403
     assert app.post(f"/marketplace/requests/{request_id}/approve", headers=analyst, data={}).status_code == 403
 
-    app.post(f"/marketplace/requests/{request_id}/approve", headers=steward, data={"message": "ok"})
+    app.post(
+        f"/marketplace/requests/{request_id}/decide", headers=steward, data={"decision": "approve", "message": "ok"}
+    )
     assert app.get(f"/dataset/{world.secret['name']}", headers=analyst).status_code == 200
     product = _text(app.get(f"/marketplace/{world.product['name']}", headers=analyst))
     assert "Medicare claims (identifiable)" in product  # now visible to the analyst
@@ -255,3 +257,66 @@ def test_bad_search_input_gets_a_page_not_an_error(app, world, query):
     response = app.get("/marketplace", query_string=query)
     assert response.status_code == 200
     assert "data product" in _text(response)
+
+
+def test_one_decision_form_with_who_asks(app, world, mail_server):
+    """The steward's page: who asks (name, division and role, e-mail, earlier requests and grants, the
+    purpose and terms accepted) and one form: the decision as a radio, one message box, one button."""
+    earlier = ask(world)
+    helpers.call_action(
+        "hhs_marketplace_request_reject", context={"user": world.steward["name"]}, id=earlier["id"], message="No"
+    )
+    request = ask(world, purpose="Flu study, second try")
+    url = f"/marketplace/requests/{request['id']}"
+    page = _text(app.get(url, headers=_auth(world.steward)))
+    forms = re.findall(r'<form method="post".*?</form>', page, flags=re.S)
+    decision = [f for f in forms if "/decide" in f]
+    assert len(decision) == 1 and not [f for f in forms if re.search(r"/(approve|reject|ask_info)\"", f)]
+    assert decision[0].count('type="radio" name="decision"') == 3
+    assert decision[0].count("<textarea") == 1 and decision[0].count('type="submit"') == 1
+    for shown in (
+        world.analyst["display_name"],
+        "analyst@cdc.example.gov",
+        "Centers for Disease Control and Prevention (member)",
+        "Rejected",
+        "0 live, 0 in all",
+        "Flu study, second try",
+        "Use only for the stated purpose",
+    ):
+        assert shown in page, shown
+
+    # No decision chosen, or a rejection without a message: a clear error naming the field, nothing changes.
+    response = app.post(url + "/decide", headers=_auth(world.steward), data={"message": "hm"})
+    assert response.status_code == 200 and "decision: choose approve" in _text(response)
+    response = app.post(url + "/decide", headers=_auth(world.steward), data={"decision": "reject"})
+    assert "message: Missing value" in _text(response)
+    shown = helpers.call_action(
+        "hhs_marketplace_request_show", context={"user": world.steward["name"]}, id=request["id"]
+    )
+    assert shown["status"] == "submitted"
+
+    app.post(url + "/decide", headers=_auth(world.steward), data={"decision": "ask_info", "message": "Which years?"})
+    shown = helpers.call_action(
+        "hhs_marketplace_request_show", context={"user": world.steward["name"]}, id=request["id"]
+    )
+    assert shown["status"] == "info_requested" and shown["events"][-1]["message"] == "Which years?"
+    # The requester is not offered the decision; an outsider may not post one.
+    assert "/decide" not in _text(app.get(url, headers=_auth(world.analyst)))
+    assert app.post(url + "/decide", headers=_auth(world.outsider), data={"decision": "approve"}).status_code == 403
+
+
+def test_the_decision_form_keeps_the_second_level_review(app, world, mail_server):
+    helpers.call_action("package_patch", id=world.product["id"], access_terms="restricted")
+    request = ask(world)
+    url = f"/marketplace/requests/{request['id']}"
+    page = _text(app.get(url, headers=_auth(world.steward)))
+    assert "second-level review" in page
+    app.post(url + "/decide", headers=_auth(world.steward), data={"decision": "approve"})
+    show = lambda: helpers.call_action(  # noqa: E731
+        "hhs_marketplace_request_show", context={"user": world.cms_admin["name"]}, id=request["id"]
+    )
+    assert show()["status"] == "awaiting_second"
+    assert "/decide" not in _text(app.get(url, headers=_auth(world.steward)))  # not twice by the same steward
+    assert "your approval gives access" in _text(app.get(url, headers=_auth(world.cms_admin)))
+    app.post(url + "/decide", headers=_auth(world.cms_admin), data={"decision": "approve"})
+    assert show()["status"] == "approved"
