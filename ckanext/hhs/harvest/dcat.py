@@ -29,7 +29,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
 from ckanext.harvest.model import HarvestObjectError
-from ckanext.hhs import pod, rdf
+from ckanext.hhs import pod, rdf, unindexed
 from ckanext.hhs.logic import validators
 
 from . import importer
@@ -273,11 +273,11 @@ def prepare(harvest_object: Any, dataset: dict[str, Any], strict: bool, update: 
 
 
 def _unchanged(package_id: str, digest: str) -> bool:
-    pkg = model.Package.get(package_id)
-    if pkg is None:
-        return False
-    extras = pkg.extras
-    return extras.get("source_hash") == digest and bool(extras.get(rdf.RECORD_FIELD))
+    # Read from the table: a Package loaded in this session still lists the extras an update deleted
+    # (a hub edit drops the hash and the triples), and the edited dataset would stay "not modified".
+    return unindexed.stored(package_id, "source_hash") == digest and bool(
+        unindexed.stored(package_id, rdf.RECORD_FIELD)
+    )
 
 
 def _leave_out_refused(pkg: dict[str, Any], findings: list[dict[str, str]], update: bool) -> None:

@@ -25,8 +25,6 @@ SLOW_MODULES = {
 KNOWN_FAILING = {
     "ckanext/hhs/tests/catalog/test_shacl.py::test_the_cms_division_catalog_and_the_hhs_catalog_conform":
         "#25: dct:format violations on the imported CMS catalog after the POD mapping changed (#24)",
-    "ckanext/hhs/tests/harvest/test_dcat_rdf.py::TestHubEdits::test_a_source_field_edit_makes_the_hub_copy_the_truth":
-        "#24: a re-harvest after a hub edit reports 'not modified' since the edit-form changes",
     "ckanext/hhs/tests/harvest/test_roundtrip_property.py::TestRoundTripProperty::"
     "test_any_pod_valid_record_comes_back_as_it_went_in": "#24: a blank identifier (' ') is dropped by hhs_blank",
     "ckanext/hhs/tests/test_faults.py::test_redis_down_answers_503_and_queued_jobs_finish":

@@ -282,7 +282,7 @@ class TestHubEdits:
         assert not after.get("pod_record") and not after.get(rdf.RECORD_FIELD) and not after.get("source_hash")
         # The next harvest brings the division's record back.
         job = _harvest(source)
-        assert job["stats"]["updated"] == 1
+        assert job["stats"]["updated"] == 1, (job["stats"], _errors(job["id"]))
         restored = helpers.call_action("package_show", id=pkg["id"])
         assert restored["title"] == pkg["title"] and restored[rdf.RECORD_FIELD] == pkg[rdf.RECORD_FIELD]
 
