@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ckan.model as model
 from ckan import authz
 
 from ckanext.hhs import roles
@@ -22,3 +23,12 @@ def is_second_level(org_id: str | None, user_name: str | None) -> bool:
     if authz.is_sysadmin(user_name) or role_in(org_id, user_name) >= 3:
         return True
     return roles.board_role(user_name) >= _ROLES["editor"]
+
+
+def opens_at_once(component_refs: list[str] | None) -> bool:
+    """A product whose components are all open to HHS staff (active and not private) needs no decision:
+    a request for it is approved at once, without purpose, end date or terms. A product with no component
+    in the hub (an API or a share run elsewhere) is decided as usual."""
+    found = [model.Package.get(ref) for ref in component_refs or [] if isinstance(ref, str)]
+    active = [pkg for pkg in found if pkg is not None and pkg.state == "active"]
+    return bool(active) and not any(pkg.private for pkg in active)

@@ -151,6 +151,9 @@ def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[st
                 title = found.title or found.name
                 components.append({"ref": found.name, "name": found.name, "title": title, "private": False})
     usage = tk.get_action("hhs_marketplace_product_usage")(_context(), {"id": pkg["id"]})
+    # Read with every component (the viewer's package_show leaves out those the viewer may not see).
+    stored = tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg["id"]})
+    at_once = permissions.opens_at_once(stored.get("component_datasets"))
     mine, grants = [], []
     if _user_name():
         mine = tk.get_action("hhs_marketplace_request_list")(_context(), {"scope": "mine", "product": pkg["id"]})[
@@ -169,6 +172,7 @@ def _product_page(name: str, form: dict[str, Any] | None = None, errors: dict[st
             "form": form or {},
             "errors": errors or {},
             "is_steward": permissions.is_steward(pkg.get("owner_org"), _user_name()),
+            "at_once": at_once,
         },
     )
 
@@ -199,6 +203,13 @@ def request_access(name: str) -> Any:
         return _product_page(name, form=dict(form), errors=_errors(e))
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
+    if result["status"] == "approved":
+        tk.h.flash_success(
+            tk._("You have access to {product} until {date}.").format(
+                product=result["product"]["title"], date=result["end_date"]
+            )
+        )
+        return tk.h.redirect_to("hhs_marketplace.product", name=name)
     if result.get("duplicate"):
         tk.h.flash_notice(tk._("You already have an open request for this product; here it is."))
     else:

@@ -39,10 +39,12 @@ def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> dic
 
     A second submit while a request of the same user for the same product is still open returns that
     request (with ``duplicate: true``) instead of creating another. Products that are open to all HHS
-    staff are granted at once.
+    staff are granted at once. A product whose components are all open to HHS staff (none private)
+    opens in one step: no purpose, end date or terms are asked; the request is recorded, approved at
+    once for the product's longest access, and a second call while it lasts returns it.
 
     :param product: the data product's name or id
-    :param purpose: what the data will be used for
+    :param purpose: what the data will be used for (not asked by a product that opens at once)
     :param project: the project or program (optional)
     :param datasets: names of the product's component datasets wanted (optional; default all)
     :param columns: the columns needed, if not all (optional)
@@ -65,12 +67,22 @@ def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> dic
                 ]
             }
         )
-    if not data_dict.get("accept_terms"):
-        raise tk.ValidationError(
-            {"accept_terms": [tk._("You must accept the product's standard terms to request access")]}
-        )
-    end_date = _end_date(data_dict, pkg)
-    wanted = _wanted_datasets(data_dict.get("datasets") or [], pkg, user.name)
+    at_once = permissions.opens_at_once(pkg.get("component_datasets"))
+    if at_once:
+        live = _live_request(product.id, user.id)
+        if live is not None:
+            return {**_dictize(live, user.name), "duplicate": True}
+        longest = min(tk.asint(pkg.get("max_access_days") or mp_config.max_access_days()), 36500)
+        end_date, wanted = mm.now().date() + dt.timedelta(days=longest), []
+    else:
+        if not data_dict.get("purpose"):
+            raise tk.ValidationError({"purpose": [tk._("Missing value")]})
+        if not data_dict.get("accept_terms"):
+            raise tk.ValidationError(
+                {"accept_terms": [tk._("You must accept the product's standard terms to request access")]}
+            )
+        end_date = _end_date(data_dict, pkg)
+        wanted = _wanted_datasets(data_dict.get("datasets") or [], pkg, user.name)
 
     existing = _open_request(product.id, user.id)
     if existing is not None:
@@ -80,13 +92,14 @@ def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> dic
         owner_org_id=product.owner_org,
         requester_id=user.id,
         status="submitted",
-        purpose=data_dict["purpose"],
+        purpose=data_dict.get("purpose", ""),
         project=data_dict.get("project", ""),
         datasets=wanted,
         columns=data_dict.get("columns", ""),
         end_date=end_date,
-        terms_accepted=pkg.get("standard_terms") or "",
-        second_level=pkg.get("access_terms") == "restricted",
+        # The terms' text as the requester accepted it; none are asked where every component is open.
+        terms_accepted="" if at_once else pkg.get("standard_terms") or "",
+        second_level=pkg.get("access_terms") == "restricted" and not at_once,
     )
     model.Session.add(request)
     try:
@@ -98,8 +111,10 @@ def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> dic
         if existing is None:
             raise
         return {**_dictize(existing, user.name), "duplicate": True}
-    mm.record("request", request.id, user.id, "submit", data_dict["purpose"], end_date=end_date.isoformat())
-    if pkg.get("access_terms") == "open":
+    mm.record("request", request.id, user.id, "submit", request.purpose, end_date=end_date.isoformat())
+    if at_once:
+        _approve(request, _site_user(), tk._("Every dataset of the product is open to HHS staff: access at once"))
+    elif pkg.get("access_terms") == "open":
         _approve(request, _site_user(), tk._("Open to all HHS staff: granted on request"))
     model.Session.commit()
     if request.status == "approved":
@@ -1111,6 +1126,21 @@ def _open_request(product_id: str, user_id: str) -> mm.AccessRequest | None:
             mm.AccessRequest.requester_id == user_id,
             mm.AccessRequest.status.in_(mm.OPEN_STATUSES),
         )
+        .first()
+    )
+
+
+def _live_request(product_id: str, user_id: str) -> mm.AccessRequest | None:
+    """The user's approved request for the product that still gives access today."""
+    return (
+        model.Session.query(mm.AccessRequest)
+        .filter(
+            mm.AccessRequest.product_id == product_id,
+            mm.AccessRequest.requester_id == user_id,
+            mm.AccessRequest.status == "approved",
+            mm.AccessRequest.end_date >= mm.now().date(),
+        )
+        .order_by(mm.AccessRequest.end_date.desc())
         .first()
     )
 

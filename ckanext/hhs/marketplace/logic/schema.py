@@ -21,7 +21,8 @@ def request_create(
 ) -> Schema:
     return {
         "product": [not_empty, hhs_marketplace_text],
-        "purpose": [not_empty, hhs_marketplace_text, hhs_text_cap],
+        # Required unless the product opens at once (the action checks: it knows the product).
+        "purpose": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "project": [ignore_missing, hhs_marketplace_text, hhs_text_cap],
         "datasets": [ignore_missing, hhs_marketplace_string_list],
         "columns": [ignore_missing, hhs_marketplace_text, hhs_text_cap],

@@ -397,7 +397,8 @@ class TestMetrics:
     def test_requests_by_status_and_times(self, world):
         approved = ask(world)
         call("hhs_marketplace_request_approve", world.steward, id=approved["id"])
-        make_product(world.cms, world.sysadmin, name="second-product", component_datasets=[world.public["name"]])
+        # A private component: the request waits for a decision (a product of public datasets opens at once).
+        make_product(world.cms, world.sysadmin, name="second-product", component_datasets=[world.secret["name"]])
         ask(world, product="second-product")
         metrics = call("hhs_marketplace_metrics", world.analyst)
         assert metrics["requests_by_status"]["approved"] == 1
