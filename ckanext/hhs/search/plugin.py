@@ -10,7 +10,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import config, jobs, query, solr, vectors
+from . import config, jobs, query, solr, suggest, terms, vectors
 from . import model as _model  # noqa: F401 (the table, for migrations and the session)
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,12 @@ class HhsSearchPlugin(p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if not config.enabled():
             return pkg_dict
+        validated = json.loads(pkg_dict.get("validated_data_dict") or "{}")
+        pkg_dict[suggest.WORDS_FIELD] = suggest.words_of(validated)
         present = solr.vector_field_present()
         if present is False or not vectors.table_ready():
             return pkg_dict
-        text = vectors.text_of(json.loads(pkg_dict.get("validated_data_dict") or "{}"))
+        text = vectors.text_of(validated)
         row = vectors.stored(pkg_dict["id"])
         # Solr not answering (None): no vector in this document, the job indexes it again with one.
         if row is not None and present:
@@ -58,4 +60,10 @@ class HhsSearchPlugin(p.SingletonPlugin):
         expanded = (search_params.get("extras") or {}).get("hhs_expanded_terms")
         if expanded:
             search_results["hhs_expanded_terms"] = expanded
+        linked = (search_results.get("search_facets") or {}).get("vocab_glossary_terms")
+        if linked and linked.get("items") and config.glossary():
+            # Facet values are term slugs; people read the terms' names.
+            names = terms.labels([item["name"] for item in linked["items"]])
+            for item, name in zip(linked["items"], names, strict=True):
+                item["display_name"] = name
         return search_results

@@ -72,10 +72,15 @@ def nearest(vector: str, params: dict[str, Any]) -> list[tuple[str, float]]:
         fq.append("+state:active")
     if not tk.asbool(params.get("include_private", False)):
         fq.append("+capacity:public")
-    knn = f"{{!knn f={config.vector_field()} topK={config.top_k()}}}[{vector}]"
+    return nearest_among(vector, fq, config.top_k())
+
+
+def nearest_among(vector: str, fq: list[str], k: int) -> list[tuple[str, float]]:
+    """(id, cosine similarity) of the k datasets nearest the vector among those that pass the Solr filters."""
+    knn = f"{{!knn f={config.vector_field()} topK={k}}}[{vector}]"
     # Filters are Solr's pre-filters of a knn main query: the k nearest among the datasets that pass.
     solr = _solr(tk.config["solr_url"], tk.config["solr_timeout"])
-    hits = solr.search(knn, fq=fq, fl="id,score", rows=config.top_k())
+    hits = solr.search(knn, fq=fq, fl="id,score", rows=k)
     # Solr scores cosine as (1 + cos) / 2.
     return [(d["id"], 2 * float(d["score"]) - 1) for d in hits.docs]
 

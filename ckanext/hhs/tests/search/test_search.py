@@ -274,3 +274,123 @@ class TestSchema:
         result = cli.invoke(ckan_cli, ["hhs", "search", "solr-schema", str(path)])
         assert result.exit_code != 0
         assert "has no </types>" in result.output
+
+
+def suggest(user: str | None = None, **params):
+    return helpers.call_action("hhs_search_suggest", context={"user": user or "", "ignore_auth": False}, **params)
+
+
+@pytest.fixture
+def glossary_term():
+    """An approved term "Medicare beneficiary" (synonym "enrollee")."""
+    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
+    for name in ("proposer", "reviewer"):
+        ckan_factories.User(name=name)
+    helpers.call_action("organization_member_create", id=board["id"], username="reviewer", role="editor")
+    act = lambda action, user, **data: helpers.call_action(  # noqa: E731
+        action, context={"user": user, "ignore_auth": False}, **data
+    )
+    act(
+        "hhs_glossary_term_create",
+        "proposer",
+        label="Medicare beneficiary",
+        slug="medicare-beneficiary",
+        definition="A person who has health insurance coverage through the Medicare program.",
+        synonyms=["enrollee"],
+    )
+    act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
+    return act("hhs_glossary_term_approve", "reviewer", id="medicare-beneficiary", message="ok")
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.hhs.search.enabled", "true")
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
+class TestSuggestions:
+    def test_a_misspelt_question_gets_the_catalogs_own_spelling(self, catalog):
+        found = suggest(q="hospitl price transparancy")
+        assert found["suggestion"] == "hospital price transparency"
+        assert found["suggestion_count"] >= 1
+        assert suggest(q="Opiod  poisoning, by county!")["suggestion"] == "opioid  poisoning, by county!"
+        # Words the catalog knows (plurals too: Solr stems them) are not corrected.
+        assert suggest(q="hospitals prices")["suggestion"] is None
+
+    def test_a_private_datasets_words_are_never_offered_to_whoever_may_not_see_it(self, app, catalog):
+        # "veterans" and "restricted" are only in the private CDC dataset's title.
+        outsider = ckan_factories.User()["name"]
+        for user in (None, outsider):
+            found = suggest(user, q="veteranz restrictd")
+            assert found["datasets"]
+            assert found["suggestion"] is None
+            assert "veterans" not in str(found).lower()
+            assert catalog["private"]["id"] not in [d["id"] for d in found["datasets"]]
+        page = app.get("/dataset/", query_string={"q": "veteranz restrictd"}).body
+        assert "veterans" not in page.lower()
+        assert "Closest in meaning" in page  # the public datasets nearest in meaning are offered instead
+        member = ckan_factories.User()["name"]
+        helpers.call_action(
+            "organization_member_create", id=catalog["private"]["owner_org"], username=member, role="member"
+        )
+        found = suggest(member, q="veteranz restrictd")
+        assert found["suggestion"] == "veterans restricted"
+        assert found["suggestion_count"] == 1
+        assert catalog["private"]["id"] in [d["id"] for d in found["datasets"]]
+
+    def test_the_nearest_datasets_by_meaning_however_near(self, catalog):
+        found = suggest(q="quantum chromodynamics lattice", rows=2)
+        assert len(found["datasets"]) == 2
+        assert all(-1 <= d["similarity"] <= 1 for d in found["datasets"])
+        assert [d["similarity"] for d in found["datasets"]] == sorted(
+            (d["similarity"] for d in found["datasets"]), reverse=True
+        )
+
+    def test_glossary_names_correct_a_question_and_the_term_is_offered(self, glossary_term):
+        linked = factories.HhsDataset(
+            title="Part A claims", notes="Inpatient claims.", glossary_terms=["medicare-beneficiary"]
+        )
+        jobs.embed_pending()
+        found = suggest(q="enrolee")
+        assert found["suggestion"] == "enrollee"
+        assert {"slug": "medicare-beneficiary", "label": "Medicare beneficiary"} in found["terms"]
+        assert linked["id"] in [d["id"] for d in found["datasets"]]
+
+    def test_a_question_is_required(self, app):
+        with pytest.raises(tk.ValidationError) as error:
+            suggest(q="")
+        assert "q" in error.value.error_dict
+        body = app.get("/api/3/action/hhs_search_suggest", status=409).json
+        assert body["error"]["q"] == ["Missing value"]
+
+    def test_the_search_page_helps_when_nothing_is_found_and_escapes(self, app, catalog):
+        page = app.get("/dataset/", query_string={"q": "hospitl <b>enforcment</b>"}).body
+        assert "Did you mean" in page
+        assert "<strong>hospital &lt;b&gt;enforcement&lt;/b&gt;</strong>" in page
+        assert "<b>enforcment" not in page
+        # Nothing at all: the datasets nearest in meaning and a way to ask for the data.
+        page = app.get("/dataset/", query_string={"q": "zzqx"}).body
+        assert "Closest in meaning" in page
+        assert "/marketplace/needs#post-need" in page
+        # Enough results: no help.
+        assert "Search suggestions" not in app.get("/dataset/", query_string={"q": "hospital"}).body
+
+    def test_off_no_help_and_no_words_indexed(self, app):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(tk.config, "ckanext.hhs.search.enabled", False)
+            factories.HhsDataset(title="Hospital deaths")
+            assert "Search suggestions" not in app.get("/dataset/", query_string={"q": "hospitl"}).body
+            assert search(fq="vocab_hhs_search_words:hospital")["count"] == 0
+        factories.HhsDataset(title="Hospital admissions")
+        assert search(fq="vocab_hhs_search_words:hospital")["count"] == 1
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.hhs.search.enabled", "true")
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
+class TestFacets:
+    def test_glossary_term_facets_show_term_names(self, app, glossary_term):
+        factories.HhsDataset(title="Part A claims", glossary_terms=["medicare-beneficiary"])
+        result = search(**{"facet.field": '["vocab_glossary_terms"]'})
+        assert result["search_facets"]["vocab_glossary_terms"]["items"] == [
+            {"name": "medicare-beneficiary", "display_name": "Medicare beneficiary", "count": 1}
+        ]
+        page = app.get("/dataset/").body
+        assert '<span class="item-label">Medicare beneficiary</span>' in page
