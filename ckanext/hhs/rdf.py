@@ -172,6 +172,45 @@ def conform_dataset(graph: Graph, dataset_ref: Node) -> None:
         _rewrite(graph, node, DCT.language, _language)
         _rewrite(graph, node, DCAT.mediaType, _media_type)
         _rewrite(graph, node, DCT["format"], _format)
+    # The same dataset is in several documents (its own, its division's catalog, the HHS catalog);
+    # a consumer merging them would see a blank publisher or format once per document, and both are
+    # single-valued in the shapes. Named by what they say, they are one node in any merge.
+    for publisher in list(graph.objects(dataset_ref, DCT.publisher)):
+        _name_by_content(graph, publisher)
+    for distribution in nodes[1:]:
+        for fmt in list(graph.objects(distribution, DCT["format"])):
+            _name_by_content(graph, fmt)
+
+
+def _name_by_content(graph: Graph, node: Node) -> None:
+    """Replace a blank node, and the blank nodes it reaches, with skolem IRIs (RDF 1.1 Concepts 3.5)
+    under the site named by a hash of their description: the same description gives the same IRI."""
+    if not isinstance(node, BNode):
+        return
+    described = Graph()
+    seen, todo = {node}, [node]
+    while todo:
+        subject = todo.pop()
+        for triple in graph.triples((subject, None, None)):
+            described.add(triple)
+            if isinstance(triple[2], BNode) and triple[2] not in seen:
+                seen.add(triple[2])
+                todo.append(triple[2])
+    site = _site_url()
+    for blank, label in _bnode_labels(described).items():
+        iri = URIRef(f"{site}/.well-known/genid/{label}")
+        for s, p, o in list(graph.triples((blank, None, None))):
+            graph.remove((s, p, o))
+            graph.add((iri, p, o))
+        for s, p, o in list(graph.triples((None, None, blank))):
+            graph.remove((s, p, o))
+            graph.add((s, p, iri))
+
+
+def _site_url() -> str:
+    import ckan.plugins.toolkit as tk
+
+    return (tk.config.get("ckan.site_url") or "").rstrip("/")
 
 
 def _rewrite(graph: Graph, node: Node, predicate: URIRef, make: Any) -> None:

@@ -117,12 +117,16 @@ def hhs_blank(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, 
     """Blank means absent: a field the form left empty ('', or only blank lines of a list) or the API
     gave as null or [] is not stored, and the rest of its validators are skipped (CKAN's ignore_missing
     kept '' and [], so saving a form unchanged turned every unanswered question into '' or [], and a
-    blank yes/no into "No")."""
+    blank yes/no into "No").
+
+    Only what people type counts as blank when it is spaces alone; an import or harvest keeps a source's
+    value as given (POD allows an identifier " ", and the record must come back out as it went in)."""
     value = data.get(key)
+    strip = (lambda v: v) if context.get("hhs_import") or _lenient(context) else str.strip
     if isinstance(value, list):
-        blank = all(isinstance(v, str) and not v.strip() for v in value)
+        blank = all(isinstance(v, str) and not strip(v) for v in value)
     elif isinstance(value, str):
-        blank = not value.strip() or value.strip() == "[]"
+        blank = not strip(value) or strip(value) == "[]"
     else:
         blank = value is None or value is _missing
     if blank:

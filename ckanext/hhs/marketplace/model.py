@@ -13,7 +13,7 @@ from ckan.model import domain_object
 from ckan.model import types as ckan_types
 from ckan.model.base import BaseModel
 
-__all__ = ["AccessRequest", "Event", "Grant", "Licence", "LicenceRequest", "Need", "NeedAnswer"]
+__all__ = ["AccessRequest", "Event", "Grant", "Licence", "LicenceRequest", "Need", "NeedAnswer", "UseRecord"]
 
 # submitted -> (info_requested -> submitted)* -> awaiting_second? -> approved -> expired
 #           -> rejected | withdrawn
@@ -83,6 +83,27 @@ class Grant(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
     revoke_reason = sa.Column(sa.UnicodeText, nullable=False, default="")
 
     __table_args__ = (sa.UniqueConstraint("request_id", "package_id"),)
+
+
+class UseRecord(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
+    """The data-use record of a decided request: what a data use agreement writes down (request, purpose,
+    terms as accepted, components, each decision with who and when, the grant's start and end). Written
+    once per version and never changed: a change to the access (extension, withdrawal, expiry) adds the
+    next version."""
+
+    __tablename__ = "hhs_marketplace_use_record"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=ckan_types.make_uuid)
+    request_id = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("hhs_marketplace_request.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    version = sa.Column(sa.Integer, nullable=False)
+    change = sa.Column(sa.UnicodeText, nullable=False)  # approved, rejected, extended, withdrawn, expired
+    created_by = sa.Column(sa.UnicodeText, sa.ForeignKey("user.id"))
+    created = sa.Column(sa.DateTime, nullable=False, default=now)
+    content = sa.Column(JSONB, nullable=False)
+
+    __table_args__ = (sa.UniqueConstraint("request_id", "version"),)
 
 
 class Licence(domain_object.DomainObject, BaseModel):  # type: ignore[misc]

@@ -25,6 +25,11 @@ def is_second_level(org_id: str | None, user_name: str | None) -> bool:
     return roles.board_role(user_name) >= _ROLES["editor"]
 
 
+def is_board(user_name: str | None) -> bool:
+    """A member of the Data Governance Board (any role), or a sysadmin: reads every data-use record."""
+    return bool(user_name) and roles.board_role(user_name) >= _ROLES["member"]
+
+
 def opens_at_once(component_refs: list[str] | None) -> bool:
     """A product whose components are all open to HHS staff (active and not private) needs no decision:
     a request for it is approved at once, without purpose, end date or terms. A product with no component

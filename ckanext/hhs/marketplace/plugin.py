@@ -35,6 +35,7 @@ class HhsMarketplacePlugin(p.SingletonPlugin):
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "hhs_marketplace")
 
     # IPackageController
 

@@ -3,6 +3,8 @@ stewards' queue, third-party licences ("check before you buy"), data needs, and 
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import flask
@@ -284,6 +286,61 @@ def request_step(id: str, step: str) -> Any:  # noqa: A002
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Access request not found"))
     return tk.h.redirect_to("hhs_marketplace.request_read", id=id)
+
+
+@marketplace.route("/marketplace/requests/<id>/record")
+def record_read(id: str) -> Any:  # noqa: A002
+    """The data-use record, a page that prints as the agreement (print CSS)."""
+    if (redirect := _login_first()) is not None:
+        return redirect
+    data: dict[str, Any] = {"id": id}
+    if tk.request.args.get("version"):
+        data["version"] = tk.request.args["version"]
+    record = _call("hhs_marketplace_use_record_show", data, "Data-use record")
+    return tk.render("hhs_marketplace/record.html", {"record": record})
+
+
+@marketplace.route("/marketplace/records.csv")
+def records_csv() -> Any:
+    """Every data-use record version for the Data Governance Board, as CSV."""
+    if (redirect := _login_first()) is not None:
+        return redirect
+    first = _call("hhs_marketplace_use_record_export", {"limit": 1000})
+    columns = [
+        "request", "version", "change", "recorded", "recorded_by", "product", "division", "requester",
+        "requester_email", "requester_divisions", "purpose", "project", "terms", "components", "status",
+        "decisions", "grant_start", "grant_end", "access_ended",
+    ]  # fmt: skip
+    context = _context()
+
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        page, offset = first, 0
+        while True:
+            for row in page["results"]:
+                # A cell that a spreadsheet would run as a formula is written as text.
+                writer.writerow([_csv_cell(row[c]) for c in columns])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            offset += len(page["results"])
+            if not page["results"] or offset >= page["count"]:
+                return
+            page = tk.get_action("hhs_marketplace_use_record_export")(dict(context), {"limit": 1000, "offset": offset})
+
+    return flask.Response(
+        flask.stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=data-use-records.csv"},
+    )
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 # ---------------------------------------------------------------- licences

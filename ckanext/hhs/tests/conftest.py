@@ -23,10 +23,6 @@ SLOW_MODULES = {
 # in that session's time. Each is written down in its closing note and is the next session's first work;
 # non-strict, so a test that passes again is reported as XPASS. Remove an entry when its cause is fixed.
 KNOWN_FAILING = {
-    "ckanext/hhs/tests/catalog/test_shacl.py::test_the_cms_division_catalog_and_the_hhs_catalog_conform":
-        "#25: dct:format violations on the imported CMS catalog after the POD mapping changed (#24)",
-    "ckanext/hhs/tests/harvest/test_roundtrip_property.py::TestRoundTripProperty::"
-    "test_any_pod_valid_record_comes_back_as_it_went_in": "#24: a blank identifier (' ') is dropped by hhs_blank",
     "ckanext/hhs/tests/test_faults.py::test_redis_down_answers_503_and_queued_jobs_finish":
         "#23: a write refused with 503 while Redis is down was stored",
     "ckanext/hhs/tests/test_faults.py::test_import_job_through_a_postgres_restart_then_rerun_exactly_once":

@@ -61,6 +61,8 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_marketplace_request_withdraw": ({"id": "none"}, False, True),
     "hhs_marketplace_request_extend": ({"id": "none"}, False, True),
     "hhs_marketplace_request_revoke": ({"id": "none"}, False, True),
+    "hhs_marketplace_use_record_show": ({"id": "none"}, False, True),  # readers: tests/marketplace/test_use_record.py
+    "hhs_marketplace_use_record_export": ({}, False, False),  # the Data Governance Board and sysadmins
     "hhs_search_rebuild": ({}, False, False),
     "hhs_search_suggest": ({"q": "x"}, True, True),  # as package_search; shows only what the caller may see
     "hhs_marketplace_grants_expire": ({}, False, False),

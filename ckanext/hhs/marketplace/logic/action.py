@@ -119,6 +119,7 @@ def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> dic
     model.Session.commit()
     if request.status == "approved":
         _provision(request)
+        _keep_record(request, None, "approved")
         mail.request_decided(request)
     else:
         mail.request_submitted(request)
@@ -253,6 +254,7 @@ def hhs_marketplace_request_approve(context: Context, data_dict: DataDict) -> di
     _approve(request, user, data_dict.get("message", ""))
     model.Session.commit()
     _provision(request)
+    _keep_record(request, user.id, "approved")
     mail.request_decided(request)
     return _dictize(request, user.name, full=True)
 
@@ -270,7 +272,7 @@ def hhs_marketplace_request_reject(context: Context, data_dict: DataDict) -> dic
     user = _user(context)
     _expect(request, mm.OPEN_STATUSES, "reject")
     _decide(request, user, "rejected", "reject", data_dict["message"])
-    model.Session.commit()
+    _keep_record(request, user.id, "rejected")
     mail.request_decided(request)
     return _dictize(request, user.name, full=True)
 
@@ -334,6 +336,7 @@ def hhs_marketplace_request_withdraw(context: Context, data_dict: DataDict) -> d
     model.Session.commit()
     if was_approved:
         _revoke(request, "withdrawn", mm.now().date())
+        _keep_record(request, user.id, "withdrawn")
     return _dictize(request, user.name, full=True)
 
 
@@ -364,7 +367,7 @@ def hhs_marketplace_request_extend(context: Context, data_dict: DataDict) -> dic
         "request", request.id, user.id, "extend", data_dict.get("message", ""),
         previous=previous.isoformat(), end_date=end.isoformat(),
     )  # fmt: skip
-    model.Session.commit()
+    _keep_record(request, user.id, "extended")
     mail.request_changed(request, data_dict.get("message", ""))
     return _dictize(request, user.name, full=True)
 
@@ -386,8 +389,194 @@ def hhs_marketplace_request_revoke(context: Context, data_dict: DataDict) -> dic
     mm.record("request", request.id, user.id, "revoke_access", data_dict["message"])
     model.Session.commit()
     _revoke(request, "withdrawn by the steward", mm.now().date())
+    _keep_record(request, user.id, "access withdrawn")
     mail.request_changed(request, data_dict["message"])
     return _dictize(request, user.name, full=True)
+
+
+@tk.side_effect_free
+@validate(schema.use_record_show)
+def hhs_marketplace_use_record_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The data-use record of a decided request: the request, purpose, terms as accepted, components
+    (a restricted one by its listing title), each decision with who and when, the grant's start and
+    end. Versions are never changed; a change to the access adds one. For the requester, the product
+    division's stewards (and second-level reviewers of a restricted product), the Data Governance Board
+    and sysadmins.
+
+    :param id: the request's id
+    :param version: the version (optional, default the latest)
+    :returns: ``request``, ``version``, ``change``, ``created``, ``created_by``, ``content`` and
+        ``versions`` (each version's number, change and date)
+    """
+    tk.check_access("hhs_marketplace_use_record_show", context, data_dict)
+    request = _get_request(data_dict["id"])
+    rows = (
+        model.Session.query(mm.UseRecord)
+        .filter(mm.UseRecord.request_id == request.id)
+        .order_by(mm.UseRecord.version)
+        .all()
+    )
+    if not rows:
+        raise tk.ObjectNotFound(tk._("This request is not decided yet: it has no data-use record"))
+    wanted = data_dict.get("version")
+    chosen = next((r for r in rows if r.version == wanted), None) if wanted else rows[-1]
+    if chosen is None:
+        raise tk.ValidationError({"version": [tk._("Request {id} has no version {n}").format(id=request.id, n=wanted)]})
+    return {
+        **_record_dict(chosen),
+        "versions": [{"version": r.version, "change": r.change, "created": r.created.isoformat()} for r in rows],
+    }
+
+
+@tk.side_effect_free
+@validate(schema.use_record_export)
+def hhs_marketplace_use_record_export(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Every data-use record version, oldest first, as flat rows for the Board's CSV. The Data Governance
+    Board and sysadmins. A product the caller may not see is not named.
+
+    :param limit: (optional, default 1000)
+    :param offset: (optional)
+    :returns: ``count`` and ``results``: each with ``request``, ``version``, ``change``, ``recorded``,
+        ``recorded_by``, ``product``, ``division``, ``requester``, ``requester_email``,
+        ``requester_divisions``, ``purpose``, ``project``, ``terms``, ``components``, ``status``,
+        ``decisions`` (one line each: when, what, who), ``grant_start``, ``grant_end``, ``access_ended``
+    """
+    tk.check_access("hhs_marketplace_use_record_export", context, data_dict)
+    viewer = context.get("user")
+    query = model.Session.query(mm.UseRecord)
+    rows = (
+        query.order_by(mm.UseRecord.created, mm.UseRecord.request_id, mm.UseRecord.version)
+        .offset(data_dict.get("offset", 0))
+        .limit(data_dict.get("limit", 1000))
+        .all()
+    )
+    out = []
+    for row in rows:
+        c = row.content
+        product = c.get("product") or {}
+        pkg = model.Package.get(product.get("id") or "")
+        seen = pkg is not None and _can_see(pkg.id, viewer)
+        out.append(
+            {
+                "request": row.request_id,
+                "version": row.version,
+                "change": row.change,
+                "recorded": row.created.isoformat(),
+                "recorded_by": _name(row.created_by) or "system",
+                "product": product.get("title") if seen else tk._("A product you cannot see"),
+                "division": (c.get("division") or {}).get("title") or "",
+                "requester": (c.get("requester") or {}).get("name") or "",
+                "requester_email": (c.get("requester") or {}).get("email") or "",
+                "requester_divisions": "; ".join(d["title"] for d in (c.get("requester") or {}).get("divisions", [])),
+                "purpose": c.get("purpose") or "",
+                "project": c.get("project") or "",
+                "terms": c.get("terms") or "",
+                "components": "; ".join(d["title"] for d in c.get("components") or []),
+                "status": c.get("status") or "",
+                "decisions": "\n".join(
+                    f"{d['created']} {d['action']} by {d['user']}" + (f": {d['message']}" if d["message"] else "")
+                    for d in c.get("decisions") or []
+                ),
+                "grant_start": (c.get("grant") or {}).get("start") or "",
+                "grant_end": (c.get("grant") or {}).get("end") or "",
+                "access_ended": (c.get("grant") or {}).get("ended") or "",
+            }
+        )
+    return {"count": query.count(), "results": out}
+
+
+def _record_dict(row: mm.UseRecord) -> dict[str, Any]:
+    return {
+        "request": row.request_id,
+        "version": row.version,
+        "change": row.change,
+        "created": row.created.isoformat(),
+        "created_by": _name(row.created_by) or "system",
+        "content": row.content,
+    }
+
+
+def _keep_record(request: mm.AccessRequest, user_id: str | None, change: str) -> mm.UseRecord:
+    """Add the next version of the request's data-use record and commit it with the step that made it."""
+    model.Session.flush()
+    last = model.Session.query(sa.func.max(mm.UseRecord.version)).filter(mm.UseRecord.request_id == request.id).scalar()
+    row = mm.UseRecord(
+        request_id=request.id,
+        version=(last or 0) + 1,
+        change=change,
+        created_by=user_id,
+        content=_record_content(request),
+    )
+    model.Session.add(row)
+    model.Session.commit()
+    return row
+
+
+def _record_content(request: mm.AccessRequest) -> dict[str, Any]:
+    """What the agreement says now: no private dataset's name, id or title (a restricted component by the
+    listing title its division published), so the record can be read by all its readers alike."""
+    product = model.Session.get(model.Package, request.product_id)
+    requester = model.Session.get(model.User, request.requester_id)
+    grants = model.Session.query(mm.Grant).filter(mm.Grant.request_id == request.id).all()
+    ended = [g.revoked for g in grants if g.revoked is not None]
+    if request.status in ("withdrawn", "expired") and not ended and request.granted:
+        ended = [request.modified]
+    return {
+        "request": request.id,
+        "product": {"id": product.id, "name": product.name, "title": product.title or product.name}
+        if product
+        else None,
+        "division": _org(request.owner_org_id),
+        "requester": {
+            "name": requester.name,
+            "display_name": requester.display_name,
+            "email": requester.email or "",
+            "divisions": [
+                {"name": o["name"], "title": o["title"]}
+                for o in (_org(gid) for gid in permissions.division_ids(requester))
+                if o
+            ],
+        },
+        "status": request.status,
+        "purpose": request.purpose,
+        "project": request.project,
+        "columns": request.columns,
+        "terms": request.terms_accepted,
+        "second_level": request.second_level,
+        "components": _record_components(request, product),
+        "decisions": _events("request", request.id),
+        "grant": {
+            "start": request.granted.isoformat() if request.granted else None,
+            "end": request.end_date.isoformat(),
+            "ended": max(ended).isoformat() if ended else None,
+        },
+        "requested": request.created.isoformat(),
+    }
+
+
+def _record_components(request: mm.AccessRequest, product: model.Package | None) -> list[dict[str, Any]]:
+    if product is None:
+        return []
+    pkg = tk.get_action("package_show")({"ignore_auth": True}, {"id": product.id})
+    out = []
+    for n, dataset in enumerate(_components(pkg), start=1):
+        if request.datasets and dataset.id not in request.datasets:
+            continue
+        extras = dataset.extras
+        restricted = bool(dataset.private)
+        out.append(
+            {
+                "title": (extras.get("listing_title") or tk._("Restricted dataset {n}").format(n=n))
+                if restricted
+                else dataset.title or dataset.name,
+                "name": None if restricted else dataset.name,
+                "restricted": restricted,
+                "access_level": extras.get("access_level") or "",
+                "phi_classification": extras.get("phi_classification") or "",
+                "granted": restricted and dataset.owner_org == product.owner_org,
+            }
+        )
+    return out
 
 
 def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -416,6 +605,7 @@ def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict
         mm.record("request", request.id, None, "expire", tk._("Access ended on {date}").format(date=request.end_date))
         model.Session.commit()
         revoked += _revoke(request, "expired", as_of)
+        _keep_record(request, None, "expired")
         expired.append(request.id)
         mail.request_expired(request)
     # Grants left behind by a request that ended some other way (a crash between steps).
@@ -431,6 +621,8 @@ def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> dict
     provisioned = 0
     for request in model.Session.query(mm.AccessRequest).filter(mm.AccessRequest.status == "approved").all():
         provisioned += _provision(request)
+        if not model.Session.query(mm.UseRecord.id).filter(mm.UseRecord.request_id == request.id).first():
+            _keep_record(request, request.decided_by, "approved")  # the approval's step after a crash
     removed = _remove_leftovers(as_of)
     return {"revoked": revoked, "expired": expired, "provisioned": provisioned, "removed": removed}
 
@@ -1400,6 +1592,12 @@ def _dictize(request: mm.AccessRequest, viewer: str | None, full: bool = False) 
         ]
         out["events"] = _events("request", request.id)
         out["requester_details"] = _requester_details(request, viewer)
+        out["records"] = [
+            {"version": v, "change": c, "created": t.isoformat()}
+            for v, c, t in model.Session.query(mm.UseRecord.version, mm.UseRecord.change, mm.UseRecord.created)
+            .filter(mm.UseRecord.request_id == request.id)
+            .order_by(mm.UseRecord.version)
+        ]
     return out
 
 

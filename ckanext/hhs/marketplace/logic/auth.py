@@ -157,6 +157,28 @@ def hhs_marketplace_request_withdraw(context: Context, data_dict: DataDict) -> A
 
 
 @_staff
+def hhs_marketplace_use_record_show(context: Context, data_dict: DataDict) -> AuthResult:
+    request, user = _request(data_dict), _user(context)
+    if request is None:
+        return _OK
+    if user is not None and (
+        request.requester_id == user.id
+        or permissions.is_steward(request.owner_org_id, user.name)
+        or (request.second_level and permissions.is_second_level(request.owner_org_id, user.name))
+        or permissions.is_board(user.name)
+    ):
+        return _OK
+    return _no(tk._("Only the requester, the product's stewards and the Data Governance Board may read this record"))
+
+
+@_staff
+def hhs_marketplace_use_record_export(context: Context, data_dict: DataDict) -> AuthResult:
+    if permissions.is_board(context.get("user")):
+        return _OK
+    return _no(tk._("Only the Data Governance Board exports the data-use records"))
+
+
+@_staff
 def hhs_marketplace_grants_expire(context: Context, data_dict: DataDict) -> AuthResult:
     return _no(tk._("Only sysadmins may run the grant expiry"))
 

@@ -223,3 +223,23 @@ def need_answer(
 @validator_args
 def metrics(ignore_missing: Validator, hhs_marketplace_text: Validator) -> Schema:
     return {"division": [ignore_missing, hhs_marketplace_text]}
+
+
+@validator_args
+def use_record_show(
+    not_empty: Validator, hhs_marketplace_text: Validator, ignore_empty: Validator, natural_number_validator: Validator
+) -> Schema:
+    return {"id": [not_empty, hhs_marketplace_text], "version": [ignore_empty, natural_number_validator]}
+
+
+@validator_args
+def use_record_export(
+    ignore_empty: Validator,
+    natural_number_validator: Validator,
+    limit_to_configured_maximum: ValidatorFactory,
+    hhs_marketplace_offset: Validator,
+) -> Schema:
+    return {
+        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
+        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
+    }

@@ -8,7 +8,7 @@ import os
 import pytest
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS
+from rdflib.namespace import DCAT, DCTERMS, RDFS
 
 from ckanext.hhs import vocab
 from ckanext.hhs.harvest import jobs
@@ -62,6 +62,26 @@ def test_a_hub_dataset_conforms_in_every_rdf_format(app):
     assert LOC_639_1.en in set(graph.objects(node, DCTERMS.language))
     media = {graph.value(d, DCAT.mediaType) for d in graph.objects(node, DCAT.distribution)}
     assert IANA["text/csv"] in media
+
+
+def test_documents_describing_the_same_dataset_merge_without_violations(app):
+    """A consumer reading a dataset's own document and its catalog merges them: a blank publisher or
+    format would be there twice (both are single-valued in the shapes)."""
+    division = factories.Division(name="cms")
+    dataset = factories.HhsDataset(
+        owner_org=division["id"],
+        publisher=[{"name": "Centers for Medicare & Medicaid Services"}],
+        resources=[{"url": "https://data.cms.gov/api/1", "format": "API", "resource_kind": "api"}],
+    )
+    own = _graph(app, f"/dataset/{dataset['name']}.ttl")
+    merged = own + _graph(app, "/organization/cms/catalog.ttl") + _graph(app, "/catalog.ttl")
+    assert violations(merged) == []
+    ref = next(own.subjects(DCAT.distribution, None))
+    publisher = own.value(ref, DCTERMS.publisher)
+    assert isinstance(publisher, URIRef) and "/.well-known/genid/" in publisher
+    assert list(merged.objects(ref, DCTERMS.publisher)) == [publisher]
+    fmt = own.value(own.value(ref, DCAT.distribution), DCTERMS["format"])
+    assert isinstance(fmt, URIRef) and own.value(fmt, RDFS.label) == Literal("API")
 
 
 def test_the_cms_division_catalog_and_the_hhs_catalog_conform(app, sysadmin_context):
