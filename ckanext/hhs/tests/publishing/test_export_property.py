@@ -139,6 +139,21 @@ def test_a_blank_quality_answer_stays_absent_and_is_not_exported():
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_spaces_typed_in_the_hub_are_blank_but_a_source_value_of_spaces_is_kept():
+    typed = factories.HhsDataset(identifier="  ", spatial=" ", theme=[" "])
+    assert not {"identifier", "spatial", "theme"} & set(helpers.call_action("package_show", id=typed["id"]))
+    # POD allows an identifier " " (minLength 1); an import keeps it, so the record is matched and given back.
+    sysadmin = ckan_factories.Sysadmin()["name"]
+    imported = helpers.call_action(
+        "package_create",
+        context={"user": sysadmin, "hhs_import": True, "hhs_lenient": True},
+        **{**BASE, "name": "imported", "owner_org": typed["owner_org"], "identifier": " ", "spatial": " "},
+    )
+    shown = helpers.call_action("package_show", id=imported["id"])
+    assert (shown["identifier"], shown["spatial"]) == (" ", " ")
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 def test_resource_links_must_be_web_links():
     for url in ("javascript:alert(1)", "file:///etc/passwd", "gopher://x.gov/", "data:text/html,x"):
         with pytest.raises(tk.ValidationError) as error:
