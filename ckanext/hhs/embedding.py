@@ -12,6 +12,7 @@ BERT's. A test checks the output against the model's published embedding of "hel
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,6 +49,8 @@ def embed(texts: Sequence[str], batch: int = 32) -> np.ndarray:
 
 
 def _encode(texts: list[str]) -> np.ndarray:
+    # Every constant below is a Python float: NumPy 2 promotes float32 arrays met with a NumPy float64
+    # scalar (np.sqrt(2.0)) to float64, which ran the whole encoder in double precision at twice the cost.
     tokenizer, w = _model()
     encoded = tokenizer.encode_batch(texts)
     ids = np.array([e.ids for e in encoded])
@@ -67,13 +70,13 @@ def _encode(texts: list[str]) -> np.ndarray:
             _linear(x, w, f"{p}attention.self.{name}").reshape(n, length, _HEADS, width).transpose(0, 2, 1, 3)
             for name in ("query", "key", "value")
         )
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + padding
+        scores = q @ k.transpose(0, 1, 3, 2) * (1 / math.sqrt(width)) + padding
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         attended = (scores / scores.sum(-1, keepdims=True)) @ v
         attended = attended.transpose(0, 2, 1, 3).reshape(n, length, -1)
         x = _layer_norm(x + _linear(attended, w, f"{p}attention.output.dense"), w, f"{p}attention.output.LayerNorm")
         hidden = _linear(x, w, f"{p}intermediate.dense")
-        hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))  # BERT's exact GELU
+        hidden = 0.5 * hidden * (1.0 + erf(hidden * (1 / math.sqrt(2.0))))  # BERT's exact GELU
         x = _layer_norm(x + _linear(hidden, w, f"{p}output.dense"), w, f"{p}output.LayerNorm")
     pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
     return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)

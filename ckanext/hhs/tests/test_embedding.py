@@ -22,3 +22,19 @@ def test_embedding_is_the_published_all_minilm_l6_v2():
 
 def test_no_text_gives_an_empty_matrix():
     assert embedding.embed([]).shape == (0, embedding.DIMENSIONS)
+
+
+def test_the_encoder_runs_in_single_precision(monkeypatch):
+    """float32 throughout: a float64 constant once turned every layer after the first into double
+    precision, at about twice the cost (benchmarks/search_scale.py measures embedding time)."""
+    seen = []
+    linear = embedding._linear
+
+    def recording(x, w, name):
+        seen.append(x.dtype)
+        return linear(x, w, name)
+
+    monkeypatch.setattr(embedding, "_linear", recording)
+    embedding.embed(["hello world"])
+    assert len(seen) == 36
+    assert set(seen) == {np.dtype("float32")}
