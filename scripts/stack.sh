@@ -441,6 +441,12 @@ cmd_demo() {
     "smtp.server=127.0.0.1:$SMTP_PORT" "smtp.mail_from=hub@hhs-demo.localhost" >/dev/null
   # TODO(h6, through the lead): the licence register's list, once its file exists in ckanext/hhs/data/:
   #   "$CKAN" config-tool "$DEMO_INI" "licenses_group_url=file://$ROOT/ckanext/hhs/data/<the file>" >/dev/null
+  # Staff sign in with their HHS identity (the Keycloak started by `services`); local passwords only for
+  # the break-glass sysadmin.
+  if keycloak_up; then
+    "$CKAN" config-tool "$DEMO_INI" "ckanext.hhs.sso.oidc.issuer=http://127.0.0.1:$KEYCLOAK_PORT/realms/hhs" \
+      "ckanext.hhs.sso.oidc.private_key=$VAR/keycloak/hub-client.key" "ckanext.hhs.sso.local_login=sysadmins" >/dev/null
+  fi
   mkdir -p "$VAR/mail/tmp" "$VAR/mail/new" "$VAR/mail/cur"  # a Maildir
   start_daemon smtp - "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$VAR/mail"
   # A portal started before nginx joined served gunicorn itself on :5000: it makes way.
@@ -471,11 +477,14 @@ cmd_demo() {
   # `ckan hhs marketplace expire` and `remind` from cron).
   # What production runs from cron, hourly: grant expiry, licence reminders, lakehouse table refresh, and
   # the governance figures after a link-check batch.
-  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; '$CKAN' -c '$DEMO_INI' hhs governance quality; '$CKAN' -c '$DEMO_INI' hhs governance duplicates scan; '$CKAN' -c '$DEMO_INI' hhs governance refresh; sleep 3600; done"
+  start_daemon scheduler - bash -c "while :; do '$CKAN' -c '$DEMO_INI' hhs sso sync; '$CKAN' -c '$DEMO_INI' hhs marketplace expire; '$CKAN' -c '$DEMO_INI' hhs marketplace remind; '$CKAN' -c '$DEMO_INI' hhs lakehouse refresh --all; '$CKAN' -c '$DEMO_INI' hhs governance quality; '$CKAN' -c '$DEMO_INI' hhs governance duplicates scan; '$CKAN' -c '$DEMO_INI' hhs governance refresh; sleep 3600; done"
   cat <<MSG
 
 The HHS Data Hub runs at http://127.0.0.1:$WEB_PORT
-  Log in as:   admin / $(cat "$VAR/admin-password" 2>/dev/null || echo "(password set earlier; reset with: .venv/bin/ckan -c demo.ini user setpass admin)")
+  Sign in:     "Sign in with HHS" on the login page, as cdc.editor, cdc.member, cms.admin, fda.editor,
+               board.member or hub.sysadmin, password hhs-demo-pass (Keycloak realm hhs, deploy/keycloak/;
+               its console http://127.0.0.1:$KEYCLOAK_PORT/admin, admin / $(cat "$VAR/keycloak/admin-password" 2>/dev/null))
+  Break-glass: admin / $(cat "$VAR/admin-password" 2>/dev/null || echo "(password set earlier; reset with: .venv/bin/ckan -c demo.ini user setpass admin)")
   CKAN CLI:    .venv/bin/ckan -c demo.ini ...
   Logs:        $LOG/
   Stop it all: make stop

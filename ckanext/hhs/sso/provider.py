@@ -1,0 +1,67 @@
+"""What the provider says now about people who signed in before: Keycloak's admin REST API, read with
+the hub's own service account (client credentials, authenticated by `private_key_jwt`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import urllib.parse
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+
+from . import config, oidc
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AdminApi", "Person", "ProviderUnavailable"]
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be asked; nothing may be concluded about anyone."""
+
+
+@dataclasses.dataclass
+class Person:
+    exists: bool
+    enabled: bool = False
+    groups: list[str] = dataclasses.field(default_factory=list)
+
+
+class AdminApi:
+    def __init__(self) -> None:
+        metadata = oidc._metadata(oidc.client())
+        self.base = config.admin_api()
+        self.http = OAuth2Session(
+            config.oidc_client_id(),
+            oidc._private_key(),
+            token_endpoint_auth_method="private_key_jwt",
+        )
+        self.http.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
+        try:
+            self.http.fetch_token(metadata["token_endpoint"], grant_type="client_credentials", timeout=oidc.TIMEOUT)
+        except Exception as e:
+            raise ProviderUnavailable(f"the provider refused the hub's service account: {e}") from e
+
+    def _get(self, path: str) -> requests.Response:
+        try:
+            return self.http.get(f"{self.base}{path}", timeout=oidc.TIMEOUT)
+        except requests.RequestException as e:
+            raise ProviderUnavailable(str(e)) from e
+
+    def person(self, subject: str) -> Person:
+        quoted = urllib.parse.quote(subject, safe="")
+        found = self._get(f"/users/{quoted}")
+        if found.status_code == 404:
+            return Person(exists=False)
+        if found.status_code != 200:
+            raise ProviderUnavailable(f"GET user answered HTTP {found.status_code}")
+        groups = self._get(f"/users/{quoted}/groups?briefRepresentation=true&max=1000")
+        if groups.status_code != 200:
+            raise ProviderUnavailable(f"GET user groups answered HTTP {groups.status_code}")
+        return Person(
+            exists=True,
+            enabled=bool(found.json().get("enabled")),
+            groups=[g["path"] for g in groups.json() if g.get("path")],
+        )

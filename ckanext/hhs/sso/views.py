@@ -1,0 +1,64 @@
+"""Sign-in pages: /user/sso/login starts the sign-in at the provider, /user/sso/callback finishes it."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, session
+
+import ckan.lib.helpers as h
+import ckan.plugins.toolkit as tk
+from ckan.common import login_user
+from ckan.views.user import regenerate_session, rotate_token
+
+from . import config, oidc
+from .accounts import SignInRefused, sign_in
+
+log = logging.getLogger(__name__)
+
+hhs_sso = Blueprint("hhs_sso", __name__)
+
+# What the logout needs from the sign-in: the ID token (the provider's end-session hint).
+ID_TOKEN = "hhs_sso_id_token"
+
+
+def _safe(came_from: str | None) -> str:
+    """came_from if it stays on this site, else the dashboard: no redirect to another host from here."""
+    local = came_from and came_from.startswith("/") and not came_from.startswith(("//", "/\\"))
+    if local and h.url_is_local(came_from):
+        return came_from
+    return tk.url_for("dashboard.datasets")
+
+
+def _refused(message: str, status: int = 400) -> tuple[str, int]:
+    return tk.render("hhs_sso/refused.html", {"message": message}), status
+
+
+@hhs_sso.route("/user/sso/login")
+def login():
+    if not config.oidc_enabled():
+        return _refused("Sign-in with HHS is not switched on for this site.", 404)
+    came_from = _safe(tk.request.args.get("came_from"))
+    try:
+        url = oidc.authorization_redirect(tk.url_for("hhs_sso.callback", _external=True), came_from)
+    except SignInRefused as e:
+        return _refused(str(e), 503)
+    return tk.redirect_to(url)
+
+
+@hhs_sso.route("/user/sso/callback")
+def callback():
+    if not config.oidc_enabled():
+        return _refused("Sign-in with HHS is not switched on for this site.", 404)
+    try:
+        claims, came_from, id_token = oidc.complete()
+        user = sign_in(claims)
+    except SignInRefused as e:
+        log.info("sign-in refused: %s", e)
+        return _refused(str(e))
+    regenerate_session()
+    login_user(user)
+    rotate_token()
+    session[ID_TOKEN] = id_token
+    log.info("user %s signed in through %s (subject %s)", user.name, claims.issuer, claims.subject)
+    return tk.redirect_to(_safe(came_from))

@@ -1,0 +1,157 @@
+"""The sign-in tests run against the real Keycloak that scripts/stack.sh starts (realm
+deploy/keycloak/hhs-realm.json): its own login form is filled in over HTTP, its admin API changes people
+and groups. Each test makes people of its own at the provider (unique names), so parallel workers and
+repeated runs do not meet."""
+
+from __future__ import annotations
+
+import html
+import pathlib
+import re
+import secrets
+import urllib.parse
+
+import pytest
+import requests
+
+KEYCLOAK = "http://127.0.0.1:8180"
+REALM = "hhs"
+ISSUER = f"{KEYCLOAK}/realms/{REALM}"
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+VAR = ROOT / "var" / "keycloak"
+PASSWORD = "hhs-test-pass-1"
+HUB_CLIENT = "hhs-data-hub"
+OTHER_CLIENT = "hhs-test-other-app"
+CALLBACK = "http://test.ckan.net/user/sso/callback"
+
+
+def _up() -> bool:
+    try:
+        return requests.get(f"{ISSUER}/.well-known/openid-configuration", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture
+def clean_db(with_plugins, reset_db, migrate_db_for):
+    """CKAN's clean_db plus the identity table; the plugins first (CKAN finds a migration through its plugin)."""
+    reset_db()
+    migrate_db_for("hhs_sso")
+
+
+class Admin:
+    """Keycloak's admin REST API as the bootstrap admin (var/keycloak/admin-password)."""
+
+    def __init__(self) -> None:
+        token = requests.post(
+            f"{KEYCLOAK}/realms/master/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": "admin-cli", "username": "admin",
+                  "password": (VAR / "admin-password").read_text().strip()},
+            timeout=30,
+        )
+        token.raise_for_status()
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        self.base = f"{KEYCLOAK}/admin/realms/{REALM}"
+        self.made: list[str] = []
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        response = self.http.request(method, f"{self.base}{path}", timeout=30, **kwargs)
+        assert response.status_code < 300, (method, path, response.status_code, response.text[:300])
+        return response
+
+    def user(self, groups: list[str], *, prefix: str = "t", email: str | None = None, enabled: bool = True,
+             email_verified: bool = True) -> dict:
+        username = f"{prefix}-{secrets.token_hex(4)}"
+        body = {
+            "username": username, "enabled": enabled, "email": email or f"{username}@hhs-test.localhost",
+            "emailVerified": email_verified, "firstName": "Test", "lastName": username.title(),
+            "groups": groups, "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+        }
+        created = self.call("POST", "/users", json=body)
+        user_id = created.headers["Location"].rsplit("/", 1)[1]
+        self.made.append(user_id)
+        return {"id": user_id, **body}
+
+    def group_id(self, path: str) -> str:
+        return self.call("GET", f"/group-by-path/{path.strip('/')}").json()["id"]
+
+    def leave(self, user_id: str, path: str) -> None:
+        self.call("DELETE", f"/users/{user_id}/groups/{self.group_id(path)}")
+
+    def join(self, user_id: str, path: str) -> None:
+        self.call("PUT", f"/users/{user_id}/groups/{self.group_id(path)}")
+
+    def update(self, user_id: str, **fields) -> None:
+        self.call("PUT", f"/users/{user_id}", json=fields)
+
+    def client(self, client_id: str) -> dict:
+        return self.call("GET", "/clients", params={"clientId": client_id}).json()[0]
+
+    def other_client(self) -> None:
+        """A second application of the same provider (its tokens name another audience)."""
+        if self.call("GET", "/clients", params={"clientId": OTHER_CLIENT}).json():
+            return
+        self.call("POST", "/clients", json={
+            "clientId": OTHER_CLIENT, "publicClient": True, "standardFlowEnabled": True,
+            "redirectUris": ["http://test.ckan.net/*"], "attributes": {"pkce.code.challenge.method": "S256"},
+        })
+
+    def cleanup(self) -> None:
+        for user_id in self.made:
+            self.http.delete(f"{self.base}/users/{user_id}", timeout=30)
+
+
+@pytest.fixture
+def keycloak():
+    if not _up():
+        pytest.skip(f"Keycloak is not running at {KEYCLOAK} (scripts/stack.sh keycloak starts it; it needs Java 21+)")
+    admin = Admin()
+    yield admin
+    admin.cleanup()
+
+
+def provider_login(browser: requests.Session, authorize_url: str, username: str, password: str = PASSWORD
+                   ) -> requests.Response:
+    """Keycloak's own login form, filled in: the provider's answer (a redirect back to the hub, or its
+    page saying why not)."""
+    page = browser.get(authorize_url, timeout=30, allow_redirects=True)
+    assert page.status_code == 200, page.text[:500]
+    _plain_http(browser)
+    action = re.search(r'<form[^>]+id="kc-form-login"[^>]+action="([^"]+)"', page.text)
+    assert action, page.text[:2000]
+    return browser.post(html.unescape(action.group(1)), data={"username": username, "password": password},
+                        timeout=30, allow_redirects=False)
+
+
+def _plain_http(browser: requests.Session) -> None:
+    """Keycloak marks its cookies Secure; browsers send those to http://127.0.0.1 (a secure context), requests
+    does not unless told."""
+    for cookie in browser.cookies:
+        cookie.secure = False
+
+
+def back_to_hub(answer: requests.Response) -> str:
+    """The path and query of the provider's redirect to the hub's callback."""
+    assert answer.status_code == 302, answer.text[:1000]
+    location = answer.headers["Location"]
+    assert location.startswith(CALLBACK), location
+    parts = urllib.parse.urlsplit(location)
+    return f"{parts.path}?{parts.query}"
+
+
+def start(client, came_from: str = "/dataset/") -> str:
+    """The hub's redirect to the provider, from a click on 'Sign in with HHS'."""
+    response = client.get("/user/sso/login", query_string={"came_from": came_from}, follow_redirects=False)
+    assert response.status_code == 302, response.body[:500]
+    return response.headers["Location"]
+
+
+def sign_in(client, username: str, came_from: str = "/dataset/"):
+    """A whole sign-in: the hub's answer to the provider's redirect back."""
+    browser = requests.Session()
+    callback = back_to_hub(provider_login(browser, start(client, came_from), username))
+    response = client.get(callback, follow_redirects=False)
+    response.provider = browser
+    response.callback = callback
+    return response
