@@ -145,6 +145,8 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         "extras_pod_record",
         "rdf_record",
         "extras_rdf_record",
+        "dcatus3_record",
+        "extras_dcatus3_record",
         "hhs_findings",
         "extras_hhs_findings",
         "source_keywords",

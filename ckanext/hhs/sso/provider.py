@@ -12,6 +12,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 from . import config, oidc
+from .accounts import SignInRefused
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +32,24 @@ class Person:
 
 class AdminApi:
     def __init__(self) -> None:
-        metadata = oidc._metadata(oidc.client())
+        try:
+            metadata = oidc._metadata(oidc.client())
+        except SignInRefused as e:
+            raise ProviderUnavailable(str(e)) from e
         self.base = config.admin_api()
-        self.http = OAuth2Session(
+        auth = OAuth2Session(
             config.oidc_client_id(),
             oidc._private_key(),
             token_endpoint_auth_method="private_key_jwt",
         )
-        self.http.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
+        auth.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
         try:
-            self.http.fetch_token(metadata["token_endpoint"], grant_type="client_credentials", timeout=oidc.TIMEOUT)
+            token = auth.fetch_token(metadata["token_endpoint"], grant_type="client_credentials", timeout=oidc.TIMEOUT)
         except Exception as e:
             raise ProviderUnavailable(f"the provider refused the hub's service account: {e}") from e
+        # The bearer token is sent as it is: a sync is shorter than any sensible token lifespan.
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
 
     def _get(self, path: str) -> requests.Response:
         try:

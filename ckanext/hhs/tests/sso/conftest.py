@@ -155,3 +155,28 @@ def sign_in(client, username: str, came_from: str = "/dataset/"):
     response.provider = browser
     response.callback = callback
     return response
+
+
+def code_flow(username: str, *, client_id: str = HUB_CLIENT, base: str = KEYCLOAK, nonce: str = "the-nonce") -> dict:
+    """A whole authorization-code flow with the provider, by hand, as another relying party would run it:
+    the hub's own client authenticated with its key, or a public client. The token response."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+
+    issuer = f"{base}/realms/{REALM}"
+    metadata = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=30).json()
+    if client_id == HUB_CLIENT:
+        session = OAuth2Session(client_id, (VAR / "hub-client.key").read_text(), scope="openid",
+                                redirect_uri=CALLBACK, code_challenge_method="S256",
+                                token_endpoint_auth_method="private_key_jwt")
+        session.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
+    else:
+        session = OAuth2Session(client_id, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256",
+                                token_endpoint_auth_method="none")
+    verifier = secrets.token_urlsafe(48)
+    url, _state = session.create_authorization_url(metadata["authorization_endpoint"], nonce=nonce,
+                                                   code_verifier=verifier)
+    answer = provider_login(requests.Session(), url, username)
+    assert answer.status_code == 302, answer.text[:500]
+    return session.fetch_token(metadata["token_endpoint"], authorization_response=answer.headers["Location"],
+                               code_verifier=verifier, timeout=30)
