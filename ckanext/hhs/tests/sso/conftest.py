@@ -35,8 +35,13 @@ def _up() -> bool:
 @pytest.fixture
 def clean_db(with_plugins, reset_db, migrate_db_for):
     """CKAN's clean_db plus the identity table; the plugins first (CKAN finds a migration through its plugin)."""
+    import ckan.plugins as p
+
     reset_db()
-    migrate_db_for("hhs_sso")
+    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance",
+                   "hhs_search", "hhs_sso"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
 
 
 class Admin:
