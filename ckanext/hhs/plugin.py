@@ -137,4 +137,26 @@ def _no_download_of_non_web_links() -> Any:
 
 
 def _release_session(error: BaseException | None) -> None:
+    # Outside a web request (commands, jobs, tests) CKAN's url_for pushes and pops a request context of
+    # its own around each URL it builds: that is not the end of a request, and removing the session there
+    # threw away the caller's transaction mid-action (resource_create with an upload builds the file's
+    # URL inside package_update: IndexError or "cursor already closed").
+    if _ckan_url_context():
+        return
     model.Session.remove()
+
+
+def _ckan_url_context() -> bool:
+    import sys
+
+    from flask.globals import request_ctx
+
+    from ckan.config import middleware
+
+    if not request_ctx:
+        return False
+    current = request_ctx._get_current_object()
+    setup = sys.modules.get("ckan.tests.pytest_ckan.ckan_setup")
+    return current is middleware._internal_test_request_context or (
+        setup is not None and current is getattr(setup, "_tests_test_request_context", None)
+    )

@@ -738,6 +738,10 @@ def _roi(
             "days_saved_per_request": round(baseline - median_days, 1) if median_days is not None else None,
             "needs_answered_from_existing_data": m["needs"]["answered_by_existing_data"] if hhs_wide else None,
             "needs_open": m["needs"]["open"] if hhs_wide else None,
+            # Time to grant (median, p90) per division and product, and the grants given, live and used.
+            "time_to_grant": m.get("time_to_grant"),
+            "grants_active": m.get("grants_active"),
+            "grants": m.get("grants"),
         }
         hours["dua"] = granted * config.hours_per_dua()
         if hhs_wide:

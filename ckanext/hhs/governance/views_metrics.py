@@ -251,6 +251,7 @@ def roi_figures(roi: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
                 market["days_saved_per_request"],
             ),
         ]
+        out += _grant_figures(market)
         if market["needs_answered_from_existing_data"] is not None:
             out.append(
                 (
@@ -287,6 +288,47 @@ def roi_figures(roi: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
             ("lakehouse_tables", tk._("Lakehouse tables registered"), roi["lakehouse"]["tables"]),
             ("lakehouse_stale", tk._("Lakehouse tables stale"), roi["lakehouse"]["stale"]),
         ]
+    return out
+
+
+def _grant_figures(market: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Time to grant (median, 90th percentile) overall, per division and per product, and the grants
+    given, live and used, as the marketplace metrics action counted them (absent from older snapshots)."""
+    out: list[tuple[str, str, Any]] = []
+    ttg = market.get("time_to_grant")
+    if ttg:
+        out += [
+            ("time_to_grant_median_hours", tk._("Median hours from request to grant"), ttg["median"]),
+            ("time_to_grant_p90_hours", tk._("90th percentile hours from request to grant"), ttg["p90"]),
+        ]
+        for kind, rows in (("division", ttg["by_division"]), ("product", ttg["by_product"])):
+            for row in rows:
+                name, title = row[kind], row["title"] or row[kind]
+                out += [
+                    (
+                        f"time_to_grant_median_hours.{kind}.{name}",
+                        tk._("Median hours from request to grant: {title}").format(title=title),
+                        row["median"],
+                    ),
+                    (
+                        f"time_to_grant_p90_hours.{kind}.{name}",
+                        tk._("90th percentile hours from request to grant: {title}").format(title=title),
+                        row["p90"],
+                    ),
+                    (
+                        f"grants_given.{kind}.{name}",
+                        tk._("Requests granted: {title}").format(title=title),
+                        row["count"],
+                    ),
+                ]
+    if market.get("grants_active") is not None:
+        out.append(("grants_active", tk._("Grants live now"), market["grants_active"]))
+    if market.get("grants"):
+        out += [
+            ("grants_total", tk._("Grants given (ever)"), market["grants"]["total"]),
+            ("grants_used", tk._("Grants used: a download or a query by the holder during the grant"),
+             market["grants"]["used"]),
+        ]  # fmt: skip
     return out
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.types import Context
+from ckan.types import Context, SignalMapping
 
 from ckanext.hhs import unindexed
 
 from . import model as _tables  # noqa: F401 (the tables, for migrations and the session)
-from . import visibility
+from . import usage, visibility
 
 PRODUCT_TYPE = "data-product"
 # Single-valued product fields indexed as they are, so the marketplace can facet on them.
@@ -30,12 +30,30 @@ _FACET_FIELDS = ("product_status", "product_type", "access_terms", "cost_model")
 class HhsMarketplacePlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.ISignal)
 
     # IConfigurer
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "hhs_marketplace")
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        if hasattr(app, "after_request"):  # the Flask app (not the WSGI wrappers around it)
+            app.after_request(usage.after_download)
+        return app
+
+    # ISignal
+
+    def get_signal_subscriptions(self) -> SignalMapping:
+        return {
+            tk.signals.action_succeeded: [
+                {"sender": name, "receiver": usage.after_lakehouse_read} for name in usage.LAKEHOUSE_READS
+            ]
+        }
 
     # IPackageController
 

@@ -1111,9 +1111,10 @@ def hhs_marketplace_metrics(context: Context, data_dict: DataDict) -> dict[str, 
     :returns: ``requests_by_status``, ``hours_to_decision`` and ``hours_to_access`` (median and mean),
         ``time_to_grant`` (hours from request to access: count, median and p90, overall, ``by_division``
         and ``by_product``, products the caller may see only),
-        ``grants_active``, ``users_with_access``, ``licences`` (count, divisions covered beyond the
-        holder, approved requests to join), ``needs`` (open, closed, answered with existing data,
-        answered by a commitment)
+        ``grants_active``, ``grants`` (``total`` ever given and ``used``: with a download or a lakehouse
+        preview or query by the holder during the grant), ``users_with_access``, ``licences`` (count,
+        divisions covered beyond the holder, approved requests to join), ``needs`` (open, closed,
+        answered with existing data, answered by a commitment)
     """
     tk.check_access("hhs_marketplace_metrics", context, data_dict)
     # Counted in the database: the figures cost the same with ten requests or a million.
@@ -1149,6 +1150,7 @@ def hhs_marketplace_metrics(context: Context, data_dict: DataDict) -> dict[str, 
         "hours_to_access": _hours(mm.AccessRequest.granted, scope),
         "time_to_grant": _time_to_grant(scope, context.get("user")),
         "grants_active": active.count(),
+        "grants": _grants_used(scope),
         "users_with_access": active.with_entities(mm.Grant.user_id).distinct().count(),
         "licences": {
             "count": licences[0],
@@ -1165,6 +1167,28 @@ def hhs_marketplace_metrics(context: Context, data_dict: DataDict) -> dict[str, 
             "answered_by_commitment": answered.get("commit", 0),
         },
     }
+
+
+def _grants_used(scope: Any) -> dict[str, int]:
+    """Grants ever given, and those used: a use line (usage.py) names the grant's request and dataset."""
+    total = (
+        model.Session.query(mm.Grant).join(mm.AccessRequest, mm.AccessRequest.id == mm.Grant.request_id).filter(scope)
+    ).count()
+    used = (
+        model.Session.query(mm.Grant.id)
+        .join(mm.AccessRequest, mm.AccessRequest.id == mm.Grant.request_id)
+        .filter(
+            scope,
+            sa.exists().where(
+                mm.Event.object_type == "request",
+                mm.Event.object_id == mm.Grant.request_id,
+                mm.Event.action == "use",
+                mm.Event.data["dataset"].astext == mm.Grant.package_id,
+            ),
+        )
+        .count()
+    )
+    return {"total": total, "used": used}
 
 
 def _time_to_grant(scope: Any, viewer: str | None) -> dict[str, Any]:
