@@ -48,6 +48,7 @@ __all__ = [
     "hhs_single_bureau_code",
     "hhs_source_only",
     "hhs_text_cap",
+    "hhs_visibility",
 ]
 
 MAX_LIST_ITEMS = 200
@@ -432,6 +433,13 @@ def hhs_source_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenError
         if data.get(hash_key) not in (None, tk.missing):
             data[hash_key] = ""
     data[key] = tk.missing
+
+
+def hhs_visibility(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """CKAN's private flag; the form's default answer "auto" follows the access level: only public data is
+    visible to everyone, restricted public and non-public data to the division's members."""
+    if data.get(key) == "auto":
+        data[key] = data.get(key[:-1] + ("access_level",)) != "public"
 
 
 def hhs_contact_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
