@@ -45,7 +45,7 @@ SMTP_PORT=8025
 PG_VERSION=15
 PG_ROLE=ckan_default
 PG_PASSWORD=pass
-APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 curl openjdk-17-jre-headless maven chromium nginx)
+APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 curl openjdk-17-jre-headless maven chromium nginx xmlsec1)
 
 export PIP_CACHE_DIR=$ROOT/.cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1
 mkdir -p "$LOG" "$RUN"

@@ -59,3 +59,23 @@ def admin_api() -> str:
 
 def button_label() -> str:
     return tk.config["ckanext.hhs.sso.button_label"]
+
+
+def saml_idp_metadata() -> str:
+    return tk.config["ckanext.hhs.sso.saml.idp_metadata"]
+
+
+def saml_enabled() -> bool:
+    return bool(saml_idp_metadata())
+
+
+def saml_entity_id() -> str:
+    return tk.config["ckanext.hhs.sso.saml.entity_id"] or tk.url_for("hhs_sso.saml_metadata", _external=True)
+
+
+def saml_sp_key() -> str:
+    return tk.config["ckanext.hhs.sso.saml.sp_key"]
+
+
+def saml_sp_cert() -> str:
+    return tk.config["ckanext.hhs.sso.saml.sp_cert"]

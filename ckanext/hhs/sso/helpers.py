@@ -13,3 +13,7 @@ def hhs_sso_button_label() -> str:
 
 def hhs_sso_local_login() -> str:
     return config.local_login()
+
+
+def hhs_sso_saml_enabled() -> bool:
+    return config.saml_enabled()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, session
+from flask import Blueprint, make_response, session
 
 import ckan.lib.helpers as h
 import ckan.plugins.toolkit as tk
 from ckan.common import login_user
+from ckan.config.middleware.flask_app import csrf
 from ckan.views.user import regenerate_session, rotate_token
 
-from . import config, oidc
+from . import config, oidc, saml
 from .accounts import SignInRefused, sign_in
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,53 @@ def callback():
         return _refused("Sign-in with HHS is not switched on for this site.", 404)
     try:
         claims, came_from, id_token = oidc.complete()
-        user = sign_in(claims)
+        return _finish(claims, came_from, id_token)
     except SignInRefused as e:
         log.info("sign-in refused: %s", e)
         return _refused(str(e))
+
+
+def _finish(claims, came_from: str, id_token: str | None = None):
+    user = sign_in(claims)
     regenerate_session()
     login_user(user)
     rotate_token()
-    session[ID_TOKEN] = id_token
+    if id_token:
+        session[ID_TOKEN] = id_token
     log.info("user %s signed in through %s (subject %s)", user.name, claims.issuer, claims.subject)
     return tk.redirect_to(_safe(came_from))
+
+
+@hhs_sso.route("/user/saml/metadata")
+def saml_metadata():
+    if not config.saml_enabled():
+        return _refused("SAML sign-in is not switched on for this site.", 404)
+    return make_response((saml.metadata(), 200, {"Content-Type": "application/samlmetadata+xml"}))
+
+
+@hhs_sso.route("/user/saml/login")
+def saml_login():
+    if not config.saml_enabled():
+        return _refused("SAML sign-in is not switched on for this site.", 404)
+    try:
+        return tk.redirect_to(saml.authn_redirect(_safe(tk.request.args.get("came_from"))))
+    except SignInRefused as e:
+        return _refused(str(e), 503)
+
+
+@hhs_sso.route("/user/saml/acs", methods=["POST"])
+def saml_acs():
+    """The provider's answer, POSTed by the browser from the provider's page: no CSRF token can be in it;
+    the signed assertion, its InResponseTo and the one-use RelayState are what protect it."""
+    if not config.saml_enabled():
+        return _refused("SAML sign-in is not switched on for this site.", 404)
+    try:
+        claims, came_from = saml.complete(tk.request.form.get("SAMLResponse") or "",
+                                          tk.request.form.get("RelayState") or "")
+        return _finish(claims, came_from)
+    except SignInRefused as e:
+        log.info("SAML sign-in refused: %s", e)
+        return _refused(str(e))
+
+
+csrf.exempt(saml_acs)

@@ -102,6 +102,21 @@ class Admin:
             "redirectUris": ["http://test.ckan.net/*"], "attributes": {"pkce.code.challenge.method": "S256"},
         })
 
+    def realm_client(self, client_id: str) -> None:
+        """A client of deploy/keycloak/hhs-realm.json made in a Keycloak whose realm was imported before the
+        client joined the file (an import happens only once)."""
+        if self.call("GET", "/clients", params={"clientId": client_id}).json():
+            return
+        import base64
+        import json
+        import ssl
+
+        der = ssl.PEM_cert_to_DER_cert((VAR / "hub-client.crt").read_text())
+        text = (ROOT / "deploy" / "keycloak" / "hhs-realm.json").read_text()
+        text = text.replace("@HUB_CLIENT_CERT@", base64.b64encode(der).decode())
+        client = next(c for c in json.loads(text)["clients"] if c["clientId"] == client_id)
+        self.call("POST", "/clients", json=client)
+
     def cleanup(self) -> None:
         for user_id in self.made:
             self.http.delete(f"{self.base}/users/{user_id}", timeout=30)
