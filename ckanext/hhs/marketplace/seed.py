@@ -130,15 +130,49 @@ def _claims(rows: int = 400) -> list[dict[str, Any]]:
     ]
 
 
+_FILE_NAME, _TABLE_NAME = "Claims sample (synthetic CSV)", "Claims table (synthetic)"
+
+
 def _restricted_data() -> Iterator[str]:
-    """The restricted dataset's data, so that a grant ends in rows: with the lakehouse plugin, a
-    Parquet table of synthetic claims registered through the lakehouse's own action, by the CMS
-    steward as the division would. (An uploaded CSV copy is still to come: resource_create with an
-    upload fails in this tree with an IndexError inside CKAN's resource_create.)"""
+    """The restricted dataset's data, so that a grant ends in rows: an uploaded CSV of synthetic claims
+    (downloaded through CKAN's authorisation: no public URL) and, with the lakehouse plugin, the same
+    claims as a Parquet table registered through the lakehouse's own action, both by the CMS steward as
+    the division would. Each is added once."""
     dataset = model.Package.get(PRIVATE_DATASET)
-    if dataset is None or any(r.state == "active" for r in dataset.resources) or not p.plugin_loaded("hhs_lakehouse"):
+    if dataset is None:
         return
-    yield from _claims_table(_claims())
+    names = {r.name for r in dataset.resources if r.state == "active"}
+    claims = _claims()
+    if _FILE_NAME not in names:
+        yield from _claims_file(claims)
+    if _TABLE_NAME not in names and p.plugin_loaded("hhs_lakehouse"):
+        yield from _claims_table(claims)
+
+
+def _claims_file(claims: list[dict[str, Any]]) -> Iterator[str]:
+    import csv
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(claims[0]))
+    writer.writeheader()
+    writer.writerows(claims)
+    tk.get_action("resource_create")(
+        _as("cms-steward"),
+        {
+            "package_id": PRIVATE_DATASET,
+            "name": _FILE_NAME,
+            "description": "Synthetic Medicare FFS claims, one row per claim line (no real beneficiary).",
+            "format": "CSV",
+            "url": "medicare-ffs-claims-sample.csv",
+            "upload": FileStorage(
+                io.BytesIO(out.getvalue().encode()), filename="medicare-ffs-claims-sample.csv", content_type="text/csv"
+            ),
+        },
+    )
+    yield f"  {PRIVATE_DATASET}: uploaded {len(claims)} synthetic claims as CSV"
 
 
 def _claims_table(claims: list[dict[str, Any]]) -> Iterator[str]:
@@ -155,7 +189,7 @@ def _claims_table(claims: list[dict[str, Any]]) -> Iterator[str]:
         _as("cms-steward"),
         {
             "package_id": PRIVATE_DATASET,
-            "name": "Claims table (synthetic)",
+            "name": _TABLE_NAME,
             "url": tk.config["ckan.site_url"].rstrip("/") + "/dataset/" + PRIVATE_DATASET,
             "resource_kind": "lakehouse",
         },

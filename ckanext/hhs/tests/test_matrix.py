@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
 import ckan.plugins as p
@@ -243,6 +245,7 @@ def _build(root) -> dict[str, Any]:
         data_product=PRODUCT,
     )
     gap = _governance(sysadmin, datasets)
+    grantees, download = _grants(sysadmin, users, datasets)
     helpers.call_action("package_delete", id=datasets["deleted"]["id"])
     return {
         "users": users,
@@ -253,7 +256,42 @@ def _build(root) -> dict[str, Any]:
         "licence": licence,
         "requests": requests,
         "gap": gap,
+        "grantees": grantees,
+        "download": download,
     }
+
+
+def _grants(sysadmin: str, users: dict[str, str], datasets: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """Three CDC analysts granted the private dataset through the product: one grant live, one ended by
+    expiry, one withdrawn by the steward; and an uploaded file on the private dataset. Returns the
+    grantees (grant state -> user name) and the file's download path."""
+    resource = helpers.call_action(
+        "resource_create",
+        context={"user": users["editor"], "ignore_auth": False},
+        package_id=datasets["private"]["id"],
+        name="Narwhal claims file",
+        url="claims.csv",
+        upload=FileStorage(io.BytesIO(b"state_fips,n\n01,1\n"), filename="claims.csv"),
+    )
+    grantees = {}
+    for state, days in (("active", 60), ("expired", 10), ("withdrawn", 60)):
+        name = ckan_factories.User(name=f"matrix-grant-{state}")["name"]
+        helpers.call_action("organization_member_create", id="cdc", username=name, role="member")
+        request = _act(
+            "hhs_marketplace_request_create",
+            name,
+            product=PRODUCT,
+            purpose=f"Matrix grant {state}",  # all components: the grant is for V, the one private
+            end_date=(dt.date.today() + dt.timedelta(days=days)).isoformat(),
+            accept_terms=True,
+        )
+        _act("hhs_marketplace_request_approve", users["editor"], id=request["id"])
+        if state == "withdrawn":
+            _act("hhs_marketplace_request_revoke", users["editor"], id=request["id"], message="Matrix: withdrawn")
+        grantees[state] = name
+    # Expiry as the daily job runs it, on a day after the short grant's end and before the others'.
+    _act("hhs_marketplace_grants_expire", sysadmin, as_of=(dt.date.today() + dt.timedelta(days=20)).isoformat())
+    return grantees, f"/dataset/{datasets['private']['id']}/resource/{resource['id']}/download/claims.csv"
 
 
 def _governance(sysadmin: str, datasets: dict[str, Any]) -> str:
@@ -293,6 +331,9 @@ def world(lake_root, reset_db, reset_index, migrate_db_for):
             migrate_db_for(plugin)
     built = _build(lake_root)
     built["tokens"] = {role: ckan_factories.APIToken(user=name)["token"] for role, name in built["users"].items()}
+    built["tokens"].update(
+        {f"grant {state}": ckan_factories.APIToken(user=name)["token"] for state, name in built["grantees"].items()}
+    )
     built["app"] = helpers._get_test_app()
     yield built
     p.unload_non_system_plugins()
@@ -592,3 +633,60 @@ def test_a_write_allowed_by_the_matrix_changes_nothing_else(world):
     """The writes above kept each dataset in its state (draft stays draft, deleted stays deleted)."""
     for kind, state in (("public", "active"), ("private", "active"), ("draft", "draft"), ("deleted", "deleted")):
         assert model.Package.get(world["datasets"][kind]["id"]).state == state
+
+
+# ---------------------------------------------------------------- grants
+
+# The private dataset V as three CDC analysts granted it through the product reach it: a grant live, one
+# ended by expiry, one withdrawn by the steward (none of them may see V otherwise). "V": the surface
+# answers with it; "-": refused, with no trace of it (its title or id) in the answer.
+GRANT_STATES = ("active", "expired", "withdrawn")
+GRANT_MATRIX = """
+surface                  active expired withdrawn
+api package_show         V      -       -
+page dataset             V      -       -
+file download            V      -       -
+api lakehouse preview    V      -       -
+api lakehouse query      V      -       -
+"""
+GRANT_SURFACES: dict[str, Fetch] = {
+    "api package_show": lambda c, k: c.action("package_show", id=_ds(c, "private")["name"]),
+    "page dataset": lambda c, k: c.get(f"/dataset/{_ds(c, 'private')['name']}"),
+    "file download": lambda c, k: c.get(c.world["download"]),
+    "api lakehouse preview": lambda c, k: c.action("hhs_lakehouse_preview", id=_ds(c, "private")["resource_id"]),
+    "api lakehouse query": lambda c, k: c.action(
+        "hhs_lakehouse_query", sql=f"select count(*) as n from {_ds(c, 'private')['sql_name']}"
+    ),
+}
+
+
+def _parse_grants(table: str) -> dict[str, dict[str, str]]:
+    lines = [line for line in table.strip().splitlines() if line.strip()]
+    assert tuple(lines[0].split()[1:]) == GRANT_STATES
+    return {
+        " ".join(line.split()[: -len(GRANT_STATES)]): dict(
+            zip(GRANT_STATES, line.split()[-len(GRANT_STATES) :], strict=True)
+        )
+        for line in lines[1:]
+    }
+
+
+GRANT_EXPECTED = _parse_grants(GRANT_MATRIX)
+
+
+def test_the_grant_matrix_covers_every_grant_surface():
+    assert set(GRANT_EXPECTED) == set(GRANT_SURFACES)
+
+
+@pytest.mark.parametrize("state", GRANT_STATES)
+@pytest.mark.parametrize("surface", list(GRANT_SURFACES))
+def test_grant_cells(world, surface, state):
+    response = GRANT_SURFACES[surface](Client(world, f"grant {state}"), "private")
+    body, status = response.get_data(as_text=True), response.status_code
+    where = f"{surface} / grant {state}"
+    if GRANT_EXPECTED[surface][state] == "V":
+        assert status == 200, f"{where}: {status}, expected success: {body[:300]!r}"
+        return
+    assert status in REFUSED.get(surface.split(maxsplit=1)[0], ()) + (403, 404), f"{where}: {status}: {body[:300]!r}"
+    for marker in _markers(world, "private", supplied=True):
+        assert marker not in body, f"{where}: LEAK of the private dataset ({marker!r}) in {status}"

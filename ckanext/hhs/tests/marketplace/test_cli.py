@@ -80,6 +80,11 @@ def test_demo_seed_restricted_dataset_ends_in_rows(tmp_path, monkeypatch):
     helpers.call_action("hhs_divisions_seed", context={"user": helpers.call_action("get_site_user")["name"]})
     output = "\n".join(seed.run(site_context()))
     assert "lakehouse table medicare_ffs_claims_beneficiary_level__" in output, output
+    # The same claims as an uploaded CSV: downloaded through CKAN's authorisation, no public URL.
+    assert "uploaded 400 synthetic claims as CSV" in output, output
+    stored = helpers.call_action("package_show", id=seed.PRIVATE_DATASET)["resources"]
+    (upload,) = [r for r in stored if r["url_type"] == "upload"]
+    assert upload["url"].endswith("/download/medicare-ffs-claims-sample.csv")
 
     def query() -> list:
         shown = helpers.call_action(
@@ -94,7 +99,8 @@ def test_demo_seed_restricted_dataset_ends_in_rows(tmp_path, monkeypatch):
         )["rows"]
 
     assert query() == [[400]]
-    assert "created" not in "\n".join(seed.run(site_context()))  # a second run changes nothing
+    second = "\n".join(seed.run(site_context()))
+    assert "created" not in second and "uploaded" not in second  # a second run changes nothing
     request = model.Session.query(mm.AccessRequest).filter_by(status="approved").one()
     request.status, request.modified = "withdrawn", mm.now()  # before the revoke step runs
     model.Session.commit()
