@@ -65,6 +65,7 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_marketplace_use_record_export": ({}, False, False),  # the Data Governance Board and sysadmins
     "hhs_search_rebuild": ({}, False, False),
     "hhs_search_suggest": ({"q": "x"}, True, True),  # as package_search; shows only what the caller may see
+    "hhs_sso_sync": ({}, False, False),  # sysadmins and the scheduler's CLI only
     "hhs_marketplace_grants_expire": ({}, False, False),
     "hhs_marketplace_product_usage": ({"id": "p"}, True, True),  # aggregates of a product the caller sees
     "hhs_marketplace_licence_create": ({"holder": "cms"}, False, False),
