@@ -296,7 +296,7 @@ start_keycloak() {
     KC_BOOTSTRAP_ADMIN_PASSWORD="$(cat "$VAR/keycloak/admin-password")" \
     "$KEYCLOAK_HOME/bin/kc.sh" start-dev --import-realm --http-host=127.0.0.1 --http-port="$KEYCLOAK_PORT" \
     --http-management-port="$KEYCLOAK_MANAGEMENT_PORT" --hostname-strict=false
-  wait_for keycloak "$LOG/keycloak.log" 240 keycloak_up
+  wait_for keycloak "$LOG/keycloak.log" 360 keycloak_up  # its first start builds and imports: minutes on a busy machine
 }
 
 cmd_services() { cmd_install; start_postgres; start_redis; start_solr; start_keycloak; }
