@@ -328,7 +328,7 @@ def hhs_format_of(resource: dict[str, Any]) -> str:
 
 def hhs_is_download(resource: dict[str, Any]) -> bool:
     """A file one downloads (not an API, a page or a lakehouse table)."""
-    if resource.get("resource_kind") in ("api", "lakehouse") or not resource.get("url"):
+    if resource.get("resource_kind") in ("api", "lakehouse", "documentation") or not resource.get("url"):
         return False
     if resource.get("url_type") == "upload" or resource.get("resource_kind") == "file":
         return True

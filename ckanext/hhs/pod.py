@@ -369,7 +369,7 @@ def _to_distribution(res: dict[str, Any], dataset: str = "") -> dict[str, Any]:
     if kind == "lakehouse" or (url and not is_web_url(url)):
         if page:
             dist["accessURL"] = page
-    elif kind == "api" or (res.get("access_url") and res.get("access_url") == url):
+    elif kind in ("api", "documentation") or (res.get("access_url") and res.get("access_url") == url):
         dist["accessURL"] = url
     elif url:
         dist["downloadURL"] = url

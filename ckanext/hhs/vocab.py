@@ -79,6 +79,7 @@ RESOURCE_KINDS = {
     "file": "File (download)",
     "api": "API or service",
     "lakehouse": "Lakehouse table (linked in place)",
+    "documentation": "Documentation or web page",
 }
 
 # POD accrualPeriodicity (ISO 8601 repeating durations) in words, for the form and the pages.
