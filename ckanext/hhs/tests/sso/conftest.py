@@ -22,6 +22,7 @@ VAR = ROOT / "var" / "keycloak"
 PASSWORD = "hhs-test-pass-1"
 HUB_CLIENT = "hhs-data-hub"
 OTHER_CLIENT = "hhs-test-other-app"
+SHORT_CLIENT = "hhs-test-short-lived"
 CALLBACK = "http://test.ckan.net/user/sso/callback"
 
 
@@ -117,6 +118,20 @@ class Admin:
         client = next(c for c in json.loads(text)["clients"] if c["clientId"] == client_id)
         self.call("POST", "/clients", json=client)
 
+    def short_lived_client(self) -> str:
+        """A confidential client like the hub's (same key) whose tokens live one second: expiry tested
+        without touching the hub's client that other tests sign in through."""
+        if not self.call("GET", "/clients", params={"clientId": SHORT_CLIENT}).json():
+            hub = self.client(HUB_CLIENT)
+            self.call("POST", "/clients", json={
+                "clientId": SHORT_CLIENT, "publicClient": False, "clientAuthenticatorType": "client-jwt",
+                "standardFlowEnabled": True, "redirectUris": ["http://test.ckan.net/*"],
+                "attributes": {**{k: hub["attributes"][k] for k in ("jwt.credential.certificate",
+                                                                   "token.endpoint.auth.signing.alg")},
+                               "pkce.code.challenge.method": "S256", "access.token.lifespan": "1"},
+            })
+        return SHORT_CLIENT
+
     def cleanup(self) -> None:
         for user_id in self.made:
             self.http.delete(f"{self.base}/users/{user_id}", timeout=30)
@@ -185,7 +200,7 @@ def code_flow(username: str, *, client_id: str = HUB_CLIENT, base: str = KEYCLOA
 
     issuer = f"{base}/realms/{REALM}"
     metadata = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=30).json()
-    if client_id == HUB_CLIENT:
+    if client_id in (HUB_CLIENT, SHORT_CLIENT):
         session = OAuth2Session(client_id, (VAR / "hub-client.key").read_text(), scope="openid",
                                 redirect_uri=CALLBACK, code_challenge_method="S256",
                                 token_endpoint_auth_method="private_key_jwt")
