@@ -354,3 +354,347 @@ def schema_errors(document: Any, definition: str = "catalog") -> list[tuple[str,
     """(JSON path, message) for each way `document` fails the official DCAT-US 3.0 `definition`."""
     errors = sorted(validator(definition).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     return [(e.json_path, e.message) for e in errors]
+
+
+# ---------------------------------------------------------------- DCAT-US 3.0 JSON in
+#
+# A DCAT-US 3.0 catalog is harvested through the same two gates as a POD one: the official
+# `Dataset` definition decides whether a record is accepted; the record is kept as it came
+# (RECORD_FIELD, given back by `to_dataset`) and the POD v1.1 record /data.json gives is derived
+# from it (`to_pod_record`). Where POD requires a value the record does not hold, the derived record
+# takes the division's (bureau code, publisher) or a stated default, and says so as a finding.
+
+POD_CONFORMS_TO = "https://project-open-data.cio.gov/v1.1/schema"
+RULE_DERIVED = "POD value derived from DCAT-US 3.0"
+_CATALOG_TYPES = ("Catalog", "dcat:Catalog", "http://www.w3.org/ns/dcat#Catalog")
+# DCAT-US 3.0's frequency words (ISO 19115 and Dublin Core) as POD's ISO 8601 repeating intervals.
+_POD_FREQUENCIES = {
+    "continual": "R/PT1S",
+    "continuous": "R/PT1S",
+    "daily": "R/P1D",
+    "semiweekly": "R/P3.5D",
+    "threeTimesAWeek": "R/P0.33W",
+    "weekly": "R/P1W",
+    "fortnightly": "R/P2W",
+    "biweekly": "R/P2W",
+    "semimonthly": "R/P0.5M",
+    "threeTimesAMonth": "R/P0.33M",
+    "monthly": "R/P1M",
+    "bimonthly": "R/P2M",
+    "quarterly": "R/P3M",
+    "threeTimesAYear": "R/P4M",
+    "biannually": "R/P6M",
+    "semiannual": "R/P6M",
+    "annually": "R/P1Y",
+    "annual": "R/P1Y",
+    "biennial": "R/P2Y",
+    "triennial": "R/P3Y",
+    "irregular": "irregular",
+    "asNeeded": "irregular",
+}
+# HHS Departmental Management (Office of the Secretary): the department's own bureau code.
+HHS_BUREAU = "009:90"
+_ACCESS_LEVELS = ("public", "restricted public", "non-public")
+_BUREAU = re.compile(r"^[0-9]{3}:[0-9]{2}$")
+_PROGRAM = re.compile(r"^[0-9]{3}:[0-9]{3}$")
+_WEB = re.compile(r"^(https?|ftp)://\S+$", re.IGNORECASE)
+# POD key -> where the DCAT-US 3.0 record holds it, so a finding points the division at its own record.
+_RECORD_PATHS = {
+    "bureauCode": "category",
+    "programCode": "category",
+    "accessLevel": "accessRights",
+    "references": "isReferencedBy",
+    "isPartOf": "inSeries",
+    "license": "distribution",
+}
+
+
+def is_catalog(document: Any) -> bool:
+    """Whether a harvested document is a DCAT-US 3.0 catalog: a Catalog that does not say it is POD v1.1."""
+    if not isinstance(document, dict):
+        return False
+    conforms = document.get("conformsTo")
+    if isinstance(conforms, str) and conforms.rstrip("/").startswith(POD_CONFORMS_TO):
+        return False
+    return document.get("@type") in _CATALOG_TYPES
+
+
+def record_path(pod_path: str) -> str:
+    """The JSON path in the DCAT-US 3.0 record of what a POD path (``$.bureauCode``) was derived from."""
+    match = re.match(r"^\$\.(\w+)(.*)$", pod_path)
+    if not match:
+        return pod_path
+    key, rest = match.groups()
+    return f"$.{_RECORD_PATHS.get(key, key)}{rest if key not in _RECORD_PATHS else ''}"
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else (None if isinstance(value, list) else value)
+
+
+def _label(value: Any) -> str | None:
+    """A concept, location, series or document as text: its label, title or name, else its IRI."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict):
+        for key in ("prefLabel", "title", "name", "label", "@id"):
+            if isinstance(value.get(key), str) and value[key]:
+                return value[key]
+    return None
+
+
+def _url(value: Any) -> str | None:
+    """A link given as a string or as a Document / Distribution (its accessURL, downloadURL or IRI)."""
+    if isinstance(value, str):
+        return value if _WEB.match(value) else None
+    if isinstance(value, dict):
+        for key in ("accessURL", "downloadURL", "@id"):
+            if isinstance(value.get(key), str) and _WEB.match(value[key]):
+                return value[key]
+    return None
+
+
+def _pod_organization(org: Any, depth: int = 10) -> dict[str, Any] | None:
+    if not isinstance(org, dict):
+        return None
+    name = org.get("name") or org.get("prefLabel")
+    if not isinstance(name, str) or not name:
+        return None
+    out: dict[str, Any] = {"@type": "org:Organization", "name": name}
+    parent = _pod_organization(_first(org.get("subOrganizationOf")), depth - 1) if depth else None
+    if parent:
+        out["subOrganizationOf"] = parent
+    return out
+
+
+def _codes(record: dict[str, Any], pattern: re.Pattern[str]) -> list[str]:
+    """Codes given as concept notations (the hub's own export writes bureau and program codes so)."""
+    codes = []
+    for concept in (record.get("category") or []) + (record.get("theme") or []):
+        if isinstance(concept, dict):
+            for value in [*(concept.get("notation") or []), concept.get("prefLabel")]:
+                if isinstance(value, str) and pattern.match(value) and value not in codes:
+                    codes.append(value)
+    return codes
+
+
+def _pod_dictionary(described: Any, out: dict[str, Any]) -> None:
+    """A data dictionary (a Distribution, or a link) as POD's describedBy and describedByType."""
+    if not _url(described):
+        return
+    out["describedBy"] = _url(described)
+    media = described.get("mediaType") if isinstance(described, dict) else None
+    if isinstance(media, str) and pod._MEDIA_TYPE.match(media):
+        out["describedByType"] = media
+
+
+def _pod_distribution(dist: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"@type": "dcat:Distribution"}
+    for key in ("title", "description", "format"):
+        if isinstance(dist.get(key), str) and dist[key]:
+            out[key] = dist[key]
+    download, access = _url(dist.get("downloadURL")), _url(dist.get("accessURL"))
+    if not access:
+        service = _first(dist.get("accessService"))
+        access = _url(_first(service.get("endpointURL"))) if isinstance(service, dict) else None
+    if access:
+        out["accessURL"] = access
+    if download:
+        out["downloadURL"] = download
+        media = dist.get("mediaType")
+        out["mediaType"] = (
+            (media if isinstance(media, str) and pod._MEDIA_TYPE.match(media) else None)
+            or pod.media_type(out.get("format"), download)
+            or "application/octet-stream"
+        )
+    _pod_dictionary(dist.get("describedBy"), out)
+    standard = next((s["@id"] for s in dist.get("conformsTo") or [] if isinstance(s, dict) and _url(s)), None)
+    if standard:
+        out["conformsTo"] = standard
+    return out
+
+
+def record_identifier(record: dict[str, Any]) -> str:
+    """The identifier a DCAT-US 3.0 record is matched and listed by: its identifier text (or an
+    Identifier's notation), else its IRI, else a hash of the record."""
+    identifier = record.get("identifier")
+    if isinstance(identifier, dict):
+        identifier = identifier.get("notation")
+    if isinstance(identifier, str) and identifier.strip():
+        return identifier
+    if isinstance(record.get("@id"), str) and record["@id"].strip():
+        return record["@id"]
+    return _hashed(record)
+
+
+def _hashed(record: dict[str, Any]) -> str:
+    return "sha256:" + pod.record_hash(record)[:32]
+
+
+def to_pod_record(
+    record: dict[str, Any], division: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The POD v1.1 record of a DCAT-US 3.0 dataset record (valid against the Dataset definition),
+    and a finding for each value POD requires that the record does not hold, said with what was used.
+
+    `division` is the organization the record is harvested into (its title and bureau code)."""
+    division = division or {}
+    notes: list[dict[str, str]] = []
+
+    def derived(key: str, value: Any, why: str) -> Any:
+        notes.append({"path": record_path(f"$.{key}"), "rule": RULE_DERIVED, "message": why})
+        return value
+
+    out: dict[str, Any] = {"@type": "dcat:Dataset", "title": record["title"], "description": record["description"]}
+    out["identifier"] = record_identifier(record)
+    if out["identifier"] == _hashed(record):
+        derived("identifier", out["identifier"], "no identifier text: /data.json names the record by a hash of it")
+    keywords = [k for k in record.get("keyword") or [] if isinstance(k, str) and k]
+    if not keywords:
+        keywords = [label for label in map(_label, record.get("theme") or []) if label]
+        keywords = (
+            derived("keyword", keywords, "POD v1.1 needs a keyword: the record's themes are given")
+            if keywords
+            else keywords
+        )
+    out["keyword"] = keywords or derived(
+        "keyword",
+        [division.get("acronym") or division.get("title") or "HHS"],
+        "POD v1.1 needs a keyword and the record has none: the division's acronym is given",
+    )
+    modified = _date(record.get("modified"))
+    if not modified:
+        fallback = _date(record.get("issued")) or _date(record.get("created"))
+        modified = (
+            derived("modified", fallback, "POD v1.1 needs modified: the record's release date is given")
+            if fallback
+            else None
+        )
+    out["modified"] = modified or derived(
+        "modified", _today(), "POD v1.1 needs modified and the record has no date: the date it was harvested is given"
+    )
+    publisher = _pod_organization(record.get("publisher"))
+    out["publisher"] = publisher or derived(
+        "publisher",
+        {"@type": "org:Organization", "name": division.get("title") or HHS["name"]},
+        "the record names no publisher: its division is given",
+    )
+    contact = _first(record.get("contactPoint")) or {}
+    email = str(contact.get("hasEmail") or "")
+    out["contactPoint"] = {
+        "@type": "vcard:Contact",
+        "fn": str(contact.get("fn") or ""),
+        "hasEmail": email if email.startswith("mailto:") else f"mailto:{email}",
+    }
+    rights = [r for r in record.get("rights") or [] if isinstance(r, str) and r.strip()]
+    access = record.get("accessRights")
+    level = access.strip().lower().rstrip("/").rsplit("/", 1)[-1].replace("-", " ") if isinstance(access, str) else ""
+    level = "non-public" if level == "non public" else level
+    if level in _ACCESS_LEVELS:
+        out["accessLevel"] = level
+    elif isinstance(access, str) and access.strip():
+        out["accessLevel"] = derived(
+            "accessLevel", "non-public", "access rights in words, not a POD access level: listed as non-public"
+        )
+        rights = [access.strip(), *rights]
+    else:
+        out["accessLevel"] = derived(
+            "accessLevel", "public", "no access rights: taken as public, as the source catalog publishes it"
+        )
+    if rights:
+        out["rights"] = "; ".join(rights)[:255]
+    bureau = _codes(record, _BUREAU)
+    if not bureau and division.get("bureau_code"):
+        bureau = derived("bureauCode", [division["bureau_code"]], "no OMB bureau code: the division's is given")
+    out["bureauCode"] = bureau or derived(
+        "bureauCode", [HHS_BUREAU], "no OMB bureau code: HHS Departmental Management's is given"
+    )
+    program = _codes(record, _PROGRAM)
+    out["programCode"] = program or derived(
+        "programCode", [f"{out['bureauCode'][0][:3]}:000"], "no program code: the agency's 000 (no program) is given"
+    )
+    _pod_optional(record, out)
+    return out, notes
+
+
+def _today() -> str:
+    import datetime as dt
+
+    return dt.date.today().isoformat()
+
+
+def _pod_optional(record: dict[str, Any], out: dict[str, Any]) -> None:
+    """The properties POD does not require, where the record holds a value POD can take."""
+    issued = _date(record.get("issued"))
+    if issued:
+        out["issued"] = issued
+    frequency = record.get("accrualPeriodicity")
+    if isinstance(frequency, str):
+        frequency = _POD_FREQUENCIES.get(frequency, frequency if frequency.startswith("R/P") else None)
+        if frequency:
+            out["accrualPeriodicity"] = frequency
+    languages = record.get("language")
+    languages = [languages] if isinstance(languages, str) else languages or []
+    languages = [code for code in languages if isinstance(code, str) and code]
+    if languages:
+        out["language"] = languages
+    period = _first(record.get("temporal"))
+    if isinstance(period, dict) and _date(period.get("startDate")) and _date(period.get("endDate")):
+        out["temporal"] = f"{period['startDate']}/{period['endDate']}"
+    place = _first(record.get("spatial"))
+    place = (
+        place.get("@id") or place.get("prefLabel") or place.get("geometry") or place.get("bbox")
+        if isinstance(place, dict)
+        else place
+    )
+    if isinstance(place, str) and place:
+        out["spatial"] = place
+    landing = _url(record.get("landingPage"))
+    if landing:
+        out["landingPage"] = landing
+    _pod_dictionary(record.get("describedBy"), out)
+    standard = next((s["@id"] for s in record.get("conformsTo") or [] if isinstance(s, dict) and _url(s)), None)
+    if standard:
+        out["conformsTo"] = standard
+    references = list(dict.fromkeys(r for r in record.get("isReferencedBy") or [] if _url(r)))
+    if references:
+        out["references"] = references
+    series = _label(_first(record.get("inSeries")))
+    if series:
+        out["isPartOf"] = series
+    themes = list(dict.fromkeys(label for label in map(_label, record.get("theme") or []) if label))
+    if themes:
+        out["theme"] = themes
+    distributions = [d for d in record.get("distribution") or [] if isinstance(d, dict)]
+    if distributions:
+        out["distribution"] = [_pod_distribution(d) for d in distributions]
+    licence = next(
+        (d["license"] for d in distributions if isinstance(d.get("license"), str) and _url(d["license"])), None
+    )
+    if licence:
+        out["license"] = licence
+
+
+# ---------------------------------------------------------------- DCAT-US 3.0 JSON read as JSON-LD
+
+CONTEXT = os.path.join(vocab.DATA, "dcat-us-3", "shacl", "dcat-us-3.0.jsonld")
+
+
+@functools.cache
+def jsonld_context() -> list[dict[str, Any]]:
+    """The standard's JSON-LD context, and the plain class names the JSON Schema uses as `@type`
+    (`Dataset`, `Kind`, ...) bound to the context's classes (`dcat:Dataset`, `vcard:Kind`, ...) with
+    their property terms: the standard's context keys its terms by prefixed class names only."""
+    with open(CONTEXT, encoding="utf-8") as f:
+        context = json.load(f)["@context"]
+    classes = {
+        name.split(":", 1)[1]: term
+        for name, term in context.items()
+        if ":" in name and isinstance(term, dict) and "@context" in term
+    }
+    return [context, classes]
+
+
+def as_jsonld(document: dict[str, Any]) -> dict[str, Any]:
+    """A DCAT-US 3.0 JSON document (a catalog or a dataset) with the context that reads it as JSON-LD."""
+    return {"@context": jsonld_context(), **document}

@@ -39,7 +39,15 @@ HUB_ONLY = {
 }
 RESOURCE_HUB_ONLY = {"column_terms"}
 # Written by imports and harvests only; an update that keeps the record keeps them as stored.
-KEPT = ("pod_record", rdf.RECORD_FIELD, "hhs_findings", "source_hash", "source_keywords", "source_catalog")
+KEPT = (
+    "pod_record",
+    rdf.RECORD_FIELD,
+    "dcatus3_record",
+    "hhs_findings",
+    "source_hash",
+    "source_keywords",
+    "source_catalog",
+)
 
 
 def keep_source_context(context: Context, data_dict: DataDict) -> tuple[Context, DataDict] | None:

@@ -1,4 +1,5 @@
-"""`hhs_datajson`: a ckanext-harvest harvester for Project Open Data v1.1 `data.json` sources.
+"""`hhs_datajson`: a ckanext-harvest harvester for Project Open Data v1.1 `data.json` sources, and
+DCAT-US 3.0 JSON catalogs (told from the document; importer.py).
 
 It runs the same plan and steps as `ckan hhs import-catalog` (importer.py), split into
 ckanext-harvest's stages: gather fetches and checks the catalog, compares it with the division's
@@ -39,14 +40,17 @@ NAME = "hhs_datajson"
 # job had finished, the late copies turned imported objects into errors.
 QUEUED = "QUEUED"
 WARNINGS = "hhs_warnings"
+# The standard of an object's record when it is not POD v1.1 (importer.DCATUS3).
+STANDARD = "hhs_standard"
 
 
 class DataJsonHarvester(HarvesterBase):
     def info(self) -> dict[str, str]:
         return {
             "name": NAME,
-            "title": "Project Open Data data.json (HHS)",
-            "description": "A division's POD v1.1 data.json catalog, kept in step: new records create datasets, "
+            "title": "Project Open Data data.json or DCAT-US 3.0 JSON (HHS)",
+            "description": "A division's POD v1.1 data.json or DCAT-US 3.0 JSON catalog, kept in step: "
+            "new records create datasets, "
             "changed ones update them in place, removed ones are withdrawn.",
             "form_config_interface": "Text",
         }
@@ -99,6 +103,8 @@ class DataJsonHarvester(HarvesterBase):
                 obj.content = json.dumps(step.record)
                 obj.package_id = step.current["id"] if step.current else None
                 obj.extras = [HarvestObjectExtra(key="step", value=step.kind)]
+                if step.standard != importer.POD:
+                    obj.extras.append(HarvestObjectExtra(key=STANDARD, value=step.standard))
                 if step.warnings:  # text repaired in the record; import_stage adds the HHS findings
                     obj.extras.append(HarvestObjectExtra(key=WARNINGS, value=json.dumps(step.warnings)))
                 queued.append(obj)
@@ -131,7 +137,10 @@ class DataJsonHarvester(HarvesterBase):
             current["name"] = model.Package.get(current["id"]).name
         package_id = current["id"] if current else str(uuid.uuid4())
         repaired = [json.loads(e.value) for e in harvest_object.extras if e.key == WARNINGS]
-        step = importer.Step(step_kind, harvest_object.guid, record, current, warnings=sum(repaired, []))
+        followed = next((e.value for e in harvest_object.extras if e.key == STANDARD), importer.POD)
+        step = importer.Step(
+            step_kind, harvest_object.guid, record, current, warnings=sum(repaired, []), standard=followed
+        )
         try:
             importer.apply(
                 context,

@@ -30,13 +30,16 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.munge import munge_title_to_name
 from ckan.types import Context
 
-from ckanext.hhs import config, net, pod
+from ckanext.hhs import config, dcatus3, net, pod
 from ckanext.hhs.context import fresh
 from ckanext.hhs.logic import validators
 
 log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 1_000_000
+# The standards a catalog may follow (`standard`): each record is checked and kept in its own.
+POD = "pod"
+DCATUS3 = "dcatus3"
 # Names CKAN keeps for its own pages (ckan.logic.validators.name_validator) or ours.
 RESERVED_NAMES = {"new", "edit", "search", "history", "changes", "activity", "groups", "resource", "collaborators"}
 # Fields an import may leave empty when CKAN cannot hold a value; the record keeps it all the same.
@@ -135,7 +138,7 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
     except RecursionError as e:
         raise CatalogError(f"{source} nests its JSON too deeply to be a catalog") from e
     if not isinstance(catalog, dict) or not isinstance(catalog.get("dataset"), list):
-        raise CatalogError(f"{source} is not a Project Open Data catalog: no 'dataset' array")
+        raise CatalogError(f"{source} is neither a POD v1.1 nor a DCAT-US 3.0 catalog: no 'dataset' array")
     # The catalog's own keys as a whole; each record is refused on its own in plan().
     if pod.depth({k: v for k, v in catalog.items() if k != "dataset"}) > pod.MAX_DEPTH:
         raise CatalogError(f"{source} nests its JSON deeper than {pod.MAX_DEPTH} levels, the limit for a catalog")
@@ -143,6 +146,12 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
     head, _fixed = pod.clean_text({k: v for k, v in catalog.items() if k != "dataset"})
     catalog = {**head, "dataset": catalog["dataset"]}
     # The catalog's own keys must be right; record errors are reported per record below.
+    if dcatus3.is_catalog(catalog):
+        errors = dcatus3.schema_errors({**catalog, "dataset": []}, "catalog")
+        if errors:
+            path, message = errors[0]
+            raise CatalogError(f"{source} fails the DCAT-US 3.0 Catalog definition at {path}: {message}")
+        return catalog
     errors = pod.schema_errors("catalog.json", {**catalog, "dataset": []})
     if errors:
         path, message = errors[0]
@@ -150,13 +159,21 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
     return catalog
 
 
-def record_errors(record: Any) -> list[tuple[str, str]]:
-    """(path, message) for each way the record fails the POD v1.1 dataset schema."""
+def standard(catalog: dict[str, Any]) -> str:
+    """Which standard a loaded catalog follows: POD v1.1, or DCAT-US 3.0 (told from the document)."""
+    return DCATUS3 if dcatus3.is_catalog(catalog) else POD
+
+
+def record_errors(record: Any, kind: str = POD) -> list[tuple[str, str]]:
+    """(path, message) for each way the record fails the POD v1.1 dataset schema, or for a DCAT-US 3.0
+    record the official Dataset definition."""
     if not isinstance(record, dict):
         return [("$", "a dataset record must be a JSON object")]
     size = len(json.dumps(record))
     if size > MAX_RECORD_BYTES:
         return [("$", f"record is {size} bytes; the limit is {MAX_RECORD_BYTES}")]
+    if kind == DCATUS3:
+        return dcatus3.schema_errors(record, "dataset")[:10]
     return pod.schema_errors("dataset.json", record)[:10]
 
 
@@ -207,6 +224,8 @@ class Step:
     # {identifier, path, message, rule}: text repaired in plan(), HHS findings added by apply().
     warnings: list[dict[str, str]] = dataclasses.field(default_factory=list)
     index: int = 0
+    # The standard of `record`: a DCAT-US 3.0 record is kept as it came and its POD record derived.
+    standard: str = POD
 
 
 @dataclasses.dataclass
@@ -220,6 +239,7 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
 
     `force` updates unchanged records too (after the schema or the mapping changed)."""
     existing = _existing(org_id)
+    followed = standard(catalog)
     steps: list[Step] = []
     seen: set[str] = set()
     for index, raw in enumerate(catalog["dataset"]):
@@ -229,6 +249,8 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
             continue
         record, repaired = pod.clean_text(raw, f"dataset[{index}]")
         identifier = record.get("identifier") if isinstance(record, dict) else None
+        if followed == DCATUS3 and isinstance(record, dict):
+            identifier = dcatus3.record_identifier(record)
         label = str(identifier or f"dataset[{index}]")
         warnings = [
             {
@@ -239,7 +261,7 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
             }
             for path in repaired
         ]
-        problems = record_errors(record)
+        problems = record_errors(record, followed)
         if not problems and identifier in seen:
             problems = [
                 (
@@ -256,8 +278,8 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
             continue
         current = existing.get(identifier)
         unchanged = current and current["hash"] == pod.record_hash(record) and not current["withdrawn"]
-        kind = "unchanged" if unchanged and not force else "update" if current else "create"
-        steps.append(Step(kind, identifier, record, current, warnings=warnings, index=index))
+        step_kind = "unchanged" if unchanged and not force else "update" if current else "create"
+        steps.append(Step(step_kind, identifier, record, current, warnings=warnings, index=index, standard=followed))
     # Only what this source brought is withdrawn; datasets made by hand or by other sources stay.
     gone = {i: c for i, c in existing.items() if i not in seen and not c["withdrawn"] and c["source"] == source}
     return Plan(steps, gone)
@@ -270,11 +292,6 @@ def _too_deep(raw: Any, index: int) -> Step:
     return Step(
         "failed", label, failures=[{"identifier": label, "path": f"dataset[{index}]", "message": message}], index=index
     )
-
-
-def _findings(step: Step, pkg: dict[str, Any]) -> list[dict[str, str]]:
-    assert step.record is not None
-    return record_findings(step.record, pkg)
 
 
 def record_findings(record: dict[str, Any], pkg: dict[str, Any]) -> list[dict[str, str]]:
@@ -307,9 +324,8 @@ def apply(
     Two writers of one division and identifier (an import and a harvest of one catalog at once) meet
     at a lock: the second finds the dataset the first created and updates it, never a second one."""
     assert step.record is not None
-    pkg = pod.to_dataset(step.record)
+    pkg, findings = _mapped(step, org_id, strict)
     pkg.update(owner_org=org_id, source_catalog=source, source_hash=pod.record_hash(step.record))
-    findings = [] if strict else _findings(step, pkg)
     ctx: Context = {**fresh(context), "return_id_only": True, "hhs_import": True, "hhs_lenient": not strict}
     taken = taken if taken is not None else set()
     if step.current:
@@ -358,6 +374,25 @@ def apply(
             for f in findings
         )
         return result
+
+
+def _mapped(step: Step, org_id: str, strict: bool) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The dataset of a planned record and its findings (none of the HHS rules' when `strict`).
+
+    A DCAT-US 3.0 record is kept as it came beside the POD record derived from it; what the
+    derivation had to supply is a finding whatever the source's strictness (it refuses nothing)."""
+    assert step.record is not None
+    if step.standard != DCATUS3:
+        pkg = pod.to_dataset(step.record)
+        return pkg, [] if strict else record_findings(step.record, pkg)
+    division = tk.get_action("organization_show")({"ignore_auth": True}, {"id": org_id, "include_datasets": False})
+    record, derived = dcatus3.to_pod_record(step.record, division)
+    pkg = pod.to_dataset(record)
+    pkg[dcatus3.RECORD_FIELD] = json.dumps(step.record, ensure_ascii=False, separators=(",", ":"))
+    findings = [] if strict else record_findings(record, pkg)
+    return pkg, [{"field": "", **note} for note in derived] + [
+        {**f, "path": dcatus3.record_path(f["path"])} for f in findings
+    ]
 
 
 # pg_advisory_xact_lock's first key: this lock's namespace ("HHS1"), the second is the identifier's hash.

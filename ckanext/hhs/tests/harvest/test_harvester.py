@@ -144,7 +144,7 @@ def test_withdrawn_record_kept_marked_when_the_source_says_so(catalog_server, di
     ("body", "reason"),
     [
         ("<html>Service unavailable</html>", "is not JSON"),
-        ('{"datasets": []}', "is not a Project Open Data catalog"),
+        ('{"datasets": []}', "is neither a POD v1.1 nor a DCAT-US 3.0 catalog"),
         ('{"conformsTo": "nope", "dataset": []}', "fails the POD v1.1 catalog schema at $.conformsTo"),
     ],
 )
