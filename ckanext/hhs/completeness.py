@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from ckanext.hhs import values
+
 from . import collection
 
 # field -> (weight, label). Weights favour what makes a dataset findable and usable across divisions.
@@ -49,14 +51,6 @@ class Score(NamedTuple):
     missing: list[str]
 
 
-def _filled(value: Any) -> bool:
-    if isinstance(value, list):
-        return any(_filled(v) for v in value)
-    if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
-    return value not in (None, "", False)
-
-
 def findings(pkg_dict: dict[str, Any]) -> list[dict[str, str]]:
     """The HHS findings stored on an imported dataset: {path, rule, message} each."""
     value = pkg_dict.get("hhs_findings")
@@ -71,7 +65,7 @@ def findings(pkg_dict: dict[str, Any]) -> list[dict[str, str]]:
 def score(pkg_dict: dict[str, Any]) -> Score:
     """Score a validated dataset dict (package_show output)."""
     data = dict(pkg_dict)
-    if not _filled(data.get("tag_string")):
+    if not values.filled(data.get("tag_string")):
         data["tag_string"] = data.get("tags")
     found = findings(data)
     flagged = {_flagged_field(f.get("path", "")) for f in found}
@@ -79,7 +73,7 @@ def score(pkg_dict: dict[str, Any]) -> Score:
     got = 0
     missing = []
     for field, (weight, label) in WEIGHTS.items():
-        if _filled(data.get(field)) and field not in flagged:
+        if values.filled(data.get(field)) and field not in flagged:
             got += weight
         else:
             missing.append(label)

@@ -20,6 +20,8 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs import values
+
 from . import completeness, vocab
 from .collection import hhs_collection_members, hhs_collection_parent
 
@@ -399,14 +401,6 @@ _NOT_GROUPED = {"id", "title", "name", "notes", "tag_string", "owner_org"}
 _SHOWN_ONLY_WHEN_TRUE = {"authoritative_source", "source_withdrawn"}
 
 
-def _filled(value: Any) -> bool:
-    if isinstance(value, list):
-        return any(_filled(v) for v in value)
-    if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
-    return value not in (None, "")
-
-
 def hhs_field_groups(schema: dict[str, Any], pkg: dict[str, Any]) -> list[dict[str, Any]]:
     """The dataset's filled fields in the page's groups; fields no group names come last as "More"."""
     fields = {f["field_name"]: f for f in schema.get("dataset_fields", [])}
@@ -429,7 +423,7 @@ def _shown(field: dict[str, Any], pkg: dict[str, Any]) -> bool:
         return False
     if name in _SHOWN_ONLY_WHEN_TRUE:
         return pkg.get(name) in (True, "true", "True")
-    return _filled(pkg.get(name))
+    return values.filled(pkg.get(name))
 
 
 def hhs_glossary_chips(slugs: list[str] | str | None) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ckan.model as model
 from ckan import authz
+from ckan.logic import NotFound as ObjectNotFound
 
 from ckanext.hhs import config
 from ckanext.hhs.context import db_key
@@ -77,8 +78,14 @@ def division_ids(user: model.User | str | None, least: int = 1) -> list[str]:
 
 
 def may_read(user: model.User | str | None, package_id: str) -> bool:
-    """May the user open the dataset (CKAN's package_show auth, drafts and private ones included)?"""
-    user = _user(user)
-    return user is not None and authz.is_authorized_boolean(
-        "package_show", {"user": user.name, "auth_user_obj": user, "model": model}, {"id": package_id}
-    )
+    """May the user open the dataset (CKAN's package_show auth, drafts and private ones included)?
+    None or an unknown name is an anonymous visitor; an unknown dataset is one nobody may open. The one
+    answer every feature asks (listings, products, gaps, duplicates, tables)."""
+    found = _user(user)
+    context = {"user": found.name if found else "", "model": model}
+    if found is not None:
+        context["auth_user_obj"] = found
+    try:
+        return authz.is_authorized_boolean("package_show", context, {"id": db_key(package_id)})
+    except ObjectNotFound:
+        return False

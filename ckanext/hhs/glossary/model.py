@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +12,8 @@ from ckan.model import domain_object
 from ckan.model import types as ckan_types
 from ckan.model.base import BaseModel
 
+from ckanext.hhs import values
+
 __all__ = ["Relation", "Revision", "Term"]
 
 STATUSES = ("draft", "in_review", "approved", "deprecated", "rejected")
@@ -20,10 +21,6 @@ RELATION_TYPES = ("related", "is_a", "part_of", "has_part", "used_with", "see_al
 # The fields a term holds, as its revision snapshots, API dicts and CSV rows name them.
 LIST_FIELDS = ("synonyms", "owners", "references", "exact_matches", "sensitivity")
 TEXT_FIELDS = ("label", "slug", "definition", "explanation", "example", "abbreviation")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Term(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
@@ -48,8 +45,8 @@ class Term(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
     proposed_by = sa.Column(sa.UnicodeText, sa.ForeignKey("user.id"), nullable=False)
     reviewed_by = sa.Column(sa.UnicodeText, sa.ForeignKey("user.id"))
     review_note = sa.Column(sa.UnicodeText, nullable=False, default="")
-    created = sa.Column(sa.DateTime, nullable=False, default=_now)
-    modified = sa.Column(sa.DateTime, nullable=False, default=_now)
+    created = sa.Column(sa.DateTime, nullable=False, default=values.now)
+    modified = sa.Column(sa.DateTime, nullable=False, default=values.now)
     search_text = sa.Column(sa.UnicodeText, nullable=False, default="")  # normalised label + synonyms
     # The definition's sentence embedding (384 float32), for finding terms that mean the same thing.
     definition_embedding = sa.Column(sa.LargeBinary)
@@ -83,7 +80,7 @@ class Revision(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
     )
     number = sa.Column(sa.Integer, nullable=False)
     user_id = sa.Column(sa.UnicodeText, sa.ForeignKey("user.id"), nullable=False)
-    created = sa.Column(sa.DateTime, nullable=False, default=_now)
+    created = sa.Column(sa.DateTime, nullable=False, default=values.now)
     action = sa.Column(sa.UnicodeText, nullable=False)  # create, update, propose, approve, reject, deprecate
     message = sa.Column(sa.UnicodeText, nullable=False, default="")
     data = sa.Column(JSONB, nullable=False)

@@ -32,7 +32,6 @@ run with its stage, progress and error.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -51,7 +50,7 @@ from sqlalchemy.dialects.postgresql import insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.hhs import roles
+from ckanext.hhs import roles, values
 from ckanext.hhs.embedding import DIMENSIONS
 
 from . import config
@@ -267,7 +266,7 @@ def _store_embeddings(
             for h, v in zip(order, _embed([texts[h] for h in order]), strict=True):
                 vectors[h] = v
             embedded += len(texts)
-        now = _now()
+        now = values.now()
         present = _lock_present({r.id for r in batch})
         rows = [
             {
@@ -418,7 +417,7 @@ def enqueue(full: bool = False) -> str:
 def _scan(full: bool, progress: Progress | None) -> gm.DuplicateRun:
     # A run still "running" while we hold the lock was cut off (its worker died): say so.
     model.Session.query(gm.DuplicateRun).filter(gm.DuplicateRun.status == "running").update(
-        {"status": "failed", "error": "interrupted (the process running it stopped)", "finished": _now()}
+        {"status": "failed", "error": "interrupted (the process running it stopped)", "finished": values.now()}
     )
     run = gm.DuplicateRun(full=full, status="running", stage="reading")
     model.Session.add(run)
@@ -461,14 +460,14 @@ def _scan(full: bool, progress: Progress | None) -> gm.DuplicateRun:
             synchronize_session=False
         )
         run.counts = {"datasets": len(records), "changed": len(changed), "embedded": embedded, **counts}
-        run.status, run.stage, run.finished = "finished", None, _now()
+        run.status, run.stage, run.finished = "finished", None, values.now()
         run.done = run.total = len(found)
         model.Session.commit()
         return run
     except Exception:
         model.Session.rollback()
         failed = model.Session.get(gm.DuplicateRun, run.id)
-        failed.status, failed.finished = "failed", _now()
+        failed.status, failed.finished = "failed", values.now()
         failed.error = failure_message(run.id)
         model.Session.commit()
         log.error("duplicate scan failed: %s", traceback.format_exc())
@@ -482,7 +481,7 @@ def _ids(records: list[Record], i: int, j: int) -> tuple[str, str]:
 
 def _save_pairs(found: dict[tuple[str, str], dict[str, Any]], changed: set[str], active: set[str]) -> dict[str, int]:
     """Upsert the pairs found; drop open pairs whose evidence is gone. Decisions stay."""
-    now = _now()
+    now = values.now()
     counts = {"new": 0, "reopened": 0, "dropped": 0}
     query = model.Session.query(gm.DuplicatePair)
     if len(changed) < len(active):
@@ -550,10 +549,6 @@ def _stage(run: gm.DuplicateRun, stage: str, done: int, total: int, progress: Pr
     model.Session.commit()
     if progress:
         progress(stage, done, total)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------- demo

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import isodate
 import redis.exceptions
 import sqlalchemy as sa
 
@@ -30,7 +29,7 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.hhs import completeness, net, vocab
+from ckanext.hhs import completeness, net, values, vocab
 from ckanext.hhs import config as core_config
 
 from . import config
@@ -43,7 +42,6 @@ __all__ = [
     "enqueue_refresh",
     "frequency_words",
     "is_stale",
-    "period",
     "refresh",
 ]
 
@@ -59,25 +57,7 @@ _PAGE = 500
 
 # ---------------------------------------------------------------- update frequency
 
-# Calendar units in days, as the stale test counts them (a month or year has no fixed length).
-_DAYS_PER_YEAR, _DAYS_PER_MONTH = 365.25, 30.44
-_REPEAT = re.compile(r"^R\d*/")  # ISO 8601 repeating interval prefix; the period is what follows
 _MODIFIED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?)?")
-
-
-def period(frequency: Any) -> dt.timedelta | None:
-    """The period an ISO 8601 duration or repeating duration promises ("R/P1W", "P3M", "R/P0.5M");
-    None for "irregular", an empty or an unreadable value."""
-    if not isinstance(frequency, str) or len(frequency) > 100:
-        return None
-    try:
-        duration = isodate.parse_duration(_REPEAT.sub("", frequency.strip().upper()))
-        if isinstance(duration, isodate.Duration):  # years and months: counted in average days
-            calendar = float(duration.years) * _DAYS_PER_YEAR + float(duration.months) * _DAYS_PER_MONTH
-            duration = duration.tdelta + dt.timedelta(days=calendar)
-    except (isodate.ISO8601Error, ValueError, ArithmeticError):  # ArithmeticError: beyond timedelta's range
-        return None
-    return duration if duration > dt.timedelta(0) else None
 
 
 def frequency_words(frequency: Any) -> str:
@@ -90,7 +70,7 @@ def frequency_words(frequency: Any) -> str:
     label = hhs_frequency_label(frequency)
     if label != frequency:
         return label
-    every = period(frequency)
+    every = values.period(frequency)
     if every is None:
         return frequency
     days = every.total_seconds() / 86400
@@ -120,8 +100,8 @@ def _last_moment(value: Any) -> dt.datetime | None:
 
 def is_stale(frequency: Any, modified: Any, now: dt.datetime | None = None) -> bool:
     """Whether a dataset last modified at `modified` broke the update frequency it promises."""
-    every, last = period(frequency), _last_moment(modified)
-    return every is not None and last is not None and (now or gm.now()) > last + every
+    every, last = values.period(frequency), _last_moment(modified)
+    return every is not None and last is not None and (now or values.now()) > last + every
 
 
 # ---------------------------------------------------------------- runs
@@ -133,7 +113,7 @@ def _site_context() -> dict[str, Any]:
 
 
 def _start(kind: str) -> gm.MetricsRun:
-    run = gm.MetricsRun(kind=kind, status="running", started=gm.now(), counts={})
+    run = gm.MetricsRun(kind=kind, status="running", started=values.now(), counts={})
     model.Session.add(run)
     model.Session.commit()
     return run
@@ -147,7 +127,7 @@ def _end(run: gm.MetricsRun, error: BaseException | None = None) -> None:
         log.error("governance %s run %s failed:\n%s", run.kind, run.id, traceback.format_exc())
     else:
         run.status = "finished"
-    run.finished = gm.now()
+    run.finished = values.now()
     model.Session.commit()
 
 
@@ -268,7 +248,7 @@ def _reclassify_unresolved() -> None:
 
 def _links_due(limit: int) -> list[tuple[str, str]]:
     """Up to `limit` (resource id, URL) of http(s) resources never checked, changed, or checked longest ago."""
-    cutoff = gm.now() - dt.timedelta(hours=config.linkcheck_recheck_hours())
+    cutoff = values.now() - dt.timedelta(hours=config.linkcheck_recheck_hours())
     status = gm.LinkStatus
     return (
         _http_resources()
@@ -313,7 +293,7 @@ def _store(resource_id: str, url: str, status: str, http_status: int | None, err
             row = model.Session.get(gm.LinkStatus, resource_id) or gm.LinkStatus(resource_id=resource_id, failures=0)
             failed = status in ("broken", "refused")
             row.failures = (row.failures or 0) + 1 if failed and row.url == url else int(failed)
-            row.url, row.status, row.http_status, row.error, row.checked = url, status, http_status, error, gm.now()
+            row.url, row.status, row.http_status, row.error, row.checked = url, status, http_status, error, values.now()
             model.Session.add(row)
     except sa.exc.IntegrityError:
         log.info("Link status of resource %s not stored: the resource is gone", resource_id, exc_info=True)
@@ -322,14 +302,6 @@ def _store(resource_id: str, url: str, status: str, http_status: int | None, err
 
 
 # ---------------------------------------------------------------- catalog health
-
-
-def _filled(value: Any) -> bool:
-    if isinstance(value, list):
-        return any(_filled(v) for v in value)
-    if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
-    return value not in (None, "", False)
 
 
 class _Catalog:
@@ -348,13 +320,13 @@ class _Catalog:
         self.by_access[data.get("access_level") if data.get("access_level") in vocab.ACCESS_LEVELS else "unset"] += 1
         # The score the search index holds for the dataset, computed from the same stored dict.
         self.completeness += completeness.score(data).percent
-        self.with_dictionary += _filled(data.get("data_dictionary"))
+        self.with_dictionary += values.filled(data.get("data_dictionary"))
         column_terms = any(r.get("column_terms") for r in data.get("resources") or [] if isinstance(r, dict))
-        self.with_terms += bool(_filled(data.get("glossary_terms")) or column_terms)
-        self.with_steward += _filled(data.get("data_steward"))
+        self.with_terms += bool(values.filled(data.get("glossary_terms")) or column_terms)
+        self.with_steward += values.filled(data.get("data_steward"))
         self.with_findings += bool(completeness.findings(data))
         frequency = data.get("frequency")
-        self.with_frequency += period(frequency) is not None
+        self.with_frequency += values.period(frequency) is not None
         modified = data.get("modified") or data.get("metadata_modified")
         if is_stale(frequency, modified, now):
             self.stale += 1
@@ -397,7 +369,7 @@ def _walk_catalog(
     context = _site_context()
     scopes: dict[str, _Catalog] = defaultdict(_Catalog)
     findings: dict[str, int] = {}
-    now, start, total = gm.now(), 0, None
+    now, start, total = values.now(), 0, None
     while total is None or start < total:
         page = tk.get_action("package_search")(
             {**context},
@@ -802,7 +774,7 @@ def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
             (gid for gid, (name, _) in divisions.items() if name != board or catalog[gid].datasets),
             key=lambda gid: divisions[gid][0],
         )
-        computed = gm.now()
+        computed = values.now()
         for key in scopes:
             name, title = divisions[key] if key else ("", "HHS-wide")
             figures = {

@@ -28,7 +28,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
 
-from ckanext.hhs import completeness, net, vocab
+from ckanext.hhs import completeness, net, values, vocab
 from ckanext.hhs import config as core_config
 
 from . import config, permissions
@@ -135,19 +135,19 @@ def suggestions_for(
         add("missing", "tag_string", "The dataset has no keywords")
 
     steward = division_steward(division)
-    if not _filled(pkg.get("contact")):
+    if not values.filled(pkg.get("contact")):
         add("contact", "contact", "No contact point: its division's steward", [steward] if steward else None)
-    if not _filled(pkg.get("data_steward")):
+    if not values.filled(pkg.get("data_steward")):
         add("steward", "data_steward", "No data steward named: its division's steward", [steward] if steward else None)
 
-    if not _filled(pkg.get("data_dictionary")):
+    if not values.filled(pkg.get("data_dictionary")):
         schema_url = next((r.get("schema_url") for r in pkg.get("resources") or [] if r.get("schema_url")), None)
         suggested = [{"url": schema_url, "format": "application/json"}] if schema_url else None
         add("missing", "data_dictionary", "No data dictionary explains the columns", suggested)
 
-    if not _filled(pkg.get("temporal")) and pkg.get("frequency") and pkg.get("frequency") != "irregular":
+    if not values.filled(pkg.get("temporal")) and pkg.get("frequency") and pkg.get("frequency") != "irregular":
         add("missing", "temporal", "Updated on a schedule but says no time period covered", _resource_period(pkg))
-    if not _filled(pkg.get("spatial")) and (_NATIONAL.search(text) or _PLACES.search(text)):
+    if not values.filled(pkg.get("spatial")) and (_NATIONAL.search(text) or _PLACES.search(text)):
         suggested = "United States" if _NATIONAL.search(text) else None
         add("missing", "spatial", "Its text speaks of places but it says no geography covered", suggested)
 
@@ -248,14 +248,6 @@ def _singular(word: str) -> str:
     return word
 
 
-def _filled(value: Any) -> bool:
-    if isinstance(value, list):
-        return any(_filled(v) for v in value)
-    if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
-    return value not in (None, "")
-
-
 def _resource_period(pkg: dict[str, Any]) -> str | None:
     """The span of the periods its distributions cover (start/end), when they say."""
     spans = [r.get("temporal") for r in pkg.get("resources") or [] if isinstance(r.get("temporal"), str)]
@@ -315,10 +307,10 @@ def run(run_id: str, force: bool = False) -> None:
     if run_ is None or run_.status in ("running", "finished"):
         return  # queued twice: the first one does the work
     if run_.scope == "all" and _another_running(run_):
-        run_.status, run_.error, run_.finished = "failed", "Another check of all datasets was running", qm.now()
+        run_.status, run_.error, run_.finished = "failed", "Another check of all datasets was running", values.now()
         model.Session.commit()
         return
-    run_.status, run_.started = "running", qm.now()
+    run_.status, run_.started = "running", values.now()
     model.Session.commit()
     context = site_context()
     try:
@@ -339,13 +331,13 @@ def run(run_id: str, force: bool = False) -> None:
         model.Session.rollback()
         run_ = model.Session.get(qm.QualityRun, run_id)
         run_.status, run_.error = "failed", failure_message(run_id)
-    run_.finished = qm.now()
+    run_.finished = values.now()
     model.Session.commit()
 
 
 def _another_running(run_: qm.QualityRun) -> bool:
     """Whether another check of all datasets started within the job timeout is still running."""
-    since = qm.now() - dt.timedelta(seconds=config.quality_job_timeout())
+    since = values.now() - dt.timedelta(seconds=config.quality_job_timeout())
     return (
         model.Session.query(qm.QualityRun.id)
         .filter(qm.QualityRun.scope == "all", qm.QualityRun.status == "running", qm.QualityRun.started > since)
@@ -396,7 +388,7 @@ def _check_one(
             with model.Session.begin_nested():
                 row = model.Session.get(qm.QualityDataset, package_id) or qm.QualityDataset(package_id=package_id)
                 # Due again next run (this run has passed it: it pages by id, so it does not loop on it).
-                row.modified, row.checked_at = None, qm.now()
+                row.modified, row.checked_at = None, values.now()
                 row.error = f"{type(e).__name__} (details in the server log)"
                 model.Session.add(row)
         except sa.exc.IntegrityError:
@@ -445,7 +437,7 @@ def store(pkg: dict[str, Any], found: list[dict[str, Any]]) -> None:
     row = model.Session.get(qm.QualityDataset, pkg["id"]) or qm.QualityDataset(package_id=pkg["id"])
     row.owner_org = pkg.get("owner_org")
     row.modified = dt.datetime.fromisoformat(pkg["metadata_modified"])
-    row.checked_at, row.error = qm.now(), ""
+    row.checked_at, row.error = values.now(), ""
     model.Session.add(row)
 
 
@@ -610,7 +602,7 @@ def validate_resource(res: dict[str, Any], kind: str, schema_url: str, deadline:
     result: dict[str, Any] = {
         "name": res.get("name") or res.get("url", "")[:200],
         "schema_url": schema_url,
-        "checked": qm.now().isoformat(timespec="seconds"),
+        "checked": values.now().isoformat(timespec="seconds"),
         "errors": [],
         "error_count": 0,
     }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,8 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib import mailer
+
+from ckanext.hhs import values
 
 from . import config, readers
 from . import model as lm
@@ -28,26 +29,12 @@ __all__ = ["refresh", "refresh_all"]
 log = logging.getLogger(__name__)
 
 ACTIVITY_TYPE = "changed lakehouse table"
-_PERIOD = re.compile(
-    r"^R/P(?:(?P<Y>\d+(?:\.\d+)?)Y)?(?:(?P<M>\d+(?:\.\d+)?)M)?(?:(?P<W>\d+(?:\.\d+)?)W)?(?:(?P<D>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-_DAYS = {"Y": 365.25, "M": 30.44, "W": 7, "D": 1, "h": 1 / 24, "m": 1 / 1440, "s": 1 / 86400}
-
-
-def period(frequency: str | None) -> dt.timedelta | None:
-    """The ISO 8601 repeating duration of an update frequency (None when irregular or absent)."""
-    match = _PERIOD.match(frequency or "")
-    if not match:
-        return None
-    days = sum(float(v) * _DAYS[k] for k, v in match.groupdict().items() if v)
-    return dt.timedelta(days=days) if days else None
 
 
 def freshness(frequency: str | None, committed: dt.datetime | None, now: dt.datetime | None = None) -> dict[str, Any]:
     """When the table was due again, and whether it is stale (past its period and the grace)."""
     now = now or lm.now()
-    every = period(frequency)
+    every = values.period(frequency)
     out: dict[str, Any] = {"frequency": frequency, "committed": committed.isoformat() if committed else None}
     if committed is None or every is None:
         return {**out, "due": None, "stale": False}

@@ -5,8 +5,6 @@ same migration and used by catalog.py through SQLAlchemy Core."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -15,11 +13,9 @@ from ckan.model import types as ckan_types
 from ckan.model.base import BaseModel
 from ckan.model.meta import metadata
 
+from ckanext.hhs.values import now
+
 __all__ = ["ICEBERG_NAMESPACES", "ICEBERG_TABLES", "LakehouseTable", "QueryLog"]
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class LakehouseTable(domain_object.DomainObject, BaseModel):  # type: ignore[misc]

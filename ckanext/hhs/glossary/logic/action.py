@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.hhs import values
 from ckanext.hhs.context import all_or_nothing as _all_or_nothing
 from ckanext.hhs.logic.validation import validate
 
@@ -194,7 +194,7 @@ def _transition(
     if action in ("approve", "reject"):
         term.reviewed_by = user.id
         term.review_note = data_dict.get("message", "")
-    term.modified = _now()
+    term.modified = values.now()
     _revise(term, user, action, data_dict.get("message", ""))
     model.Session.commit()
     return _dictize(term, full=True, viewer=user)
@@ -665,10 +665,6 @@ def _flag(data_dict: DataDict, key: str) -> bool:
         raise tk.ValidationError({key: [e.error]}) from e
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
 def _label(status: str) -> str:
     return status.replace("_", " ")
 
@@ -728,7 +724,7 @@ def _apply(term: gm.Term, data: dict[str, Any]) -> None:
     by_meaning = glossary_config.similar_by_meaning()
     if term.definition != old_definition or (by_meaning and term.definition_embedding is None):
         term.definition_embedding = similarity.meaning(term.definition) if by_meaning else None
-    term.modified = _now()
+    term.modified = values.now()
 
 
 def _apply_links(term: gm.Term, data: dict[str, Any], viewer: Any = ANYONE) -> None:

@@ -18,6 +18,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.hhs import roles, values
 from ckanext.hhs.logic.validation import validate
 
 from .. import duplicates, permissions
@@ -87,7 +88,7 @@ def _run_dict(run: gm.DuplicateRun | None) -> dict[str, Any] | None:
     if run is None:
         return None
     status, error = run.status, run.error
-    if status == "running" and (duplicates._now() - run.started).total_seconds() > duplicates.JOB_TIMEOUT:
+    if status == "running" and (values.now() - run.started).total_seconds() > duplicates.JOB_TIMEOUT:
         # The worker died or was stopped before it could say so (the next scan records it too).
         status, error = "failed", "interrupted (the process running it stopped)"
     return {
@@ -242,7 +243,7 @@ def hhs_governance_duplicate_decide(context: Context, data_dict: DataDict) -> di
     pair.authoritative = chosen
     pair.note = data_dict.get("note") or None
     pair.decided_by = user.id if user else None
-    pair.decided_at = duplicates._now()
+    pair.decided_at = values.now()
     pair.decided_score, pair.decided_reasons = pair.score, dict(pair.reasons or {})
     model.Session.commit()
     return _pair_dict(pair)
@@ -276,7 +277,11 @@ def hhs_governance_authoritative_set(context: Context, data_dict: DataDict) -> d
         if data_dict["authoritative_dataset"]:
             linked = model.Package.get(data_dict["authoritative_dataset"])
             # One the caller may not see answers as a missing one (no existence oracle, no link to it).
-            hidden = not context.get("hhs_board_pair") and not _may_see(context, linked.id) if linked else True
+            hidden = (
+                not context.get("hhs_board_pair") and not roles.may_read(context.get("user"), linked.id)
+                if linked
+                else True
+            )
             if linked is None or linked.state == "deleted" or hidden:
                 raise tk.ValidationError({"authoritative_dataset": [tk._("No such dataset")]})
             if linked.id == pkg.id:
@@ -290,7 +295,7 @@ def hhs_governance_authoritative_set(context: Context, data_dict: DataDict) -> d
                 pkg.extras.pop(key, None)
             else:
                 pkg.extras[key] = value
-        pkg.metadata_modified = duplicates._now()
+        pkg.metadata_modified = values.now()
         # The commit re-indexes the dataset (CKAN's modification notifier sees its extras change); a
         # second, explicit rebuild here doubled the Solr writes and commits of every decision.
         model.Session.commit()
@@ -300,14 +305,6 @@ def hhs_governance_authoritative_set(context: Context, data_dict: DataDict) -> d
         "authoritative_source": tk.asbool(pkg.extras.get("authoritative_source", False)),
         "authoritative_dataset": pkg.extras.get("authoritative_dataset") or None,
     }
-
-
-def _may_see(context: Context, package_id: str) -> bool:
-    try:
-        tk.check_access("package_show", {"user": context.get("user")}, {"id": package_id})
-    except tk.NotAuthorized:
-        return False
-    return True
 
 
 def _record_activity(pkg: model.Package, user: model.User | None) -> None:

@@ -123,7 +123,7 @@ def hhs_governance_gap_update(context: Context, data_dict: DataDict) -> dict[str
         org = _division(data_dict["division"])
         change("owner_org_id", org.id, _org_name(gap.owner_org_id), org.name)
     if "datasets" in data_dict:
-        hidden = [pid for pid in gap.package_ids or [] if not _can_see(pid, user.name)]
+        hidden = [pid for pid in gap.package_ids or [] if not roles.may_read(user, pid)]
         new_ids = list(dict.fromkeys([*_dataset_ids(data_dict["datasets"], user), *hidden]))
         if set(new_ids) != set(gap.package_ids or []):
             # Ids in the history: each viewer is shown the names of those they may see (_dictize).
@@ -284,20 +284,12 @@ def _division(ref: str) -> model.Group:
     return org
 
 
-def _can_see(package_id: str, user_name: str | None) -> bool:
-    try:
-        tk.check_access("package_show", {"user": user_name or ""}, {"id": package_id})
-    except (tk.NotAuthorized, tk.ObjectNotFound):
-        return False
-    return True
-
-
 def _dataset_ids(refs: list[str], user: model.User) -> list[str]:
     """Ids of the named datasets; one the caller may not see gets the same error as a missing one."""
     ids = []
     for ref in refs:
         pkg = model.Package.get(ref)
-        if pkg is None or pkg.state != "active" or not _can_see(pkg.id, user.name):
+        if pkg is None or pkg.state != "active" or not roles.may_read(user, pkg.id):
             raise tk.ValidationError({"datasets": [tk._('"{ref}" is not a dataset you can see').format(ref=ref)]})
         ids.append(pkg.id)
     return list(dict.fromkeys(ids))
@@ -339,7 +331,7 @@ def _datasets_shown(package_ids: list[str], viewer: model.User | None) -> list[d
     out = []
     for pid in package_ids:
         pkg = model.Session.get(model.Package, pid)
-        if pkg is not None and pkg.state == "active" and _can_see(pkg.id, viewer.name if viewer else None):
+        if pkg is not None and pkg.state == "active" and roles.may_read(viewer, pkg.id):
             out.append({"name": pkg.name, "title": pkg.title or pkg.name})
     return out
 

@@ -17,6 +17,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.hhs import values
 from ckanext.hhs.logic.validation import validate
 
 from .. import metrics, quality
@@ -35,7 +36,7 @@ def _run_dict(run: gm.MetricsRun | None) -> dict[str, Any] | None:
     if run is None:
         return None
     status = run.status
-    if status == "running" and (gm.now() - run.started).total_seconds() > metrics.JOB_TIMEOUT:
+    if status == "running" and (values.now() - run.started).total_seconds() > metrics.JOB_TIMEOUT:
         status = "interrupted"  # the worker died or timed out before it could say so
     return {
         "id": run.id,
@@ -170,7 +171,7 @@ def hhs_governance_metrics_history(context: Context, data_dict: DataDict) -> dic
     """
     tk.check_access("hhs_governance_metrics_history", context, data_dict)
     division = _division_name(data_dict)
-    since = gm.now() - dt.timedelta(days=data_dict["days"])
+    since = values.now() - dt.timedelta(days=data_dict["days"])
     day = sa.func.date(gm.MetricsSnapshot.computed_at)
     newest = (
         _finished_snapshots(division)

@@ -12,6 +12,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.hhs import values
 from ckanext.hhs.logic.validation import validate
 
 from .. import permissions, quality
@@ -125,7 +126,7 @@ def hhs_governance_suggestion_accept(context: Context, data_dict: DataDict) -> d
         tk.get_action("package_patch")({"user": context.get("user"), "ignore_auth": False}, patch)
         outcome = "applied"
     suggestion.status, suggestion.outcome = "accepted", outcome
-    suggestion.decided_by, suggestion.decided_at = (user.id if user else None), qm.now()
+    suggestion.decided_by, suggestion.decided_at = (user.id if user else None), values.now()
     model.Session.commit()
     result = quality.suggestion_dict(suggestion)
     _record_activity(pkg, user, result)
@@ -143,7 +144,7 @@ def hhs_governance_suggestion_dismiss(context: Context, data_dict: DataDict) -> 
     suggestion = _open_suggestion(data_dict["id"])
     user = permissions.user_of(context)
     suggestion.status = "dismissed"
-    suggestion.decided_by, suggestion.decided_at = (user.id if user else None), qm.now()
+    suggestion.decided_by, suggestion.decided_at = (user.id if user else None), values.now()
     model.Session.commit()
     return quality.suggestion_dict(suggestion)
 

@@ -4,8 +4,6 @@ scan runs with their progress."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -13,13 +11,11 @@ from ckan.model import domain_object
 from ckan.model import types as ckan_types
 from ckan.model.base import BaseModel
 
+from ckanext.hhs import values
+
 __all__ = ["DuplicateDataset", "DuplicatePair", "DuplicateRun", "PAIR_STATUSES"]
 
 PAIR_STATUSES = ("open", "duplicate", "distinct")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class DuplicateDataset(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
@@ -34,7 +30,7 @@ class DuplicateDataset(domain_object.DomainObject, BaseModel):  # type: ignore[m
     notes_hash = sa.Column(sa.UnicodeText, nullable=False)
     notes_embedding = sa.Column(sa.LargeBinary, nullable=False)
     signature = sa.Column(sa.UnicodeText, nullable=False)
-    scanned = sa.Column(sa.DateTime, nullable=False, default=_now)
+    scanned = sa.Column(sa.DateTime, nullable=False, default=values.now)
 
 
 class DuplicatePair(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
@@ -59,8 +55,8 @@ class DuplicatePair(domain_object.DomainObject, BaseModel):  # type: ignore[misc
     decided_at = sa.Column(sa.DateTime)
     decided_score = sa.Column(sa.Float)
     decided_reasons = sa.Column(JSONB)
-    found = sa.Column(sa.DateTime, nullable=False, default=_now)
-    seen = sa.Column(sa.DateTime, nullable=False, default=_now)  # the last scan that found it
+    found = sa.Column(sa.DateTime, nullable=False, default=values.now)
+    seen = sa.Column(sa.DateTime, nullable=False, default=values.now)  # the last scan that found it
 
 
 class DuplicateRun(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
@@ -74,7 +70,7 @@ class DuplicateRun(domain_object.DomainObject, BaseModel):  # type: ignore[misc]
     stage = sa.Column(sa.UnicodeText)
     done = sa.Column(sa.Integer, nullable=False, default=0)
     total = sa.Column(sa.Integer, nullable=False, default=0)
-    started = sa.Column(sa.DateTime, nullable=False, default=_now, index=True)
+    started = sa.Column(sa.DateTime, nullable=False, default=values.now, index=True)
     finished = sa.Column(sa.DateTime)
     error = sa.Column(sa.UnicodeText)
     counts = sa.Column(JSONB, nullable=False, default=dict)

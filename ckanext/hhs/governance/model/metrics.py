@@ -3,8 +3,6 @@ store (one per division and one HHS-wide, `division` ""), and the last link-chec
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -12,14 +10,12 @@ from ckan.model import domain_object
 from ckan.model import types as ckan_types
 from ckan.model.base import BaseModel
 
+from ckanext.hhs.values import now
+
 __all__ = ["HHS_WIDE", "LinkStatus", "MetricsRun", "MetricsSnapshot", "now"]
 
 # The `division` of the HHS-wide snapshot.
 HHS_WIDE = ""
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class MetricsRun(domain_object.DomainObject, BaseModel):  # type: ignore[misc]

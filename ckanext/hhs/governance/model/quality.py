@@ -3,8 +3,6 @@ and the suggestions the checks make."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -12,16 +10,14 @@ from ckan.model import domain_object
 from ckan.model import types as ckan_types
 from ckan.model.base import BaseModel
 
+from ckanext.hhs.values import now
+
 __all__ = ["QualityDataset", "QualityRun", "Suggestion"]
 
 RUN_STATUSES = ("queued", "running", "finished", "failed")
 SUGGESTION_STATUSES = ("open", "accepted", "dismissed", "resolved")
 # Where an accepted suggestion went: written to the hub's dataset, or onto its source's fix list.
 OUTCOMES = ("applied", "fix_list")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class QualityRun(domain_object.DomainObject, BaseModel):  # type: ignore[misc]

@@ -13,6 +13,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.hhs import roles
 from ckanext.hhs.logic.validation import validate
 
 from .. import config, jobs, query, readers
@@ -45,14 +46,6 @@ def _user_context(context: Context) -> Context:
 
 def _resource(context: Context, resource_id: str) -> dict[str, Any]:
     return tk.get_action("resource_show")(_user_context(context), {"id": resource_id})
-
-
-def _may_see(context: Context, package_id: str) -> bool:
-    try:
-        tk.check_access("package_show", _user_context(context), {"id": package_id})
-    except tk.NotAuthorized:
-        return False
-    return True
 
 
 def _row(resource_id: str) -> lm.LakehouseTable:
@@ -534,7 +527,7 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
             except tk.NotAuthorized as e:
                 # The same answer for a table that is not there and one the caller may not see.
                 refusal = tk._("There is no registered table {name} you may read").format(name=name)
-                if _may_see(context, row.package_id):
+                if roles.may_read(context.get("user"), row.package_id):
                     refusal = str(e.message) or refusal
         if refusal:
             _audit(context, "query", sql, [], "refused", error=refusal)

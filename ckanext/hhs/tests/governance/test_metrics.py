@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs import completeness
+from ckanext.hhs import completeness, values
 from ckanext.hhs.governance import metrics
 from ckanext.hhs.governance.model import metrics as gm
 from ckanext.hhs.tests import factories
@@ -92,11 +92,11 @@ class TestStale:
         ],
     )
     def test_periods_of_iso_8601_durations(self, frequency, days):
-        assert metrics.period(frequency).total_seconds() == pytest.approx(days * 86400)
+        assert values.period(frequency).total_seconds() == pytest.approx(days * 86400)
 
     @pytest.mark.parametrize("frequency", ["irregular", "", None, "R/P", "weekly", "R/P0D", 7])
     def test_no_period_no_promise(self, frequency):
-        assert metrics.period(frequency) is None
+        assert values.period(frequency) is None
         assert not metrics.is_stale(frequency, "2000-01-01")
 
     def test_stale_when_older_than_its_own_promise(self):

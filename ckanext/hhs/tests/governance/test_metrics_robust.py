@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.hhs import net
+from ckanext.hhs import net, values
 from ckanext.hhs.governance import metrics
 from ckanext.hhs.governance.model import metrics as gm
 from ckanext.hhs.tests import factories
@@ -122,7 +122,7 @@ def test_a_failed_run_stores_a_neutral_message(catalog_server, monkeypatch, logg
     ],
 )
 def test_update_frequencies_are_read_by_isodate(frequency, days):
-    every = metrics.period(frequency)
+    every = values.period(frequency)
     assert (every.total_seconds() / 86400 if every else None) == pytest.approx(days)
 
 
