@@ -1,0 +1,43 @@
+"""The core's shared readings (ckanext/hhs/values.py): the governance dashboard and the lakehouse agree
+on which datasets are stale, and every feature agrees on what a filled field is."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ckanext.hhs import values
+from ckanext.hhs.governance import metrics
+from ckanext.hhs.lakehouse import config as lakehouse_config
+from ckanext.hhs.lakehouse import jobs
+
+LAST = dt.datetime(2024, 1, 1)
+
+
+@pytest.mark.parametrize("frequency", ["P3M", "R/P3M", "R/P1W", "R/PT1H", "R/P0.5M", "R/P1Y", "P1D"])
+def test_the_dashboard_and_the_lakehouse_agree_on_staleness(frequency):
+    every = values.period(frequency)
+    assert every is not None, frequency
+    late = LAST + every * (1 + lakehouse_config.stale_grace()) + dt.timedelta(hours=1)
+    early = LAST + every * 0.9
+    assert metrics.is_stale(frequency, LAST.isoformat(), late) is True
+    assert jobs.freshness(frequency, LAST, late)["stale"] is True
+    assert metrics.is_stale(frequency, LAST.isoformat(), early) is False
+    assert jobs.freshness(frequency, LAST, early)["stale"] is False
+
+
+@pytest.mark.parametrize("frequency", ["irregular", "", None, "R/P", "weekly", "R/P0D", 7, "P" + "9" * 200])
+def test_no_period_means_never_stale_in_either(frequency):
+    assert values.period(frequency) is None
+    assert metrics.is_stale(frequency, "2000-01-01") is False
+    assert jobs.freshness(frequency, LAST, dt.datetime(2099, 1, 1))["stale"] is False
+
+
+@pytest.mark.parametrize(
+    ("value", "filled"),
+    [(None, False), ("", False), ("  \n", False), ([], False), ([""], False), ({"name": ""}, False),
+     (False, True), (0, True), ("no", True), (["", "x"], True), ({"name": "", "email": "a@b.gov"}, True)],
+)  # fmt: skip
+def test_filled_is_one_answer(value, filled):
+    assert values.filled(value) is filled
