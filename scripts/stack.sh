@@ -34,6 +34,7 @@ SOLR_PORT=8983
 KEYCLOAK_VERSION=26.5.6
 KEYCLOAK_PORT=8180
 KEYCLOAK_MANAGEMENT_PORT=8181
+KEYCLOAK_HTTPS_PORT=8543  # TLS with an optional client certificate (PIV)
 KEYCLOAK_HOME=$VAR/keycloak/keycloak-$KEYCLOAK_VERSION
 HHS_TEST_WORKERS=${HHS_TEST_WORKERS:-2}  # pytest-xdist workers of `test` and `check`: one per core here
 SOLR_CORES="ckan ckan_test ckan_bench"
@@ -282,6 +283,26 @@ keycloak_realm() {
     "$ROOT/deploy/keycloak/hhs-realm.json" >"$KEYCLOAK_HOME/data/import/hhs-realm.json"
 }
 
+# PIV in the tests: a test CA, Keycloak's TLS certificate for 127.0.0.1 and a person's client certificate
+# (CN piv.cdc.editor), as a PIV card would present one. Keycloak asks for a client certificate on its HTTPS
+# port and trusts this CA.
+keycloak_pki() {
+  local dir=$VAR/keycloak/pki
+  [ -f "$dir/piv-client.crt" ] && return 0
+  mkdir -p "$dir"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.crt" -days 3650 \
+      -subj "/O=HHS Data Hub test/CN=HHS Test PIV CA" &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=127.0.0.1" &&
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+      -out "$dir/server.crt" -days 3650 -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth') &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$dir/piv-client.key" -out "$dir/piv-client.csr" \
+      -subj "/O=HHS/OU=CDC/CN=piv.cdc.editor" &&
+    openssl x509 -req -in "$dir/piv-client.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+      -out "$dir/piv-client.crt" -days 3650 -extfile <(printf 'extendedKeyUsage=clientAuth')
+  } >"$LOG/keycloak-pki.log" 2>&1 || fail "openssl could not make the PIV test certificates; see $LOG/keycloak-pki.log"
+}
+
 keycloak_up() { http_ok "http://127.0.0.1:$KEYCLOAK_PORT/realms/hhs/.well-known/openid-configuration"; }
 
 start_keycloak() {
@@ -289,13 +310,17 @@ start_keycloak() {
   local java_home
   java_home=$(keycloak_java) || { say "Keycloak not started: it needs Java 21 or later (none on PATH or under /usr/lib/jvm); sign-in tests will skip"; return 0; }
   install_keycloak
+  keycloak_pki
   port_busy "$KEYCLOAK_PORT" && fail "port $KEYCLOAK_PORT is taken by a program that is not our Keycloak"
   say "Starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$KEYCLOAK_PORT, realm hhs (log: $LOG/keycloak.log)"
   # The realm is imported when Keycloak's database does not have it yet (a later start keeps its changes).
   supervise keycloak env JAVA_HOME="$java_home" KC_BOOTSTRAP_ADMIN_USERNAME=admin \
     KC_BOOTSTRAP_ADMIN_PASSWORD="$(cat "$VAR/keycloak/admin-password")" \
     "$KEYCLOAK_HOME/bin/kc.sh" start-dev --import-realm --http-host=127.0.0.1 --http-port="$KEYCLOAK_PORT" \
-    --http-management-port="$KEYCLOAK_MANAGEMENT_PORT" --hostname-strict=false
+    --http-management-port="$KEYCLOAK_MANAGEMENT_PORT" --hostname-strict=false \
+    --https-port="$KEYCLOAK_HTTPS_PORT" --https-certificate-file="$VAR/keycloak/pki/server.crt" \
+    --https-certificate-key-file="$VAR/keycloak/pki/server.key" --https-client-auth=request \
+    --truststore-paths="$VAR/keycloak/pki/ca.crt"
   wait_for keycloak "$LOG/keycloak.log" 360 keycloak_up  # its first start builds and imports: minutes on a busy machine
 }
 

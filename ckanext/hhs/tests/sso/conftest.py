@@ -23,6 +23,10 @@ PASSWORD = "hhs-test-pass-1"
 HUB_CLIENT = "hhs-data-hub"
 OTHER_CLIENT = "hhs-test-other-app"
 SHORT_CLIENT = "hhs-test-short-lived"
+PIV_CLIENT = "hhs-test-piv"
+PIV_FLOW = "hhs piv browser"
+PKI = VAR / "pki"
+KEYCLOAK_TLS = "https://127.0.0.1:8543"
 CALLBACK = "http://test.ckan.net/user/sso/callback"
 
 
@@ -131,6 +135,45 @@ class Admin:
                                "pkce.code.challenge.method": "S256", "access.token.lifespan": "1"},
             })
         return SHORT_CLIENT
+
+    def piv_client(self) -> str:
+        """A client like the hub's whose browser sign-in is Keycloak's X.509 client-certificate authenticator
+        (the certificate's CN names the user): PIV, bound to this client only, so the realm's password form
+        stays as it is for every other test."""
+        if self.call("GET", "/clients", params={"clientId": PIV_CLIENT}).json():
+            return PIV_CLIENT
+        flows = {f["alias"]: f for f in self.call("GET", "/authentication/flows").json()}
+        if PIV_FLOW not in flows:
+            self.call("POST", "/authentication/flows", json={
+                "alias": PIV_FLOW, "providerId": "basic-flow", "topLevel": True, "builtIn": False,
+                "description": "PIV: X.509 client certificate"})
+            flow = urllib.parse.quote(PIV_FLOW)
+            self.call("POST", f"/authentication/flows/{flow}/executions/execution",
+                      json={"provider": "auth-x509-client-username-form"})
+            execution = self.call("GET", f"/authentication/flows/{flow}/executions").json()[0]
+            self.call("PUT", f"/authentication/flows/{flow}/executions", json={**execution, "requirement": "REQUIRED"})
+            self.call("POST", f"/authentication/executions/{execution['id']}/config", json={
+                "alias": "piv-certificate", "config": {
+                    "x509-cert-auth.mapping-source-selection": "Match SubjectDN using regular expression",
+                    "x509-cert-auth.regular-expression": "CN=(.*?)(?:,|$)",
+                    "x509-cert-auth.mapper-selection": "Username or Email",
+                    "x509-cert-auth.confirmation-page-disallowed": "true",
+                    "x509-cert-auth.crl-checking-enabled": "false",
+                    "x509-cert-auth.ocsp-checking-enabled": "false",
+                    "x509-cert-auth.timestamp-validation-enabled": "true",
+                }})
+            flows = {f["alias"]: f for f in self.call("GET", "/authentication/flows").json()}
+        hub = self.client(HUB_CLIENT)
+        self.call("POST", "/clients", json={
+            "clientId": PIV_CLIENT, "publicClient": False, "clientAuthenticatorType": "client-jwt",
+            "standardFlowEnabled": True, "redirectUris": ["http://test.ckan.net/*"],
+            "attributes": {**{k: hub["attributes"][k] for k in ("jwt.credential.certificate",
+                                                               "token.endpoint.auth.signing.alg")},
+                           "pkce.code.challenge.method": "S256"},
+            "protocolMappers": [{k: v for k, v in m.items() if k != "id"} for m in hub["protocolMappers"]],
+            "authenticationFlowBindingOverrides": {"browser": flows[PIV_FLOW]["id"]},
+        })
+        return PIV_CLIENT
 
     def cleanup(self) -> None:
         for user_id in self.made:
