@@ -21,8 +21,9 @@ from rdflib.term import Node
 
 from ckanext.dcat.profiles.base import DCAT, DCATUS, DCT, FOAF, LOCN, SCHEMA, VCARD, RDFProfile, URIRefOrLiteral
 from ckanext.dcat.profiles.euro_health_dcat_ap import DPV, HEALTHDCATAP
+from ckanext.dcat.utils import resource_uri
 
-from . import vocab
+from . import dcatus3, vocab
 
 POD = Namespace("https://project-open-data.cio.gov/v1.1/schema#")
 HHS = Namespace("https://www.hhs.gov/ns/data-hub#")
@@ -73,10 +74,37 @@ class HhsProfile(RDFProfile):
                 self.g.add((dataset_ref, predicate, Literal(int(value), datatype=_XSD_NONNEG)))
         self._add_triples_from_dict(dataset_dict, dataset_ref, [(k, p, None, Literal) for k, p in _SCALARS])
         self._hub_fields(dataset_dict, dataset_ref)
+        self._as_in_json(dataset_dict, dataset_ref)
         conform_dataset(self.g, dataset_ref)
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref: URIRef) -> None:
         conform_catalog(self.g, catalog_ref)
+
+    def _as_in_json(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
+        """The values the DCAT-US 3.0 JSON export gives, where ckanext-dcat writes CKAN's own: the
+        source's keywords (not the tags made of them), the record's dates (not the hub's creation and
+        change times), and each distribution's downloadURL / accessURL as the record has them (ckanext-dcat
+        writes a resource's URL as accessURL). Both exports then say the same (tests/catalog/test_jsonld_rdf.py)."""
+        described = dcatus3.to_dataset(dataset_dict)
+        self.g.remove((dataset_ref, DCAT.keyword, None))
+        for keyword in described.get("keyword") or []:
+            self.g.add((dataset_ref, DCAT.keyword, Literal(keyword)))
+        for key, predicate in (("modified", DCT.modified), ("issued", DCT.issued)):
+            self.g.remove((dataset_ref, predicate, None))
+            if isinstance(described.get(key), str):
+                self._add_date_triple(dataset_ref, predicate, described[key])
+        resources = dataset_dict.get("resources") or []
+        distributions = described.get("distribution") or []
+        if len(resources) != len(distributions):
+            return
+        for resource, distribution in zip(resources, distributions, strict=True):
+            node = URIRef(resource_uri(resource))
+            if (dataset_ref, DCAT.distribution, node) not in self.g:
+                continue
+            for key, predicate in (("downloadURL", DCAT.downloadURL), ("accessURL", DCAT.accessURL)):
+                self.g.remove((node, predicate, None))
+                if isinstance(distribution.get(key), str) and distribution[key]:
+                    self.g.add((node, predicate, URIRef(distribution[key])))
 
     def _hub_fields(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
         if dataset_dict.get("glossary_terms") and isinstance(dataset_dict.get(RECORD_FIELD), str):
@@ -234,10 +262,11 @@ def _frequency(graph: Graph, text: str) -> Node:
 
 
 def _language(graph: Graph, text: str) -> Node:
-    code = text.strip().lower()
+    # A tag with a region (en-US) is its language, as the DCAT-US 3.0 JSON export gives it.
+    code = text.strip().lower().split("-")[0]
     if _LANGUAGE.match(code):
         return (LOC_639_1 if len(code) == 2 else LOC_639_2)[code]
-    return _labelled(graph, DCT.LinguisticSystem, text)  # a tag with a region (en-US) keeps its region
+    return _labelled(graph, DCT.LinguisticSystem, text)
 
 
 def _media_type(graph: Graph, text: str) -> Node:
