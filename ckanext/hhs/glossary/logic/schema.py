@@ -5,6 +5,8 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
+
 
 @validator_args
 def term_create(
@@ -85,7 +87,6 @@ def term_list(
     natural_number_validator: Validator,
     int_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
-    hhs_glossary_offset: Validator,
 ) -> Schema:
     return {
         "q": [ignore_missing, hhs_glossary_text],
@@ -93,8 +94,8 @@ def term_list(
         "steward": [ignore_missing, hhs_glossary_text],
         "letter": [ignore_missing, hhs_glossary_text],
         "parent": [ignore_missing, hhs_glossary_text],
-        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_empty, natural_number_validator, hhs_glossary_offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }
 
 
@@ -105,7 +106,7 @@ def term_autocomplete(
     hhs_glossary_text: Validator,
     natural_number_validator: Validator,
 ) -> Schema:
-    return {"q": [not_empty, hhs_glossary_text], "limit": [ignore_empty, natural_number_validator]}
+    return {"q": [not_empty, hhs_glossary_text], "limit": paging.limit(top=50)}
 
 
 @validator_args
@@ -131,12 +132,11 @@ def term_datasets(
     not_empty: Validator,
     hhs_glossary_text: Validator,
     natural_number_validator: Validator,
-    hhs_glossary_offset: Validator,
 ) -> Schema:
     return {
         "id": [not_empty, hhs_glossary_text],
-        "limit": [ignore_empty, natural_number_validator],
-        "offset": [ignore_empty, natural_number_validator, hhs_glossary_offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }
 
 

@@ -13,7 +13,6 @@ from .. import model as gm
 
 __all__ = [
     "hhs_glossary_http_url",
-    "hhs_glossary_offset",
     "hhs_glossary_text",
     "hhs_glossary_relation_type",
     "hhs_glossary_slug",
@@ -24,9 +23,6 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-MAX_OFFSET = 1_000_000
-
-
 def hhs_glossary_text(value: Any) -> Any:
     """Text as `unicode_safe` makes it, without NUL characters (PostgreSQL can neither store nor compare them)."""
     value = tk.get_validator("unicode_safe")(value)
@@ -34,13 +30,6 @@ def hhs_glossary_text(value: Any) -> Any:
         raise tk.Invalid(tk._("Text may not contain NUL characters"))
     if not value.isascii() and _SURROGATE.search(value):  # JSON may carry them ("\ud800"); UTF-8 cannot
         raise tk.Invalid(tk._("Text may not contain lone UTF-16 surrogates"))
-    return value
-
-
-def hhs_glossary_offset(value: Any) -> Any:
-    # After natural_number_validator, which has already named a value that is no number.
-    if isinstance(value, int) and value > MAX_OFFSET:
-        raise tk.Invalid(tk._("At most {max}").format(max=MAX_OFFSET))
     return value
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
+
 from ..model.duplicates import PAIR_STATUSES
-from .validators import at_most, text
+from .validators import text
 
 __all__ = [
     "authoritative_set",
@@ -32,8 +34,8 @@ def duplicate_list(
         "status": [ignore_missing, one_of(PAIR_STATUSES)],
         "division": [ignore_missing, text(100)],
         "package_id": [ignore_missing, text(100)],
-        "limit": [default(20), natural_number_validator, at_most(MAX_PAGE)],
-        "offset": [default(0), natural_number_validator, at_most(10_000_000)],
+        "limit": paging.limit(20, top=MAX_PAGE),
+        "offset": paging.offset(),
     }
 
 

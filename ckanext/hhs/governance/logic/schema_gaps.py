@@ -8,10 +8,11 @@ import ckan.plugins.toolkit as tk
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
 from ckanext.hhs.logic.validators import as_list, calendar_date
 
 from ..model import gaps as gm
-from .validators import at_most, text
+from .validators import text
 
 __all__ = [
     "gap_comment_create",
@@ -22,7 +23,6 @@ __all__ = [
     "gap_update",
 ]
 
-_MAX_OFFSET = 1_000_000
 _MAX_LINKS = 200
 _YEARS = (2000, 2200)
 
@@ -48,9 +48,6 @@ def _names(value: Any) -> list[str]:
     if len(out) > _MAX_LINKS:
         raise tk.Invalid(tk._("At most {n} values are allowed").format(n=_MAX_LINKS))
     return list(dict.fromkeys(out))
-
-
-_offset = at_most(_MAX_OFFSET)
 
 
 @validator_args
@@ -109,8 +106,8 @@ def gap_list(
         "division": [ignore_missing, _text],
         "overdue": [ignore_missing, boolean_validator],
         "q": [ignore_missing, _text],
-        "limit": [ignore_missing, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_missing, natural_number_validator, _offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }
 
 

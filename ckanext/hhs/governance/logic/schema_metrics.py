@@ -9,7 +9,9 @@ import ckan.plugins.toolkit as tk
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
-from .validators import at_most, text
+from ckanext.hhs.logic import paging
+
+from .validators import text
 
 __all__ = ["linkcheck_list", "metrics_history", "metrics_refresh", "metrics_show"]
 
@@ -43,7 +45,7 @@ def metrics_history(
 ) -> Schema:
     return {
         "division": [ignore_missing, _division],
-        "days": [default(90), natural_number_validator, at_most(3660)],
+        "days": [default(90), natural_number_validator, paging.at_most(3660)],
     }
 
 
@@ -62,6 +64,6 @@ def linkcheck_list(
     return {
         "division": [ignore_missing, _division],
         "status": [default("broken"), one_of(LINK_STATUSES)],
-        "limit": [default(100), natural_number_validator, at_most(1000)],
-        "offset": [default(0), natural_number_validator, at_most(10_000_000)],
+        "limit": paging.limit(100),
+        "offset": paging.offset(),
     }

@@ -5,8 +5,10 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
+
 from ..model import quality as qm
-from .validators import at_most, text
+from .validators import text
 
 __all__ = [
     "fixlist_show",
@@ -15,9 +17,6 @@ __all__ = [
     "suggestion_list",
     "suggestion_ref",
 ]
-
-
-MAX_OFFSET = 10_000_000  # past any real list; a bigger one overflows the database's bigint
 
 
 _ref = text(200, "Not a valid id or name")  # an id or name the database can look up
@@ -41,8 +40,8 @@ def suggestion_list(
         "division": [ignore_missing, _ref],
         "kind": [ignore_missing, _ref],
         "status": [ignore_missing, one_of(list(qm.SUGGESTION_STATUSES))],
-        "limit": [ignore_missing, int_validator, natural_number_validator],
-        "offset": [ignore_missing, int_validator, natural_number_validator, at_most(MAX_OFFSET)],
+        "limit": paging.limit(50, top=500),
+        "offset": paging.offset(),
     }
 
 

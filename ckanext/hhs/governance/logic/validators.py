@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Validator
 
-__all__ = ["at_most", "text"]
+__all__ = ["text"]
 
 
 def text(limit: int | None = None, invalid: str | None = None) -> Validator:
@@ -24,16 +24,5 @@ def text(limit: int | None = None, invalid: str | None = None) -> Validator:
         if limit is not None and len(value) > limit:
             raise tk.Invalid(invalid or tk._("At most {n} characters").format(n=limit))
         return value.strip()
-
-    return check
-
-
-def at_most(top: int) -> Validator:
-    """A whole number (already checked as one) no bigger than `top`: bigger ones overflow the database."""
-
-    def check(value: Any) -> Any:
-        if int(value) > top:
-            raise tk.Invalid(tk._("Must be at most {top}").format(top=top))
-        return int(value)
 
     return check

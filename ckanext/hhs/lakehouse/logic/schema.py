@@ -5,6 +5,8 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
+
 
 @validator_args
 def table_ref(not_empty: Validator, hhs_db_text: Validator) -> Schema:
@@ -50,8 +52,8 @@ def table_list(
     return {
         "package_id": [ignore_missing, unicode_safe],
         "stale": [ignore_missing, boolean_validator],
-        "limit": [default(100), natural_number_validator],
-        "offset": [default(0), natural_number_validator],
+        "limit": paging.limit(100),
+        "offset": paging.offset(),
     }
 
 
