@@ -4,7 +4,8 @@ ckanext-dcat parses the source and writes each dataset itself; our hooks (plugin
 writes. The `hhs` RDF profile keeps each dataset's own triples (`rdf.RECORD_FIELD`); from them
 `prepare` derives the POD v1.1 record, which the same gate as a data.json record decides on (the
 official POD schema), and maps that record with `pod.to_dataset`, keeping the triples and the POD
-record beside the fields. HHS rules beyond POD become findings and the job's warnings, a value a CKAN
+record beside the fields. HHS rules beyond POD, and the record's violations of the DCAT-US 3.0 SHACL
+shapes (`rdf.shape_findings`), become findings and the job's warnings, a value a CKAN
 field refuses is left out of that field (kept in the record), and a record whose triples have not
 changed since the last harvest is not written again ("not modified"). A source configured
 ``{"strict": true}`` refuses records breaking HHS rules, as for data.json.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import json
+import logging
 import re
 from typing import Any
 from xml.parsers import expat
@@ -33,6 +35,8 @@ from ckanext.hhs import pod, rdf, unindexed
 from ckanext.hhs.logic import validators
 
 from . import importer
+
+log = logging.getLogger(__name__)
 
 # Fields of the `hhs` profile's parse that POD has no property for: kept beside the POD mapping.
 _PROFILE_ONLY = (
@@ -261,6 +265,9 @@ def prepare(harvest_object: Any, dataset: dict[str, Any], strict: bool, update: 
     findings = [] if strict else importer.record_findings(record, pkg)
     if not strict:
         _leave_out_refused(pkg, findings, update)
+    # What the record breaks of the DCAT-US 3.0 shapes refuses nothing, strict or not: the triples
+    # are given back as they came, so the finding goes back to the division with them.
+    findings += _shape_findings(text, identifier)
     if findings:
         pkg["hhs_findings"] = json.dumps([{k: f[k] for k in ("path", "rule", "message")} for f in findings])
     state["warnings"] += [
@@ -270,6 +277,14 @@ def prepare(harvest_object: Any, dataset: dict[str, Any], strict: bool, update: 
         state["create"] = (pkg["owner_org"], pkg["identifier"])
     dataset.clear()
     dataset.update(pkg)
+
+
+def _shape_findings(text: str, identifier: str) -> list[dict[str, str]]:
+    try:
+        return [{"field": "", **f} for f in rdf.shape_findings(text)]
+    except Exception:  # a fault of the checker must not cost the record
+        log.exception("SHACL check of %s failed; the record is kept without shape findings", identifier)
+        return []
 
 
 def _unchanged(package_id: str, digest: str) -> bool:

@@ -115,7 +115,8 @@ def test_cms_catalog_as_dcat_is_kept_and_given_back(app, catalog_server, divisio
     for record in catalog["dataset"]:
         pkg = datasets[record["identifier"]]
         assert pkg["source_catalog"] == url
-        assert not pkg.get("hhs_findings")
+        # CMS's values as POD gives them (literal media types, ...) break only the DCAT-US 3.0 shapes.
+        assert {f["rule"] for f in pkg["hhs_findings"]} == {rdf.RULE_SHAPE}
         # /data.json: the POD record derived from the triples.
         assert exported[record["identifier"]] == dcat_source.expected_pod(record)
         # RDF: the record's own triples, its node the source's URI.
@@ -166,6 +167,34 @@ def test_hhs_rule_breaks_are_findings_and_warnings(app, catalog_server, division
     assert warnings["count"] >= 2
     facet = helpers.call_action("package_search", fq="organization:cms", **{"facet.field": ["vocab_hhs_finding"]})
     assert "Rights missing on non-public data" in facet["facets"]["vocab_hhs_finding"]
+
+
+def test_shape_violations_are_stored_findings_and_the_record_is_kept(app, catalog_server, division, catalog):
+    """Harvested RDF that breaks the DCAT-US 3.0 shapes is kept as it came, strict source or not; each
+    violation is a finding on the dataset (shown to editors, counted, a facet) naming where it is."""
+    catalog["dataset"] = catalog["dataset"][:2]
+    first = catalog["dataset"][0]
+    url = catalog_server.serve("/catalog.ttl", dcat_source.to_turtle(catalog), content_type="text/turtle")
+    job = _harvest(_source(url, division, config={"strict": True}))
+    assert job["stats"]["added"] == 2, _errors(job["id"])
+    pkg = _by_identifier()[first["identifier"]]
+    shapes = [f for f in pkg["hhs_findings"] if f["rule"] == rdf.RULE_SHAPE]
+    paths = {f["path"] for f in shapes}
+    assert "$.dcat:distribution (dcat:mediaType)" in paths and "$ (dct:accrualPeriodicity)" in paths
+    assert any('"text/csv"' in f["message"] or "text/csv" in f["message"] for f in shapes)
+    # The record itself is untouched: its triples are what it had, shape violations and all.
+    text = pkg[rdf.RECORD_FIELD]
+    assert rdf.shape_findings(text) == sorted(
+        ({k: f[k] for k in ("path", "rule", "message")} for f in shapes), key=lambda f: (f["path"], f["message"])
+    )
+    assert job_warnings(job["id"])["count"] >= len(shapes)
+    facet = helpers.call_action("package_search", fq="organization:cms", **{"facet.field": ["vocab_hhs_finding"]})
+    assert facet["facets"]["vocab_hhs_finding"].get(rdf.RULE_SHAPE) == 2
+    editor = ckan_factories.Sysadmin()
+    token = helpers.call_action("api_token_create", context={"user": editor["name"]}, user=editor["name"], name="t")
+    page = app.get(f"/dataset/{pkg['name']}", headers={"Authorization": token["token"]}).get_data(as_text=True)
+    assert rdf.RULE_SHAPE in page and "$.dcat:distribution (dcat:mediaType)" in page
+    assert rdf.RULE_SHAPE not in app.get(f"/dataset/{pkg['name']}").get_data(as_text=True)  # editors only
 
 
 def test_a_strict_source_refuses_hhs_rule_breaks(catalog_server, division, catalog):
