@@ -86,6 +86,7 @@ def test_create_and_edit_a_dataset_through_the_form(live_server, browser, width)
 
     _fill_dataset(page, width)
     assert "/resource/new" in page.url, page.locator(".error-explanation").all_inner_texts()
+    assert page.get_by_text("This dataset is private").count() == 1
     axe_check(page, f"publishing-resource-new-{width}")
 
     _fill_resource(page)

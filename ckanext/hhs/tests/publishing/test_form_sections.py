@@ -60,6 +60,9 @@ def test_visibility_follows_the_access_level_unless_the_user_chooses(app, level,
     assert response.status_code == 200
     dataset = helpers.call_action("package_show", id="inpatient-stays")
     assert dataset["private"] is private
+    # The next stage says which it is.
+    said = "This dataset is private" if private else "This dataset is public"
+    assert said in response.get_data(as_text=True)
     # The edit form offers what is stored: "follow" where it is what the access level gives.
     page = client.get("/dataset/edit/inpatient-stays").get_data(as_text=True)
     shown = "auto" if visibility == "auto" else visibility
