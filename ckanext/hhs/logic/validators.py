@@ -43,6 +43,7 @@ __all__ = [
     "hhs_list_cap",
     "hhs_media_type",
     "hhs_program_codes",
+    "hhs_resource_link",
     "hhs_resource_url",
     "hhs_rights_unless_public",
     "hhs_single_bureau_code",
@@ -154,6 +155,22 @@ def hhs_media_type(value: Any, context: Context | None = None) -> Any:
     if not found:
         raise tk.Invalid(tk._('"{value}" is not a media type such as text/csv or application/pdf').format(value=value))
     return found
+
+
+_LINK_NEEDED = {
+    "file": "A file needs its link or an upload: /data.json gives it to other catalogs as downloadURL",
+    "api": "An API needs its web address: /data.json gives it to other catalogs as accessURL",
+    "documentation": "A documentation page needs its web address: /data.json gives it to other catalogs as accessURL",
+}
+
+
+def hhs_resource_link(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """On resource_kind: a file, API or page authored in the hub has its link (the POD distribution's
+    downloadURL or accessURL); said on the URL field, in words, before the resource is saved."""
+    needed = _LINK_NEEDED.get(data.get(key))
+    url = data.get(key[:-1] + ("url",))
+    if needed and not _lenient(context) and not (isinstance(url, str) and url.strip()):
+        errors.setdefault(key[:-1] + ("url",), []).append(tk._(needed))
 
 
 # Where a lakehouse table may live (its own rules, in the lakehouse feature, check the location).

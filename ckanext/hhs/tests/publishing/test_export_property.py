@@ -154,6 +154,17 @@ def test_spaces_typed_in_the_hub_are_blank_but_a_source_value_of_spaces_is_kept(
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_a_file_api_or_page_without_its_link_is_told_what_the_export_needs():
+    for kind, needs in (("file", "downloadURL"), ("api", "accessURL"), ("documentation", "accessURL")):
+        with pytest.raises(tk.ValidationError) as error:
+            factories.HhsDataset(resources=[{"name": "No link", "resource_kind": kind}])
+        assert needs in str(error.value.error_dict["resources"]), kind
+    page = factories.HhsDataset(resources=[{"url": "https://x.gov/guide", "resource_kind": "documentation"}])
+    [dist] = pod.to_pod(helpers.call_action("package_show", id=page["id"]), "CMS")["distribution"]
+    assert dist["accessURL"] == "https://x.gov/guide" and "downloadURL" not in dist
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 def test_resource_links_must_be_web_links():
     for url in ("javascript:alert(1)", "file:///etc/passwd", "gopher://x.gov/", "data:text/html,x"):
         with pytest.raises(tk.ValidationError) as error:
