@@ -19,18 +19,10 @@ SLOW_MODULES = {
 }
 
 
-# Failures the last fresh-clone run of session 8 found after merging eight parallel changes, not fixed
-# in that session's time. Each is written down in its closing note and is the next session's first work;
+# Failures a fresh-clone run found and its session could not fix in time: test node id -> the reason and
+# issue. Each is written down in that session's closing note and is the next session's first work;
 # non-strict, so a test that passes again is reported as XPASS. Remove an entry when its cause is fixed.
-KNOWN_FAILING = {
-    "ckanext/hhs/tests/test_faults.py::test_redis_down_answers_503_and_queued_jobs_finish":
-        "#23: a write refused with 503 while Redis is down was stored",
-    "ckanext/hhs/tests/test_faults.py::test_import_job_through_a_postgres_restart_then_rerun_exactly_once":
-        "#23: the import job did not start within 180 s",
-    "ckanext/hhs/tests/test_faults.py::test_search_index_rebuild_is_exact": "#23: rebuild timing assumption",
-    "ckanext/hhs/tests/test_load.py::test_short_load_run_has_no_errors_and_every_write_once":
-        "#23: the load run through nginx: status_show did not answer within 180 s in the fresh clone",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items):
