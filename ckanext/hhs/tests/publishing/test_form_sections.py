@@ -67,3 +67,12 @@ def test_visibility_follows_the_access_level_unless_the_user_chooses(app, level,
     page = client.get("/dataset/edit/inpatient-stays").get_data(as_text=True)
     shown = "auto" if visibility == "auto" else visibility
     assert f'<option value="{shown}" selected' in page
+
+
+def test_without_script_the_resource_form_shows_every_field_with_the_kinds_it_is_for(app):
+    client, _ = editor_client(app)
+    submit(client, "/dataset/new", "dataset-edit", FILLED, ("save", "continue"))
+    page = client.get("/dataset/inpatient-stays/resource/new").get_data(as_text=True)
+    assert '<div class="hhs-kind-field" data-hhs-kinds="lakehouse">' in page and 'id="field-table_uri"' in page
+    assert "For: Lakehouse table (linked in place)" in page and "For: File (download)" in page
+    assert 'data-module="hhs-resource-kind"' in page
