@@ -32,16 +32,14 @@ def test_every_local_link_resolves(page):
             continue  # an outside site: not checked here (no network)
         path, _, anchor = target.partition("#")
         resolved = (page.parent / path).resolve() if path else page
-        if not resolved.exists():
-            broken.append(target)
-        elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+        if not resolved.exists() or (anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved)):
             broken.append(target)
     assert not broken, f"{page.name} links to what does not exist: {broken}"
 
 
 def test_generated_reference_is_up_to_date():
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "docs.py"), "--check"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
 

@@ -20,6 +20,10 @@ LIST_ACTIONS = {
     "hhs_governance_suggestion_list": {},
     "hhs_governance_linkcheck_list": {},
     "hhs_lakehouse_table_list": {},
+    "hhs_marketplace_request_list": {},
+    "hhs_marketplace_licence_search": {},
+    "hhs_marketplace_need_list": {},
+    "hhs_marketplace_use_record_export": {},
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
+
 
 @validator_args
 def request_create(
@@ -68,7 +70,6 @@ def request_list(
     default: ValidatorFactory,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
-    hhs_marketplace_offset: Validator,
 ) -> Schema:
     from ..model import REQUEST_STATUSES
 
@@ -76,8 +77,8 @@ def request_list(
         "scope": [default("mine"), one_of(["mine", "queue"])],
         "status": [ignore_missing, one_of([*REQUEST_STATUSES, "open"])],
         "product": [ignore_missing, hhs_marketplace_text],
-        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }
 
 
@@ -141,15 +142,14 @@ def licence_search(
     boolean_validator: Validator,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
-    hhs_marketplace_offset: Validator,
 ) -> Schema:
     return {
         "q": [ignore_missing, hhs_marketplace_text],
         "vendor": [ignore_missing, hhs_marketplace_text],
         "division": [ignore_missing, hhs_marketplace_text],
         "current": [ignore_missing, boolean_validator],
-        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }
 
 
@@ -190,13 +190,12 @@ def need_list(
     one_of: ValidatorFactory,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
-    hhs_marketplace_offset: Validator,
 ) -> Schema:
     return {
         "status": [ignore_missing, one_of(["open", "closed"])],
         "q": [ignore_missing, hhs_marketplace_text],
-        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }
 
 
@@ -237,9 +236,8 @@ def use_record_export(
     ignore_empty: Validator,
     natural_number_validator: Validator,
     limit_to_configured_maximum: ValidatorFactory,
-    hhs_marketplace_offset: Validator,
 ) -> Schema:
     return {
-        "limit": [ignore_empty, natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
-        "offset": [ignore_empty, natural_number_validator, hhs_marketplace_offset],
+        "limit": paging.limit(),
+        "offset": paging.offset(),
     }

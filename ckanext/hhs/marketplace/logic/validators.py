@@ -18,14 +18,12 @@ __all__ = [
     "hhs_marketplace_amount",
     "hhs_marketplace_components",
     "hhs_marketplace_date",
-    "hhs_marketplace_offset",
     "hhs_marketplace_seats",
     "hhs_marketplace_string_list",
     "hhs_marketplace_text",
 ]
 
 # Past these the database or the date arithmetic fails: they are errors naming the field instead.
-_MAX_OFFSET = 1_000_000
 _MAX_SEATS = 10_000_000
 _YEARS = (1900, 9000)
 
@@ -44,13 +42,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def hhs_marketplace_text(value: Any) -> Any:
     """Text (CKAN's unicode_safe) that the database can store: no NUL character."""
     return _no_nul(unicode_safe(value))
-
-
-def hhs_marketplace_offset(value: Any) -> Any:
-    """An offset into a list, after natural_number_validator: at most a million."""
-    if isinstance(value, int) and value > _MAX_OFFSET:  # a non-number is already an error
-        raise tk.Invalid(tk._("Must be at most {n}").format(n=_MAX_OFFSET))
-    return value
 
 
 def hhs_marketplace_seats(value: Any) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
+from ckanext.hhs.logic import paging
+
 
 @validator_args
 def hhs_search_suggest(
@@ -16,5 +18,5 @@ def hhs_search_suggest(
 ) -> Schema:
     return {
         "q": [not_empty, unicode_safe],
-        "rows": [default(5), natural_number_validator, limit_to_configured_maximum("ckan.search.rows_max", 1000)],
+        "rows": paging.limit(5),
     }
