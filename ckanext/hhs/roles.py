@@ -82,9 +82,7 @@ def may_read(user: model.User | str | None, package_id: str) -> bool:
     None or an unknown name is an anonymous visitor; an unknown dataset is one nobody may open. The one
     answer every feature asks (listings, products, gaps, duplicates, tables)."""
     found = _user(user)
-    context = {"user": found.name if found else "", "model": model}
-    if found is not None:
-        context["auth_user_obj"] = found
+    context = {"user": found.name if found else "", "model": model, "auth_user_obj": found}
     try:
         return authz.is_authorized_boolean("package_show", context, {"id": db_key(package_id)})
     except ObjectNotFound:

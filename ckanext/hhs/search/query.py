@@ -17,8 +17,11 @@ from typing import Any
 
 import pysolr
 
+import ckan.authz as authz
+import ckan.lib.plugins as lib_plugins
+import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.lib.search.query import MAGIC_FIELD_RE, QUERY_PARSER_RE
+from ckan.lib.search.query import MAGIC_FIELD_RE, QUERY_PARSER_RE, solr_literal
 
 from . import config, terms, vectors
 
@@ -72,7 +75,29 @@ def nearest(vector: str, params: dict[str, Any]) -> list[tuple[str, float]]:
         fq.append("+state:active")
     if not tk.asbool(params.get("include_private", False)):
         fq.append("+capacity:public")
+    else:  # the nearest among what the searcher may see, or private ones they cannot crowd them out
+        fq += [f for f in visible_fq(_searcher()) if f.startswith("+permission_labels:")]
     return nearest_among(vector, fq, config.top_k())
+
+
+def _searcher() -> str | None:
+    """The signed-in user of the web request, if any (CKAN's own label filter still judges the results)."""
+    try:
+        user = tk.current_user
+        return user.name if user and user.is_authenticated else None
+    except (AttributeError, RuntimeError):  # outside a request
+        return None
+
+
+def visible_fq(user: str | None) -> list[str]:
+    """The Solr filters package_search applies for this user: site, active state and CKAN's permission labels
+    (as extended by any IPermissionLabels plugin); a sysadmin's have no labels, as in package_search."""
+    fq = [f"+site_id:{solr_literal(tk.config['ckan.site_id'])}", "+state:active"]
+    if user and authz.is_sysadmin(user):
+        return fq
+    labels = lib_plugins.get_permission_labels().get_user_dataset_labels(model.User.get(user) if user else None)
+    fq.append("+permission_labels:(" + " OR ".join(solr_literal(label) for label in labels) + ")")
+    return fq
 
 
 def nearest_among(vector: str, fq: list[str], k: int) -> list[tuple[str, float]]:

@@ -18,9 +18,6 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-import ckan.authz as authz
-import ckan.lib.plugins as lib_plugins
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.search.query import solr_literal
 
@@ -42,17 +39,6 @@ def words_of(validated: dict[str, Any]) -> list[str]:
     glossary = terms.labels(list(validated.get("glossary_terms") or []))
     text = " ".join([validated.get("title") or "", *tags, *glossary]).lower()
     return sorted({w for w in _WORD.findall(text) if len(w) >= _MIN_LENGTH and not w.isdigit()})
-
-
-def visible_fq(user: str | None) -> list[str]:
-    """The Solr filters package_search applies for this user: site, active state and CKAN's permission labels
-    (as extended by any IPermissionLabels plugin); a sysadmin's have no labels, as in package_search."""
-    fq = [f"+site_id:{solr_literal(tk.config['ckan.site_id'])}", "+state:active"]
-    if user and authz.is_sysadmin(user):
-        return fq
-    labels = lib_plugins.get_permission_labels().get_user_dataset_labels(model.User.get(user) if user else None)
-    fq.append("+permission_labels:(" + " OR ".join(solr_literal(label) for label in labels) + ")")
-    return fq
 
 
 def _vocabulary(letters: set[str], fq: list[str]) -> dict[str, dict[str, int]]:
@@ -112,7 +98,7 @@ def _known(word: str, bucket: dict[str, int]) -> bool:
 
 def suggest(question: str, user: str | None, rows: int) -> dict[str, Any]:
     """What the help on a search with few results offers (see the action hhs_search_suggest)."""
-    fq = visible_fq(user)
+    fq = query.visible_fq(user)
     context = {"user": user or "", "ignore_auth": False}
     search = tk.get_action("package_search")
     asked = search(dict(context), {"q": question, "rows": 0, "include_private": True})["count"]

@@ -192,8 +192,9 @@ def sign_in(claims: Claims) -> model.User:
         if holder is None or holder.id == user.id:
             user.email = claims.email
         else:
-            log.warning("user %s: provider e-mail %s belongs to another account; kept %s", user.name, claims.email,
-                        user.email)
+            log.warning(
+                "user %s: provider e-mail %s belongs to another account; kept %s", user.name, claims.email, user.email
+            )
     identity.groups = " ".join(sorted(claims.groups))
     identity.last_seen = _now()
     model.Session.commit()

@@ -181,12 +181,16 @@ def logout_url(id_token: str, post_logout_redirect_uri: str) -> str | None:
     endpoint = metadata.get("end_session_endpoint")
     if not endpoint:
         return None
-    return requests.Request(
-        "GET",
-        endpoint,
-        params={
-            "id_token_hint": id_token,
-            "post_logout_redirect_uri": post_logout_redirect_uri,
-            "client_id": config.oidc_client_id(),
-        },
-    ).prepare().url
+    return (
+        requests.Request(
+            "GET",
+            endpoint,
+            params={
+                "id_token_hint": id_token,
+                "post_logout_redirect_uri": post_logout_redirect_uri,
+                "client_id": config.oidc_client_id(),
+            },
+        )
+        .prepare()
+        .url
+    )

@@ -12,7 +12,6 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 from . import config, oidc
-from .accounts import SignInRefused
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +33,19 @@ class AdminApi:
     def __init__(self) -> None:
         try:
             metadata = oidc._metadata(oidc.client())
-        except SignInRefused as e:
+        except Exception as e:  # noqa: BLE001 (SignInRefused, or a client the configuration cannot make)
             raise ProviderUnavailable(str(e)) from e
         self.base = config.admin_api()
-        auth = OAuth2Session(
-            config.oidc_client_id(),
-            oidc._private_key(),
-            token_endpoint_auth_method="private_key_jwt",
-        )
-        auth.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
         try:
+            auth = OAuth2Session(
+                config.oidc_client_id(),
+                oidc._private_key(),
+                token_endpoint_auth_method="private_key_jwt",
+            )
+            auth.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
             token = auth.fetch_token(metadata["token_endpoint"], grant_type="client_credentials", timeout=oidc.TIMEOUT)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (a key, a refusal or a broken answer: no sync, never a 500)
+            log.warning("sync: the hub's service account got no token: %r", e)
             raise ProviderUnavailable(f"the provider refused the hub's service account: {e}") from e
         # The bearer token is sent as it is: a sync is shorter than any sensible token lifespan.
         self.http = requests.Session()

@@ -92,8 +92,9 @@ def complete(saml_response: str, relay_state: str) -> tuple[Claims, str]:
     request_id, _, came_from = pending.decode().partition(" ")
     client = Saml2Client(sp_config())
     try:
-        response = client.parse_authn_request_response(saml_response, BINDING_HTTP_POST,
-                                                       outstanding={request_id: came_from})
+        response = client.parse_authn_request_response(
+            saml_response, BINDING_HTTP_POST, outstanding={request_id: came_from}
+        )
     except Exception as e:  # pysaml2 raises many kinds; each means the answer is not accepted
         log.warning("SAML response refused: %s: %s", type(e).__name__, e)
         reason = str(e).splitlines()[0][:160] if str(e) else ""

@@ -94,8 +94,9 @@ def saml_acs():
     if not config.saml_enabled():
         return _refused("SAML sign-in is not switched on for this site.", 404)
     try:
-        claims, came_from = saml.complete(tk.request.form.get("SAMLResponse") or "",
-                                          tk.request.form.get("RelayState") or "")
+        claims, came_from = saml.complete(
+            tk.request.form.get("SAMLResponse") or "", tk.request.form.get("RelayState") or ""
+        )
         return _finish(claims, came_from)
     except SignInRefused as e:
         log.info("SAML sign-in refused: %s", e)

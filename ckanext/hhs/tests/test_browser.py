@@ -184,6 +184,7 @@ def test_staff_create_a_dataset_with_blank_optional_fields_and_a_link(live_serve
     page.select_option("#field-access_level", "public", force=True)
     page.fill("#field-contact-0-name", "Data Team")
     page.fill("#field-contact-0-email", "data@cms.hhs.gov")
+    page.locator("details:has(#field-glossary_terms) > summary").click()  # its folded section, opened
     page.focus("#field-glossary_terms")
     page.keyboard.type("medicare benef")
     page.wait_for_selector("#field-glossary_terms-listbox [role=option]")

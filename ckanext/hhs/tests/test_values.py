@@ -41,3 +41,21 @@ def test_no_period_means_never_stale_in_either(frequency):
 )  # fmt: skip
 def test_filled_is_one_answer(value, filled):
     assert values.filled(value) is filled
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_may_read_answers_for_anonymous_visitors_and_unknown_datasets():
+    from ckan.tests import factories as ckan_factories
+
+    from ckanext.hhs import roles
+    from ckanext.hhs.tests import factories
+
+    division = factories.Division(name="cms")
+    public = factories.HhsDataset(owner_org=division["id"])
+    private = factories.HhsDataset(owner_org=division["id"], private=True)
+    outsider = ckan_factories.User()["name"]
+    for user in (None, "", outsider, "no-such-user\x00"):
+        assert roles.may_read(user, public["id"]) is True
+        assert roles.may_read(user, private["id"]) is False
+        assert roles.may_read(user, "no-such-dataset") is False
+    assert roles.may_read(ckan_factories.Sysadmin()["name"], private["id"]) is True

@@ -1565,6 +1565,19 @@ def _package_brief(package_id: str, viewer: str | None) -> dict[str, Any] | None
     return {"id": pkg.id, "name": pkg.name, "title": pkg.title or pkg.name, "type": pkg.type, "private": pkg.private}
 
 
+def _requested_brief(package_id: str, request: mm.AccessRequest, viewer: str | None) -> dict[str, Any] | None:
+    """A requested dataset as the viewer may know it: by name when they may open it, else (a restricted
+    component of the product's own division, asked for as "#n") by the listing title its division chose."""
+    brief = _package_brief(package_id, viewer)
+    if brief is not None:
+        return brief
+    pkg = model.Session.get(model.Package, package_id)
+    product = model.Session.get(model.Package, request.product_id) if request.product_id else None
+    if pkg is None or product is None or pkg.owner_org != product.owner_org:
+        return None
+    return {"title": pkg.extras.get("listing_title") or tk._("Restricted dataset"), "restricted": True}
+
+
 def _events(object_type: str, object_id: str) -> list[dict[str, Any]]:
     rows = (
         model.Session.query(mm.Event)
@@ -1603,7 +1616,7 @@ def _dictize(request: mm.AccessRequest, viewer: str | None, full: bool = False) 
         "modified": request.modified.isoformat(),
     }
     if full:
-        out["datasets"] = [b for b in (_package_brief(pid, viewer) for pid in request.datasets) if b]
+        out["datasets"] = [b for b in (_requested_brief(pid, request, viewer) for pid in request.datasets) if b]
         out["terms_accepted"] = request.terms_accepted
         out["grants"] = [
             {

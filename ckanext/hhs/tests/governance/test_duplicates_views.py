@@ -10,6 +10,7 @@ import pytest
 import ckan.model as model
 from ckan.tests import helpers
 
+from ckanext.hhs import values
 from ckanext.hhs.governance import duplicates
 from ckanext.hhs.governance.model import duplicates as gm
 from ckanext.hhs.tests import factories
@@ -71,7 +72,7 @@ def test_a_failed_scan_is_shown_as_failed(app, board, pair):
 
 
 def test_a_scan_cut_off_long_ago_is_reported_as_failed(board):
-    started = duplicates._now() - dt.timedelta(seconds=duplicates.JOB_TIMEOUT + 60)
+    started = values.now() - dt.timedelta(seconds=duplicates.JOB_TIMEOUT + 60)
     model.Session.add(gm.DuplicateRun(status="running", stage="embedding", started=started))
     model.Session.commit()
     summary = helpers.call_action("hhs_governance_duplicate_summary", context={"user": board.member["name"]})

@@ -75,8 +75,16 @@ def test_a_deleted_component_is_listed_only_to_those_who_may_still_open_it(world
     assert [(c["name"], c["deleted"]) for c in listed] == [(world.secret["name"], False), (world.public["name"], True)]
 
 
-def test_the_requester_asks_for_a_restricted_component_by_its_reference(world):
+def test_the_requester_asks_for_a_restricted_component_by_its_reference(app, world):
+    helpers.call_action("package_patch", id=world.secret["id"], listing_title="Fee-for-service claims extract")
     request = ask(world, datasets=["#1"])
+    # The requester sees what they asked for by its listing title, not "all components", not its name.
+    mine = act("hhs_marketplace_request_show", world.analyst, id=request["id"])
+    assert mine["datasets"] == [{"title": "Fee-for-service claims extract", "restricted": True}]
+    token = helpers.call_action("api_token_create", user=world.analyst["name"], name="t")["token"]
+    page = app.get(f"/marketplace/requests/{request['id']}", headers={"Authorization": token}).body
+    assert "Fee-for-service claims extract" in page and "All components" not in page
+    assert world.secret["name"] not in page and "Medicare claims (identifiable)" not in page
     shown = act("hhs_marketplace_request_show", world.steward, id=request["id"])
     assert [d["name"] for d in shown["datasets"]] == [world.secret["name"]]
     act("hhs_marketplace_request_approve", world.steward, id=request["id"])

@@ -163,6 +163,15 @@ class TestHybrid:
         found = search(member, q="heart attack deaths", include_private=True)
         assert "Heart attack deaths among veterans (restricted)" in titles(found)
 
+    @pytest.mark.ckan_config("ckanext.hhs.search.top_k", "1")
+    def test_private_datasets_the_searcher_cannot_open_do_not_crowd_out_the_nearest(self, app, catalog):
+        # The private CDC dataset is the nearest to the question; a signed-in outsider's search page
+        # (include_private) takes its nearest among what they may see: the public AMI dataset.
+        outsider = ckan_factories.User()["name"]
+        token = helpers.call_action("api_token_create", user=outsider, name="t")["token"]
+        page = app.get("/dataset/", query_string={"q": "heart attack deaths"}, headers={"Authorization": token}).body
+        assert AMI in page and "Heart attack deaths among veterans" not in page
+
     def test_filters_sort_and_paging_still_apply(self, catalog):
         assert search(q="heart attack deaths", fq="organization:cdc")["count"] == 0
         everything = search(q="hospital deaths", rows=100)
