@@ -83,16 +83,19 @@ def hhs_marketplace_grant_list(context: Context, data_dict: DataDict) -> AuthRes
     return _OK  # the action lists the caller's own grants only
 
 
-@_staff
-def hhs_marketplace_request_show(context: Context, data_dict: DataDict) -> AuthResult:
-    request, user = _request(data_dict), _user(context)
-    if request is None:
-        return _OK
-    if user is not None and (
+def _party(request: mm.AccessRequest, user: model.User | None) -> bool:
+    """The requester, or one of those who decide the request."""
+    return user is not None and (
         request.requester_id == user.id
         or permissions.is_steward(request.owner_org_id, user.name)
         or (request.second_level and permissions.is_second_level(request.owner_org_id, user.name))
-    ):
+    )
+
+
+@_staff
+def hhs_marketplace_request_show(context: Context, data_dict: DataDict) -> AuthResult:
+    request, user = _request(data_dict), _user(context)
+    if request is None or _party(request, user):
         return _OK
     return _no(tk._("Only the requester and the product's stewards may see this request"))
 
@@ -159,14 +162,7 @@ def hhs_marketplace_request_withdraw(context: Context, data_dict: DataDict) -> A
 @_staff
 def hhs_marketplace_use_record_show(context: Context, data_dict: DataDict) -> AuthResult:
     request, user = _request(data_dict), _user(context)
-    if request is None:
-        return _OK
-    if user is not None and (
-        request.requester_id == user.id
-        or permissions.is_steward(request.owner_org_id, user.name)
-        or (request.second_level and permissions.is_second_level(request.owner_org_id, user.name))
-        or permissions.is_board(user.name)
-    ):
+    if request is None or _party(request, user) or (user is not None and permissions.is_board(user.name)):
         return _OK
     return _no(tk._("Only the requester, the product's stewards and the Data Governance Board may read this record"))
 

@@ -228,24 +228,8 @@ class TestHybrid:
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "search_state")
 class TestGlossary:
     @pytest.fixture
-    def term(self):
-        board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
-        for name in ("proposer", "reviewer"):
-            ckan_factories.User(name=name)
-        helpers.call_action("organization_member_create", id=board["id"], username="reviewer", role="editor")
-        act = lambda action, user, **data: helpers.call_action(  # noqa: E731
-            action, context={"user": user, "ignore_auth": False}, **data
-        )
-        act(
-            "hhs_glossary_term_create",
-            "proposer",
-            label="Medicare beneficiary",
-            slug="medicare-beneficiary",
-            definition="A person who has health insurance coverage through the Medicare program.",
-            synonyms=["enrollee"],
-        )
-        act("hhs_glossary_term_propose", "proposer", id="medicare-beneficiary")
-        return act("hhs_glossary_term_approve", "reviewer", id="medicare-beneficiary", message="ok")
+    def term(self, glossary_term):
+        return glossary_term
 
     def test_a_synonym_finds_datasets_of_the_term_and_the_result_says_which_term(self, app, term):
         linked = factories.HhsDataset(title="Part A claims", notes="Inpatient claims.", glossary_terms=[term["slug"]])
