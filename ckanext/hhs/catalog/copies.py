@@ -57,6 +57,23 @@ QUEUED_SECONDS = 300
 LOCK_SECONDS = 600
 
 
+# Actions that change what a catalog lists (resource actions end in a package_update, which counts).
+WRITES = (
+    "package_create",
+    "package_update",
+    "package_patch",
+    "package_revise",
+    "package_delete",
+    "dataset_purge",
+    "package_owner_org_update",
+    "bulk_update_private",
+    "bulk_update_public",
+    "bulk_update_delete",
+    "organization_update",
+    "organization_patch",
+)
+
+
 class Unavailable(Exception):
     """No copy could be built or waited for in time."""
 
@@ -71,6 +88,11 @@ def _meta_key(copy: str) -> str:
 
 def _lock_key(copy: str) -> str:
     return f"{_PREFIX}lock:{copy}"
+
+
+def reachable() -> None:
+    """Raise Redis's ConnectionError (answered 503) unless the copies' store answers."""
+    connect_to_redis().ping()
 
 
 def current(spec: dict[str, Any]) -> dict[str, str] | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import redis.exceptions
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
@@ -10,21 +13,8 @@ from ckan.types import SignalMapping
 
 from . import copies
 
-# Actions that change what a catalog lists (resource actions end in a package_update, which counts).
-_WRITES = (
-    "package_create",
-    "package_update",
-    "package_patch",
-    "package_revise",
-    "package_delete",
-    "dataset_purge",
-    "package_owner_org_update",
-    "bulk_update_private",
-    "bulk_update_public",
-    "bulk_update_delete",
-    "organization_update",
-    "organization_patch",
-)
+log = logging.getLogger(__name__)
+
 # Writes after which a dataset may have left the public catalog: the public copies are not served
 # again until rebuilt (a private dataset never goes out in an old copy). A dataset moved to another
 # division (package_owner_org_update, also called by every create and update) stays public.
@@ -43,13 +33,18 @@ def _listed_in_public(dataset: Any) -> bool:
 
 
 def _catalog_changed(action: str, result: Any = None, **kwargs: Any) -> None:
+    """After a write's commit: drop or rebuild the stored copies. The write is stored, so nothing here
+    may turn its answer into an error; Redis answered when the write began (logic/action.py)."""
     if action == "package_revise" and isinstance(result, dict):
         result = result.get("package")
-    if action in _LEAVING or (
-        action in ("package_update", "package_patch", "package_revise") and not _listed_in_public(result)
-    ):
-        copies.drop_public()
-    copies.changed()
+    try:
+        if action in _LEAVING or (
+            action in ("package_update", "package_patch", "package_revise") and not _listed_in_public(result)
+        ):
+            copies.drop_public()
+        copies.changed()
+    except redis.exceptions.RedisError:
+        log.exception("%s is stored, but the catalog copies could not be told (Redis)", action)
 
 
 @tk.blanket.actions
@@ -62,4 +57,4 @@ class HhsCatalogPlugin(p.SingletonPlugin):
 
     # ISignal
     def get_signal_subscriptions(self) -> SignalMapping:
-        return {tk.signals.action_succeeded: [{"sender": name, "receiver": _catalog_changed} for name in _WRITES]}
+        return {tk.signals.action_succeeded: [{"sender": name, "receiver": _catalog_changed} for name in copies.WRITES]}

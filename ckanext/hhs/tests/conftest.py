@@ -38,16 +38,30 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture
-def clean_db(reset_db, migrate_db_for):
-    """CKAN's clean_db plus the tables of the loaded plugins that bring migrations."""
+# The plugins that bring tables of their own (migrations), in the order their tables need.
+MIGRATED = ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance",
+            "hhs_search", "hhs_sso")  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def migrate_loaded(migrate_db_for):
+    """Creates the tables of every loaded plugin of MIGRATED (CKAN finds a migration through its plugin,
+    so the plugins are loaded first)."""
     import ckan.plugins as p
 
+    def migrate() -> None:
+        for plugin in MIGRATED:
+            if p.plugin_loaded(plugin):
+                migrate_db_for(plugin)
+
+    return migrate
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_loaded):
+    """CKAN's clean_db plus the tables of the loaded plugins that bring migrations."""
     reset_db()
-    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance",
-                   "hhs_search"):
-        if p.plugin_loaded(plugin):
-            migrate_db_for(plugin)
+    migrate_loaded()
 
 
 @pytest.fixture

@@ -208,6 +208,19 @@ def portal(tmp_path_factory):
             portal.stop()
 
 
+@pytest.fixture(autouse=True)
+def _restored(portal):
+    """Whatever a test stopped runs again after it: one failure never fails the tests after it."""
+    yield
+    for service in (portal.stack.redis, portal.stack.solr):
+        if service.process is None:
+            service.start()
+    if not services._port_open(portal.stack.postgres.port):
+        portal.stack.postgres.start()
+    if portal.worker is None or portal.worker.poll() is not None:
+        portal.start_worker()
+
+
 def _db_names(portal: Portal) -> set[str]:
     out = portal.stack.postgres.psql(
         "SELECT name FROM package WHERE state = 'active' AND type = 'dataset'", db="ckan_fault"

@@ -153,13 +153,11 @@ ACTIONS = sorted(_registered())
 
 
 @pytest.fixture(scope="module")
-def world(reset_db, reset_index, migrate_db_for, tmp_path_factory):
+def world(reset_db, reset_index, migrate_loaded, tmp_path_factory):
     p.load_all()
     reset_db()
     reset_index()
-    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance"):
-        if p.plugin_loaded(plugin):
-            migrate_db_for(plugin)
+    migrate_loaded()
     sysadmin = ckan_factories.Sysadmin(name="fuzz-sysadmin")
     cms = factories.Division(name="cms", title="CMS")
     factories.Division(

@@ -320,15 +320,13 @@ def _lake_allowed(lake_root, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def world(lake_root, reset_db, reset_index, migrate_db_for):
+def world(lake_root, reset_db, reset_index, migrate_loaded):
     """Plugins loaded, database and index emptied and the world built, once for the module."""
     p.load_all()
     tk.config["ckanext.hhs.lakehouse.allowed_roots"] = str(lake_root)
     reset_db()
     reset_index()
-    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance"):
-        if p.plugin_loaded(plugin):
-            migrate_db_for(plugin)
+    migrate_loaded()
     built = _build(lake_root)
     built["tokens"] = {role: ckan_factories.APIToken(user=name)["token"] for role, name in built["users"].items()}
     built["tokens"].update(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan.types import Context, DataDict
+from ckan.types import Action, Context, DataDict
 
 from ckanext.hhs import pod
 
-from .. import export
+from .. import copies, export
 
 
 @tk.side_effect_free
@@ -52,3 +52,25 @@ def hhs_catalog_validate(context: Context, data_dict: DataDict) -> dict[str, Any
                 }
             )
     return {"checked": checked, "failures": failures}
+
+
+def _refused_without_redis(name: str) -> Action:
+    """`name` chained: refused before it writes anything while Redis does not answer.
+
+    The stored catalog copies learn of a write after its commit (plugin.py). With Redis gone that news
+    would be lost: the writer got an error for a write that was stored, and a dataset that left the
+    public catalog could go out again in an old copy once Redis is back. So such a write is refused
+    with a 503 (nothing stored) as long as the copies cannot be told."""
+
+    @tk.chained_action
+    def action(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+        copies.reachable()
+        return up_func(context, data_dict)
+
+    action.__name__ = action.__qualname__ = name
+    action.__doc__ = f"{name}, refused while Redis (the catalog copies) does not answer."
+    return action
+
+
+for _name in copies.WRITES:
+    globals()[_name] = _refused_without_redis(_name)

@@ -27,14 +27,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def clean_db(reset_db, migrate_db_for):
-    """The shared clean_db, plus the activity plugin's tables (the demo keeps activity streams)."""
-    reset_db()
-    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance"):
-        migrate_db_for(plugin)
-
-
 def test_flag_on_a_harvested_dataset_is_the_board_editors_activity(board):
     factories.Division(name="cms", bureau_code="009:38")
     with open(CMS_JSON, encoding="utf-8") as f:

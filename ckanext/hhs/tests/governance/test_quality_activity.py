@@ -20,14 +20,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def clean_db(reset_db, migrate_db_for):
-    """The shared clean_db, plus the activity plugin's tables (the demo keeps activity streams)."""
-    reset_db()
-    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_governance"):
-        migrate_db_for(plugin)
-
-
 def test_accept_is_in_the_activity_stream_as_the_stewards_change(cms):
     dataset = factories.HhsDataset(owner_org=cms["org"]["id"], title="Medicare Open Enrollment Counts", notes=MOJIBAKE)
     helpers.call_action("hhs_governance_quality_check", context=_ctx(cms["editor"]), id=dataset["id"], wait=True)

@@ -33,17 +33,6 @@ PRICES = "Hospital price transparency enforcement"
 
 
 @pytest.fixture
-def clean_db(reset_db, migrate_db_for):
-    """The project's clean_db, plus the search table."""
-    import ckan.plugins as p
-
-    reset_db()
-    for plugin in ("harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance", "hhs_search"):
-        if p.plugin_loaded(plugin):
-            migrate_db_for(plugin)
-
-
-@pytest.fixture
 def search_state():
     """This site's queued texts and cached terms gone, the schema asked again."""
     redis = connect_to_redis()

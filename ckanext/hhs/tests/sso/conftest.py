@@ -38,15 +38,10 @@ def _up() -> bool:
 
 
 @pytest.fixture
-def clean_db(with_plugins, reset_db, migrate_db_for):
-    """CKAN's clean_db plus the identity table; the plugins first (CKAN finds a migration through its plugin)."""
-    import ckan.plugins as p
-
+def clean_db(with_plugins, reset_db, migrate_loaded):
+    """The shared clean_db, with the plugins loaded first (the identity table comes with hhs_sso)."""
     reset_db()
-    for plugin in ("activity", "harvest", "hhs_glossary", "hhs_marketplace", "hhs_lakehouse", "hhs_governance",
-                   "hhs_search", "hhs_sso"):
-        if p.plugin_loaded(plugin):
-            migrate_db_for(plugin)
+    migrate_loaded()
 
 
 class Admin:
@@ -55,8 +50,12 @@ class Admin:
     def __init__(self) -> None:
         token = requests.post(
             f"{KEYCLOAK}/realms/master/protocol/openid-connect/token",
-            data={"grant_type": "password", "client_id": "admin-cli", "username": "admin",
-                  "password": (VAR / "admin-password").read_text().strip()},
+            data={
+                "grant_type": "password",
+                "client_id": "admin-cli",
+                "username": "admin",
+                "password": (VAR / "admin-password").read_text().strip(),
+            },
             timeout=30,
         )
         token.raise_for_status()
@@ -70,13 +69,25 @@ class Admin:
         assert response.status_code < 300, (method, path, response.status_code, response.text[:300])
         return response
 
-    def user(self, groups: list[str], *, prefix: str = "t", email: str | None = None, enabled: bool = True,
-             email_verified: bool = True) -> dict:
+    def user(
+        self,
+        groups: list[str],
+        *,
+        prefix: str = "t",
+        email: str | None = None,
+        enabled: bool = True,
+        email_verified: bool = True,
+    ) -> dict:
         username = f"{prefix}-{secrets.token_hex(4)}"
         body = {
-            "username": username, "enabled": enabled, "email": email or f"{username}@hhs-test.localhost",
-            "emailVerified": email_verified, "firstName": "Test", "lastName": username.title(),
-            "groups": groups, "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+            "username": username,
+            "enabled": enabled,
+            "email": email or f"{username}@hhs-test.localhost",
+            "emailVerified": email_verified,
+            "firstName": "Test",
+            "lastName": username.title(),
+            "groups": groups,
+            "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
         }
         created = self.call("POST", "/users", json=body)
         user_id = created.headers["Location"].rsplit("/", 1)[1]
@@ -102,10 +113,17 @@ class Admin:
         """A second application of the same provider (its tokens name another audience)."""
         if self.call("GET", "/clients", params={"clientId": OTHER_CLIENT}).json():
             return
-        self.call("POST", "/clients", json={
-            "clientId": OTHER_CLIENT, "publicClient": True, "standardFlowEnabled": True,
-            "redirectUris": ["http://test.ckan.net/*"], "attributes": {"pkce.code.challenge.method": "S256"},
-        })
+        self.call(
+            "POST",
+            "/clients",
+            json={
+                "clientId": OTHER_CLIENT,
+                "publicClient": True,
+                "standardFlowEnabled": True,
+                "redirectUris": ["http://test.ckan.net/*"],
+                "attributes": {"pkce.code.challenge.method": "S256"},
+            },
+        )
 
     def realm_client(self, client_id: str) -> None:
         """A client of deploy/keycloak/hhs-realm.json made in a Keycloak whose realm was imported before the
@@ -127,13 +145,25 @@ class Admin:
         without touching the hub's client that other tests sign in through."""
         if not self.call("GET", "/clients", params={"clientId": SHORT_CLIENT}).json():
             hub = self.client(HUB_CLIENT)
-            self.call("POST", "/clients", json={
-                "clientId": SHORT_CLIENT, "publicClient": False, "clientAuthenticatorType": "client-jwt",
-                "standardFlowEnabled": True, "redirectUris": ["http://test.ckan.net/*"],
-                "attributes": {**{k: hub["attributes"][k] for k in ("jwt.credential.certificate",
-                                                                   "token.endpoint.auth.signing.alg")},
-                               "pkce.code.challenge.method": "S256", "access.token.lifespan": "1"},
-            })
+            self.call(
+                "POST",
+                "/clients",
+                json={
+                    "clientId": SHORT_CLIENT,
+                    "publicClient": False,
+                    "clientAuthenticatorType": "client-jwt",
+                    "standardFlowEnabled": True,
+                    "redirectUris": ["http://test.ckan.net/*"],
+                    "attributes": {
+                        **{
+                            k: hub["attributes"][k]
+                            for k in ("jwt.credential.certificate", "token.endpoint.auth.signing.alg")
+                        },
+                        "pkce.code.challenge.method": "S256",
+                        "access.token.lifespan": "1",
+                    },
+                },
+            )
         return SHORT_CLIENT
 
     def piv_client(self) -> str:
@@ -144,35 +174,63 @@ class Admin:
             return PIV_CLIENT
         flows = {f["alias"]: f for f in self.call("GET", "/authentication/flows").json()}
         if PIV_FLOW not in flows:
-            self.call("POST", "/authentication/flows", json={
-                "alias": PIV_FLOW, "providerId": "basic-flow", "topLevel": True, "builtIn": False,
-                "description": "PIV: X.509 client certificate"})
+            self.call(
+                "POST",
+                "/authentication/flows",
+                json={
+                    "alias": PIV_FLOW,
+                    "providerId": "basic-flow",
+                    "topLevel": True,
+                    "builtIn": False,
+                    "description": "PIV: X.509 client certificate",
+                },
+            )
             flow = urllib.parse.quote(PIV_FLOW)
-            self.call("POST", f"/authentication/flows/{flow}/executions/execution",
-                      json={"provider": "auth-x509-client-username-form"})
+            self.call(
+                "POST",
+                f"/authentication/flows/{flow}/executions/execution",
+                json={"provider": "auth-x509-client-username-form"},
+            )
             execution = self.call("GET", f"/authentication/flows/{flow}/executions").json()[0]
             self.call("PUT", f"/authentication/flows/{flow}/executions", json={**execution, "requirement": "REQUIRED"})
-            self.call("POST", f"/authentication/executions/{execution['id']}/config", json={
-                "alias": "piv-certificate", "config": {
-                    "x509-cert-auth.mapping-source-selection": "Match SubjectDN using regular expression",
-                    "x509-cert-auth.regular-expression": "CN=(.*?)(?:,|$)",
-                    "x509-cert-auth.mapper-selection": "Username or Email",
-                    "x509-cert-auth.confirmation-page-disallowed": "true",
-                    "x509-cert-auth.crl-checking-enabled": "false",
-                    "x509-cert-auth.ocsp-checking-enabled": "false",
-                    "x509-cert-auth.timestamp-validation-enabled": "true",
-                }})
+            self.call(
+                "POST",
+                f"/authentication/executions/{execution['id']}/config",
+                json={
+                    "alias": "piv-certificate",
+                    "config": {
+                        "x509-cert-auth.mapping-source-selection": "Match SubjectDN using regular expression",
+                        "x509-cert-auth.regular-expression": "CN=(.*?)(?:,|$)",
+                        "x509-cert-auth.mapper-selection": "Username or Email",
+                        "x509-cert-auth.confirmation-page-disallowed": "true",
+                        "x509-cert-auth.crl-checking-enabled": "false",
+                        "x509-cert-auth.ocsp-checking-enabled": "false",
+                        "x509-cert-auth.timestamp-validation-enabled": "true",
+                    },
+                },
+            )
             flows = {f["alias"]: f for f in self.call("GET", "/authentication/flows").json()}
         hub = self.client(HUB_CLIENT)
-        self.call("POST", "/clients", json={
-            "clientId": PIV_CLIENT, "publicClient": False, "clientAuthenticatorType": "client-jwt",
-            "standardFlowEnabled": True, "redirectUris": ["http://test.ckan.net/*"],
-            "attributes": {**{k: hub["attributes"][k] for k in ("jwt.credential.certificate",
-                                                               "token.endpoint.auth.signing.alg")},
-                           "pkce.code.challenge.method": "S256"},
-            "protocolMappers": [{k: v for k, v in m.items() if k != "id"} for m in hub["protocolMappers"]],
-            "authenticationFlowBindingOverrides": {"browser": flows[PIV_FLOW]["id"]},
-        })
+        self.call(
+            "POST",
+            "/clients",
+            json={
+                "clientId": PIV_CLIENT,
+                "publicClient": False,
+                "clientAuthenticatorType": "client-jwt",
+                "standardFlowEnabled": True,
+                "redirectUris": ["http://test.ckan.net/*"],
+                "attributes": {
+                    **{
+                        k: hub["attributes"][k]
+                        for k in ("jwt.credential.certificate", "token.endpoint.auth.signing.alg")
+                    },
+                    "pkce.code.challenge.method": "S256",
+                },
+                "protocolMappers": [{k: v for k, v in m.items() if k != "id"} for m in hub["protocolMappers"]],
+                "authenticationFlowBindingOverrides": {"browser": flows[PIV_FLOW]["id"]},
+            },
+        )
         return PIV_CLIENT
 
     def cleanup(self) -> None:
@@ -189,8 +247,9 @@ def keycloak():
     admin.cleanup()
 
 
-def provider_login(browser: requests.Session, authorize_url: str, username: str, password: str = PASSWORD
-                   ) -> requests.Response:
+def provider_login(
+    browser: requests.Session, authorize_url: str, username: str, password: str = PASSWORD
+) -> requests.Response:
     """Keycloak's own login form, filled in: the provider's answer (a redirect back to the hub, or its
     page saying why not)."""
     page = browser.get(authorize_url, timeout=30, allow_redirects=True)
@@ -198,8 +257,12 @@ def provider_login(browser: requests.Session, authorize_url: str, username: str,
     _plain_http(browser)
     action = re.search(r'<form[^>]+id="kc-form-login"[^>]+action="([^"]+)"', page.text)
     assert action, page.text[:2000]
-    return browser.post(html.unescape(action.group(1)), data={"username": username, "password": password},
-                        timeout=30, allow_redirects=False)
+    return browser.post(
+        html.unescape(action.group(1)),
+        data={"username": username, "password": password},
+        timeout=30,
+        allow_redirects=False,
+    )
 
 
 def _plain_http(browser: requests.Session) -> None:
@@ -244,17 +307,32 @@ def code_flow(username: str, *, client_id: str = HUB_CLIENT, base: str = KEYCLOA
     issuer = f"{base}/realms/{REALM}"
     metadata = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=30).json()
     if client_id in (HUB_CLIENT, SHORT_CLIENT):
-        session = OAuth2Session(client_id, (VAR / "hub-client.key").read_text(), scope="openid",
-                                redirect_uri=CALLBACK, code_challenge_method="S256",
-                                token_endpoint_auth_method="private_key_jwt")
+        session = OAuth2Session(
+            client_id,
+            (VAR / "hub-client.key").read_text(),
+            scope="openid",
+            redirect_uri=CALLBACK,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="private_key_jwt",
+        )
         session.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
     else:
-        session = OAuth2Session(client_id, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256",
-                                token_endpoint_auth_method="none")
+        session = OAuth2Session(
+            client_id,
+            scope="openid",
+            redirect_uri=CALLBACK,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="none",
+        )
     verifier = secrets.token_urlsafe(48)
-    url, _state = session.create_authorization_url(metadata["authorization_endpoint"], nonce=nonce,
-                                                   code_verifier=verifier)
+    url, _state = session.create_authorization_url(
+        metadata["authorization_endpoint"], nonce=nonce, code_verifier=verifier
+    )
     answer = provider_login(requests.Session(), url, username)
     assert answer.status_code == 302, answer.text[:500]
-    return session.fetch_token(metadata["token_endpoint"], authorization_response=answer.headers["Location"],
-                               code_verifier=verifier, timeout=30)
+    return session.fetch_token(
+        metadata["token_endpoint"],
+        authorization_response=answer.headers["Location"],
+        code_verifier=verifier,
+        timeout=30,
+    )
