@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import flask
 from psycopg2.extensions import adapt, register_adapter
 
 import ckan.model as model
@@ -34,7 +35,14 @@ class DraftPermissionLabels(DefaultPermissionLabels):
     def get_user_dataset_labels(self, user_obj: model.User) -> Sequence[str]:
         if not user_obj or user_obj.is_anonymous:
             return ["public"]
-        return _Labels(lambda: self._signed_in_labels(user_obj))
+        cache = _request_cache()
+        if cache is None:
+            return _Labels(lambda: self._signed_in_labels(user_obj))
+        # Once per web request: a signed-in search asked twice (CKAN's filter, the nearest by meaning),
+        # a private dataset's page once per resource (CKAN's package_show auth).
+        if user_obj.id not in cache:
+            cache[user_obj.id] = _Labels(lambda: self._signed_in_labels(user_obj))
+        return cache[user_obj.id]
 
     def _signed_in_labels(self, user_obj: model.User) -> list[str]:
         labels = ["public"]
@@ -80,6 +88,37 @@ class _Labels(Sequence):
 
     def __repr__(self) -> str:
         return repr(self._all())
+
+
+# Actions after which a user's labels may differ: the request's labels are worked out again.
+CHANGE_LABELS = (
+    "member_create",
+    "member_delete",
+    "organization_create",
+    "organization_delete",
+    "organization_purge",
+    "organization_member_create",
+    "organization_member_delete",
+    "package_collaborator_create",
+    "package_collaborator_delete",
+    "user_delete",
+)
+_REQUEST_KEY = "_hhs_permission_labels"
+
+
+def _request_cache() -> dict[str, _Labels] | None:
+    """This web request's labels by user id; None outside a request (commands, jobs)."""
+    if not flask.has_request_context():
+        return None
+    if not hasattr(flask.g, _REQUEST_KEY):
+        setattr(flask.g, _REQUEST_KEY, {})
+    return getattr(flask.g, _REQUEST_KEY)
+
+
+def labels_changed(sender: str, **kwargs: object) -> None:
+    """Receiver of CHANGE_LABELS' action_succeeded signal."""
+    if flask.has_request_context() and hasattr(flask.g, _REQUEST_KEY):
+        delattr(flask.g, _REQUEST_KEY)
 
 
 # The activity plugin passes a user's labels to PostgreSQL as a bound array parameter.

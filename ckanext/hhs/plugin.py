@@ -13,6 +13,7 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
+from ckan.types import SignalMapping
 
 from . import (
     api_input,
@@ -40,6 +41,7 @@ class HhsPlugin(p.SingletonPlugin):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IPermissionLabels)
+    p.implements(p.ISignal)
 
     # IConfigurer
     def update_config(self, config: CKANConfig):
@@ -120,6 +122,13 @@ class HhsPlugin(p.SingletonPlugin):
 
     def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
         return _LABELS.get_user_dataset_labels(user_obj)
+
+    # ISignal
+    def get_signal_subscriptions(self) -> SignalMapping:
+        receiver = permission_labels.labels_changed
+        return {
+            tk.signals.action_succeeded: [{"sender": a, "receiver": receiver} for a in permission_labels.CHANGE_LABELS]
+        }
 
 
 _LABELS = permission_labels.DraftPermissionLabels()

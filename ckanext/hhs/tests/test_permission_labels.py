@@ -42,3 +42,51 @@ def test_a_signed_in_users_labels_reach_postgresql_in_the_activity_queries():
     # every page with an activity stream for a signed-in user.
     assert isinstance(helpers.call_action("package_activity_list", context, id=dataset["id"]), list)
     assert isinstance(helpers.call_action("dashboard_activity_list", context), list)
+
+
+def _label_queries(app, url: str, user: dict) -> int:
+    """How often the page's request worked out the user's labels (organization_list_for_user is their query)."""
+    import ckan.plugins.toolkit as tk
+
+    calls = []
+
+    def count(sender, **kwargs):
+        calls.append(sender)
+
+    tk.signals.action_succeeded.connect(count, sender="organization_list_for_user")
+    try:
+        app.get(url, headers={"Authorization": ckan_factories.APIToken(user=user["name"])["token"]}, status=200)
+    finally:
+        tk.signals.action_succeeded.disconnect(count, sender="organization_list_for_user")
+    return len(calls)
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_a_private_dataset_page_works_out_the_labels_once_however_many_resources(app):
+    user = ckan_factories.User()
+    division = factories.Division(users=[{"name": user["name"], "capacity": "member"}])
+    resources = [{"url": f"https://example.com/{n}.csv", "name": f"part {n}"} for n in range(8)]
+    few = factories.HhsDataset(owner_org=division["id"], private=True, resources=resources[:1])
+    many = factories.HhsDataset(owner_org=division["id"], private=True, resources=resources)
+    # CKAN's package_show auth asks for the labels once per resource; before, each ask ran the queries.
+    assert _label_queries(app, f"/dataset/{many['name']}", user) == _label_queries(app, f"/dataset/{few['name']}", user)
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_labels_kept_for_a_request_are_worked_out_again_after_a_membership_changes(app):
+    from ckan.tests import helpers
+
+    user = ckan_factories.User()
+    admin = ckan_factories.Sysadmin()
+    division = factories.Division()
+    with app.flask_app.test_request_context():
+        labels = DraftPermissionLabels()
+        assert f"member-{division['id']}" not in labels.get_user_dataset_labels(model.User.get(user["name"]))
+        helpers.call_action(
+            "organization_member_create",
+            {"user": admin["name"]},
+            id=division["id"],
+            username=user["name"],
+            role="member",
+        )
+        assert f"member-{division['id']}" in labels.get_user_dataset_labels(model.User.get(user["name"]))
