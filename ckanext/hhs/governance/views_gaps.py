@@ -14,6 +14,8 @@ import flask
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs.text import csv_cell
+
 from .model import gaps as gm
 from .views import blueprint, call, context, divisions, errors, page, refusal
 
@@ -94,7 +96,7 @@ def gaps_csv() -> Any:
         writer.writerow(
             [
                 g["id"],
-                _cell(g["title"]),
+                csv_cell(g["title"]),
                 g["division"]["name"] if g["division"] else "",
                 g["severity"],
                 g["status"],
@@ -109,11 +111,6 @@ def gaps_csv() -> Any:
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="governance-gaps.csv"'
     return response
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet reads a cell starting with = + - @ as a formula: such text gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _form_data(form: Any) -> dict[str, Any]:

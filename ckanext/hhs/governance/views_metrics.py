@@ -12,6 +12,7 @@ import flask
 import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import vocab
+from ckanext.hhs.text import csv_cell
 
 from . import metrics, permissions
 from .views import blueprint, call, context
@@ -97,29 +98,13 @@ def section_csv(section: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     name = f"governance-{section}-{scope.get('division') or 'hhs'}-{(shown['computed_at'] or 'none')[:10]}.csv"
     return flask.Response(
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
     )
-
-
-def _cell(value: Any) -> Any:
-    """A cell as text a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- the rows of each CSV

@@ -14,6 +14,8 @@ import flask
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs.text import csv_cell
+
 from . import quality
 from .logic.action_quality import FIXLIST_COLUMNS
 from .model import quality as qm
@@ -148,14 +150,8 @@ def quality_fixlist(division: str, fmt: str):
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=FIXLIST_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
         body, mimetype = out.getvalue(), "text/csv"
     return flask.Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs as a formula (values come from catalogs)."""
-    value = "" if value is None else str(value)
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -13,6 +13,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.search import SearchError, SearchQueryError
 
+from ckanext.hhs.text import csv_cell
+
 from . import permissions
 
 marketplace = flask.Blueprint("hhs_marketplace", __name__)
@@ -320,8 +322,7 @@ def records_csv() -> Any:
         page, offset = first, 0
         while True:
             for row in page["results"]:
-                # A cell that a spreadsheet would run as a formula is written as text.
-                writer.writerow([_csv_cell(row[c]) for c in columns])
+                writer.writerow([csv_cell(row[c]) for c in columns])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
@@ -335,12 +336,6 @@ def records_csv() -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=data-use-records.csv"},
     )
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # ---------------------------------------------------------------- licences
