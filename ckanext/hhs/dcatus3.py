@@ -409,6 +409,25 @@ _RECORD_PATHS = {
 }
 
 
+# A catalog's lists of records other than `dataset`, and the official definition of each record: each
+# is accepted or refused alone (the standard's harvester validates datasets, data services and
+# catalog records one by one), never the whole catalog for one of them.
+RECORD_LISTS = {"service": "dataservice", "record": "catalogrecord", "catalog": "catalog", "hasPart": "catalog"}
+
+
+def record_label(record: Any) -> str | None:
+    """How a report names a record other than a dataset: its identifier text, its IRI, else its title."""
+    if not isinstance(record, dict):
+        return None
+    identifier = record.get("identifier")
+    if isinstance(identifier, dict):
+        identifier = identifier.get("notation")
+    for value in (identifier, record.get("@id"), record.get("title")):
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
 def is_catalog(document: Any) -> bool:
     """Whether a harvested document is a DCAT-US 3.0 catalog: a Catalog that does not say it is POD v1.1."""
     if not isinstance(document, dict):

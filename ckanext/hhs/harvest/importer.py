@@ -139,15 +139,20 @@ def load_catalog(source: str, allow_path: bool = False) -> dict[str, Any]:
         raise CatalogError(f"{source} nests its JSON too deeply to be a catalog") from e
     if not isinstance(catalog, dict) or not isinstance(catalog.get("dataset"), list):
         raise CatalogError(f"{source} is neither a POD v1.1 nor a DCAT-US 3.0 catalog: no 'dataset' array")
-    # The catalog's own keys as a whole; each record is refused on its own in plan().
-    if pod.depth({k: v for k, v in catalog.items() if k != "dataset"}) > pod.MAX_DEPTH:
+    # The lists of records (datasets; a DCAT-US 3.0 catalog's data services, catalog records and
+    # related catalogs too) are checked, repaired and refused one record at a time in plan().
+    lists = ["dataset"]
+    if dcatus3.is_catalog(catalog):
+        lists += [key for key in dcatus3.RECORD_LISTS if isinstance(catalog.get(key), list)]
+    own = {k: v for k, v in catalog.items() if k not in lists}
+    # The catalog's own keys as a whole.
+    if pod.depth(own) > pod.MAX_DEPTH:
         raise CatalogError(f"{source} nests its JSON deeper than {pod.MAX_DEPTH} levels, the limit for a catalog")
-    # The catalog's own keys are repaired here; each record is repaired (and warned about) in plan().
-    head, _fixed = pod.clean_text({k: v for k, v in catalog.items() if k != "dataset"})
-    catalog = {**head, "dataset": catalog["dataset"]}
+    head, _fixed = pod.clean_text(own)
+    catalog = {**head, **{key: catalog[key] for key in lists}}
     # The catalog's own keys must be right; record errors are reported per record below.
     if dcatus3.is_catalog(catalog):
-        errors = dcatus3.schema_errors({**catalog, "dataset": []}, "catalog")
+        errors = dcatus3.schema_errors({**head, "dataset": []}, "catalog")
         if errors:
             path, message = errors[0]
             raise CatalogError(f"{source} fails the DCAT-US 3.0 Catalog definition at {path}: {message}")
@@ -164,16 +169,16 @@ def standard(catalog: dict[str, Any]) -> str:
     return DCATUS3 if dcatus3.is_catalog(catalog) else POD
 
 
-def record_errors(record: Any, kind: str = POD) -> list[tuple[str, str]]:
+def record_errors(record: Any, kind: str = POD, definition: str = "dataset") -> list[tuple[str, str]]:
     """(path, message) for each way the record fails the POD v1.1 dataset schema, or for a DCAT-US 3.0
-    record the official Dataset definition."""
+    record the official `definition` (dataset, dataservice, ...)."""
     if not isinstance(record, dict):
-        return [("$", "a dataset record must be a JSON object")]
+        return [("$", f"a {definition} record must be a JSON object")]
     size = len(json.dumps(record))
     if size > MAX_RECORD_BYTES:
         return [("$", f"record is {size} bytes; the limit is {MAX_RECORD_BYTES}")]
     if kind == DCATUS3:
-        return dcatus3.schema_errors(record, "dataset")[:10]
+        return dcatus3.schema_errors(record, definition)[:10]
     return pod.schema_errors("dataset.json", record)[:10]
 
 
@@ -226,6 +231,8 @@ class Step:
     index: int = 0
     # The standard of `record`: a DCAT-US 3.0 record is kept as it came and its POD record derived.
     standard: str = POD
+    # The catalog's list the record is in: `dataset`, or a DCAT-US 3.0 catalog's `service`, ... (checked only).
+    part: str = "dataset"
 
 
 @dataclasses.dataclass
@@ -280,9 +287,32 @@ def plan(catalog: dict[str, Any], org_id: str, source: str, force: bool = False)
         unchanged = current and current["hash"] == pod.record_hash(record) and not current["withdrawn"]
         step_kind = "unchanged" if unchanged and not force else "update" if current else "create"
         steps.append(Step(step_kind, identifier, record, current, warnings=warnings, index=index, standard=followed))
+    if followed == DCATUS3:
+        steps += _other_records(catalog)
     # Only what this source brought is withdrawn; datasets made by hand or by other sources stay.
     gone = {i: c for i, c in existing.items() if i not in seen and not c["withdrawn"] and c["source"] == source}
     return Plan(steps, gone)
+
+
+def _other_records(catalog: dict[str, Any]) -> list[Step]:
+    """A DCAT-US 3.0 catalog's data services, catalog records and related catalogs, each checked
+    alone by its own official definition: a refused one is a failed step naming its path, and
+    refuses nothing else. The hub keeps none of them as a dataset (a data service is kept where a
+    dataset's distribution names it as its accessService)."""
+    steps = []
+    for part, definition in dcatus3.RECORD_LISTS.items():
+        items = catalog.get(part)
+        for index, raw in enumerate(items if isinstance(items, list) else []):
+            where = f"{part}[{index}]"
+            label = dcatus3.record_label(raw) or where
+            if pod.depth(raw) > pod.MAX_DEPTH:
+                problems = [("$", f"the record nests deeper than {pod.MAX_DEPTH} levels, the limit for a record")]
+            else:
+                problems = record_errors(pod.clean_text(raw, where)[0], DCATUS3, definition)
+            if problems:
+                failures = [{"identifier": label, "path": f"{where}{p[1:]}", "message": m} for p, m in problems]
+                steps.append(Step("failed", label, failures=failures, index=index, standard=DCATUS3, part=part))
+    return steps
 
 
 def _too_deep(raw: Any, index: int) -> Step:
@@ -540,7 +570,7 @@ def import_catalog(
             except Exception as e:  # one record's failure must not stop the others, nor the report
                 report.failed.append(record_failed(step, e))
             report.warnings.extend(step.warnings)
-        if progress:
+        if progress and step.part == "dataset":
             progress(1)
     for identifier, current in todo.withdraw.items():
         try:

@@ -140,6 +140,41 @@ class TestImport:
         again = jobs.import_catalog(sysadmin_context["user"], str(source), "noaa", "delete")
         assert sorted(again["unchanged"]) == sorted(report["created"]) and not again["updated"]
 
+    def test_a_bad_data_service_is_refused_alone_and_the_datasets_go_in(self, sysadmin_context, tmp_path):
+        """The official schema decides per record: a catalog's DataService that fails its definition
+        is reported with its path and message; the catalog's datasets (and its good service) go in."""
+        factories.Division(name="noaa", title="NOAA", bureau_code="009:38")
+        with open(os.path.join(DEFINITIONS, "DataService.json"), encoding="utf-8") as f:
+            good_service = json.load(f)["examples"][0]
+        assert dcatus3.schema_errors(good_service, "dataservice") == []
+        bad_service = {**good_service, "@id": "https://example.gov/services/broken", "endpointURL": "not a list"}
+        del bad_service["contactPoint"], bad_service["identifier"]
+        minimal = _load("Dataset", "good", "minimal_example.json")
+        typical = _load("Catalog", "good", "typical_example.json")["dataset"][0]
+        source = tmp_path / "catalog.json"
+        source.write_text(json.dumps({**_catalog(minimal, typical), "service": [good_service, bad_service]}))
+
+        report = jobs.import_catalog(sysadmin_context["user"], str(source), "noaa", "delete")
+        assert report.get("error") is None
+        assert sorted(report["created"]) == sorted([minimal["identifier"], typical["identifier"]])
+        assert {(f["identifier"], f["path"]) for f in report["failed"]} == {
+            ("https://example.gov/services/broken", "service[1]"),
+            ("https://example.gov/services/broken", "service[1].endpointURL"),
+        }
+        messages = {f["path"]: f["message"] for f in report["failed"]}
+        assert "'contactPoint' is a required property" in messages["service[1]"]
+        assert "is not of type 'array'" in messages["service[1].endpointURL"]
+        assert helpers.call_action("package_search", fq="organization:noaa", include_private=True)["count"] == 2
+
+    def test_the_catalogs_own_properties_still_refuse_it_whole(self, sysadmin_context, tmp_path):
+        factories.Division(name="noaa", title="NOAA", bureau_code="009:38")
+        source = tmp_path / "catalog.json"
+        bad = _load("Catalog", "bad", "invalid_issued_format.json")
+        source.write_text(json.dumps(bad))
+        report = jobs.import_catalog(sysadmin_context["user"], str(source), "noaa", "delete")
+        assert "fails the DCAT-US 3.0 Catalog definition at $.issued" in report["error"]
+        assert helpers.call_action("package_search", fq="organization:noaa", include_private=True)["count"] == 0
+
     def test_the_hubs_own_export_of_the_cms_catalog_round_trips(self, app, sysadmin_context, tmp_path):
         """CMS's POD catalog in, its DCAT-US 3.0 export into a second division, that division's export:
         the same datasets, and its /data.json a valid POD catalog of the same records."""
