@@ -73,6 +73,10 @@ def saml_entity_id() -> str:
     return tk.config["ckanext.hhs.sso.saml.entity_id"] or tk.url_for("hhs_sso.saml_metadata", _external=True)
 
 
+def saml_leeway() -> int:
+    return tk.asint(tk.config["ckanext.hhs.sso.saml.leeway"])
+
+
 def saml_sp_key() -> str:
     return tk.config["ckanext.hhs.sso.saml.sp_key"]
 

@@ -1,5 +1,5 @@
-"""`hhs_sso`: staff sign in with their HHS identity (OpenID Connect with PKCE and private_key_jwt); the
-user, their division roles and Board membership follow the provider's groups."""
+"""`hhs_sso`: staff sign in with their HHS identity (OpenID Connect with PKCE and private_key_jwt, or SAML
+2.0); the user, their division roles and Board membership follow the provider's groups."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user, logout_user
 
-from . import config, oidc
+from . import config, oidc, saml
 from . import model as _model  # noqa: F401 (the table, for migrations and the session)
-from .views import ID_TOKEN
+from .accounts import SignInRefused
+from .views import ID_TOKEN, SAML_SESSION
 
 
 @tk.blanket.actions
@@ -47,10 +48,21 @@ class HhsSsoPlugin(p.SingletonPlugin):
         return tk.render("user/login.html", {})
 
     def logout(self) -> Any:
-        """Ends the provider's session too (RP-initiated logout), when the user signed in through it."""
+        """Ends the provider's session too, when the user signed in through it: RP-initiated logout (OpenID
+        Connect) or a single logout request (SAML)."""
         id_token = session.pop(ID_TOKEN, None)
-        if not id_token or not config.oidc_enabled() or not current_user.is_authenticated:
+        saml_session = session.pop(SAML_SESSION, None)
+        if not current_user.is_authenticated:
             return None
-        logout_user()
-        url = oidc.logout_url(id_token, tk.url_for("user.logged_out_page", _external=True))
-        return tk.redirect_to(url) if url else tk.redirect_to("user.logged_out_page")
+        if id_token and config.oidc_enabled():
+            logout_user()
+            url = oidc.logout_url(id_token, tk.url_for("user.logged_out_page", _external=True))
+            return tk.redirect_to(url) if url else tk.redirect_to("user.logged_out_page")
+        if saml_session and config.saml_enabled():
+            logout_user()
+            try:
+                url = saml.logout_redirect(saml_session)
+            except SignInRefused:  # the provider cannot be reached: the hub's side is ended all the same
+                url = None
+            return tk.redirect_to(url) if url else tk.redirect_to("user.logged_out_page")
+        return None

@@ -15,6 +15,8 @@ from . import config, oidc
 
 log = logging.getLogger(__name__)
 
+SAML_NAME_ID_ATTRIBUTE = "saml.persistent.name.id.for"
+
 __all__ = ["AdminApi", "Person", "ProviderUnavailable"]
 
 
@@ -58,17 +60,44 @@ class AdminApi:
             raise ProviderUnavailable(str(e)) from e
 
     def person(self, subject: str) -> Person:
+        """The person an OpenID Connect subject names (Keycloak's user id)."""
         quoted = urllib.parse.quote(subject, safe="")
         found = self._get(f"/users/{quoted}")
         if found.status_code == 404:
             return Person(exists=False)
         if found.status_code != 200:
             raise ProviderUnavailable(f"GET user answered HTTP {found.status_code}")
+        return self._with_groups(found.json())
+
+    def saml_person(self, name_id: str, sp_entity_id: str) -> Person:
+        """The person a persistent SAML NameID names. Keycloak makes that NameID once per person and service
+        provider and keeps it as the user attribute `saml.persistent.name.id.for.<client id>` (a SAML client's
+        id is the service provider's entity id), so the user is found by searching that attribute."""
+        attribute = f"{SAML_NAME_ID_ATTRIBUTE}.{sp_entity_id}"
+        found = self._get(
+            "/users?" + urllib.parse.urlencode({"q": f"{_quoted(attribute)}:{_quoted(name_id)}", "exact": "true"})
+        )
+        if found.status_code != 200:
+            raise ProviderUnavailable(f"GET users by SAML NameID answered HTTP {found.status_code}")
+        people = found.json()
+        if not people:
+            return Person(exists=False)
+        if len(people) > 1:  # a NameID names one person; more is a provider fault, not an answer
+            raise ProviderUnavailable(f"{len(people)} users carry the SAML NameID {name_id}")
+        return self._with_groups(people[0])
+
+    def _with_groups(self, user: dict) -> Person:
+        quoted = urllib.parse.quote(user["id"], safe="")
         groups = self._get(f"/users/{quoted}/groups?briefRepresentation=true&max=1000")
         if groups.status_code != 200:
             raise ProviderUnavailable(f"GET user groups answered HTTP {groups.status_code}")
         return Person(
             exists=True,
-            enabled=bool(found.json().get("enabled")),
+            enabled=bool(user.get("enabled")),
             groups=[g["path"] for g in groups.json() if g.get("path")],
         )
+
+
+def _quoted(term: str) -> str:
+    """A name or value of Keycloak's `q` user search, quoted: entity ids hold ':' and '/'."""
+    return '"' + term.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,7 +1,8 @@
-"""SAML 2.0 sign-in through pysaml2 (XML signatures checked by xmlsec1): the hub is a service provider
-whose requests the identity provider answers with signed assertions; audience, recipient, InResponseTo and
-time conditions are checked by pysaml2, and an assertion is accepted once (its id kept in Redis until it
-expires)."""
+"""SAML 2.0 sign-in and single logout through pysaml2 (XML signatures checked by xmlsec1): the hub is a
+service provider whose requests the identity provider answers with signed assertions; audience, recipient,
+InResponseTo and time conditions are checked by pysaml2, and an assertion is accepted once (its id kept in
+Redis until it expires). Logging out of the hub sends a signed LogoutRequest to the provider's single
+logout service, which ends the provider's session and answers at the hub's SLS address."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import requests
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from saml2.ident import code, decode
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.validate import ResponseLifetimeExceed
 
 import ckan.plugins.toolkit as tk
 from ckan.lib.redis import connect_to_redis
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 REQUEST_KEY = "hhs_sso:saml:request:{}"
 ASSERTION_KEY = "hhs_sso:saml:assertion:{}"
+LOGOUT_KEY = "hhs_sso:saml:logout:{}"
 REQUEST_SECONDS = 600
 TIMEOUT = 15
 
@@ -43,6 +47,7 @@ def _idp_metadata() -> str:
 
 def sp_config(with_idp: bool = True) -> SPConfig:
     acs = tk.url_for("hhs_sso.saml_acs", _external=True)
+    sls = tk.url_for("hhs_sso.saml_sls", _external=True)
     settings: dict[str, Any] = {
         "entityid": config.saml_entity_id(),
         "key_file": config.saml_sp_key(),
@@ -50,15 +55,21 @@ def sp_config(with_idp: bool = True) -> SPConfig:
         "xmlsec_binary": shutil.which("xmlsec1"),
         "service": {
             "sp": {
-                "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
+                "endpoints": {
+                    "assertion_consumer_service": [(acs, BINDING_HTTP_POST)],
+                    # POST only: pysaml2 checks the XML signature of a POSTed logout message, not the query
+                    # signature of a redirected one.
+                    "single_logout_service": [(sls, BINDING_HTTP_POST)],
+                },
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "authn_requests_signed": True,
+                "logout_requests_signed": True,
                 "allow_unsolicited": False,
                 "name_id_format": NAMEID_FORMAT_PERSISTENT,
             }
         },
-        "accepted_time_diff": 60,
+        "accepted_time_diff": config.saml_leeway(),
         # The provider's attributes have plain names (email, groups): kept, not only the SAML profile's.
         "allow_unknown_attributes": True,
     }
@@ -84,7 +95,9 @@ def authn_redirect(came_from: str) -> str:
     return dict(info["headers"])["Location"]
 
 
-def complete(saml_response: str, relay_state: str) -> tuple[Claims, str]:
+def complete(saml_response: str, relay_state: str) -> tuple[Claims, str, dict[str, str]]:
+    """Finishes the sign-in the provider answered: (the verified claims, came_from, what a single logout
+    of this session needs). Raises SignInRefused with a message for the person on every failure."""
     redis = connect_to_redis()
     pending = redis.getdel(REQUEST_KEY.format(relay_state)) if relay_state else None
     if not pending:
@@ -97,10 +110,7 @@ def complete(saml_response: str, relay_state: str) -> tuple[Claims, str]:
         )
     except Exception as e:  # pysaml2 raises many kinds; each means the answer is not accepted
         log.warning("SAML response refused: %s: %s", type(e).__name__, e)
-        reason = str(e).splitlines()[0][:160] if str(e) else ""
-        raise SignInRefused(
-            f"The SAML answer was not accepted ({type(e).__name__}{': ' + reason if reason else ''}); sign-in refused."
-        ) from e
+        raise SignInRefused(f"The SAML answer was not accepted ({_reason(e)}); sign-in refused.") from e
     if response is None or response.assertion is None:
         raise SignInRefused("The SAML answer holds no assertion; sign-in refused.")
     assertion = response.assertion
@@ -124,4 +134,63 @@ def complete(saml_response: str, relay_state: str) -> tuple[Claims, str]:
         fullname=f"{first} {last}".strip(),
         groups=list(attributes.get(config.groups_claim()) or []),
     )
-    return claims, came_from
+    statements = assertion.authn_statement or []
+    session_index = statements[0].session_index if statements else None
+    logout = {"issuer": claims.issuer, "name_id": code(name_id) if name_id is not None else ""}
+    if session_index:
+        logout["session_index"] = session_index
+    return claims, came_from, logout
+
+
+def _reason(error: Exception) -> str:
+    """pysaml2's exception in words a person can act on, its name kept for the log and support."""
+    text = str(error).splitlines()[0][:160] if str(error) else ""
+    name = type(error).__name__
+    if isinstance(error, ResponseLifetimeExceed):
+        return f"the assertion has expired ({name}); sign in again"
+    return f"{name}{': ' + text if text else ''}"
+
+
+def logout_redirect(signed_in: dict[str, str]) -> str | None:
+    """The redirect to the provider's single logout service with a signed LogoutRequest (HTTP-Redirect
+    binding) for the session `complete` started; None when the provider offers no single logout. The
+    request id is kept (Redis, one use) under a RelayState, to match the provider's answer at the SLS."""
+    client = Saml2Client(sp_config())
+    issuer = signed_in["issuer"]
+    services = client.metadata.single_logout_service(issuer, BINDING_HTTP_REDIRECT, "idpsso")
+    if not services or not signed_in.get("name_id"):
+        return None
+    destination = services[0]["location"]
+    session_index = signed_in.get("session_index")
+    request_id, request = client.create_logout_request(
+        destination,
+        issuer,
+        name_id=decode(signed_in["name_id"]),
+        session_indexes=[session_index] if session_index else None,
+        sign=False,  # the HTTP-Redirect binding signs the query, not the XML
+    )
+    relay = secrets.token_urlsafe(24)
+    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay, sign=True)
+    connect_to_redis().set(LOGOUT_KEY.format(relay), request_id, ex=REQUEST_SECONDS)
+    return dict(info["headers"])["Location"]
+
+
+def logout_complete(saml_response: str, relay_state: str) -> None:
+    """Checks the provider's LogoutResponse: it answers the LogoutRequest the hub sent under this RelayState,
+    is signed by the provider, addressed to the hub's SLS and says Success. Raises SignInRefused otherwise."""
+    redis = connect_to_redis()
+    pending = redis.getdel(LOGOUT_KEY.format(relay_state)) if relay_state else None
+    if not pending:
+        raise SignInRefused("This sign-out answer does not belong to a sign-out started here, or was already used.")
+    client = Saml2Client(sp_config())
+    try:
+        response = client.parse_logout_request_response(saml_response, BINDING_HTTP_POST)
+    except Exception as e:  # pysaml2 raises many kinds; each means the answer is not accepted
+        log.warning("SAML logout response refused: %s: %s", type(e).__name__, e)
+        raise SignInRefused(f"The provider's sign-out answer was not accepted ({_reason(e)}).") from e
+    if response is None:
+        raise SignInRefused("The provider's sign-out answer was not addressed to this site.")
+    if not getattr(response.response, "signature", None):
+        raise SignInRefused("The provider's sign-out answer is not signed.")
+    if response.in_response_to != pending.decode():
+        raise SignInRefused("The provider's sign-out answer answers another request.")

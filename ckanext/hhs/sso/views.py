@@ -1,4 +1,5 @@
-"""Sign-in pages: /user/sso/login starts the sign-in at the provider, /user/sso/callback finishes it."""
+"""Sign-in pages: /user/sso/login starts the sign-in at the provider, /user/sso/callback finishes it; the
+/user/saml/* addresses do the same in SAML 2.0, and /user/saml/sls takes the provider's logout answer."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ log = logging.getLogger(__name__)
 
 hhs_sso = Blueprint("hhs_sso", __name__)
 
-# What the logout needs from the sign-in: the ID token (the provider's end-session hint).
+# What the logout needs from the sign-in: the ID token (the provider's end-session hint), or the SAML
+# issuer, NameID and session index (the provider's single logout).
 ID_TOKEN = "hhs_sso_id_token"
+SAML_SESSION = "hhs_sso_saml_session"
 
 
 def _safe(came_from: str | None) -> str:
@@ -31,8 +34,8 @@ def _safe(came_from: str | None) -> str:
     return tk.url_for("dashboard.datasets")
 
 
-def _refused(message: str, status: int = 400) -> tuple[str, int]:
-    return tk.render("hhs_sso/refused.html", {"message": message}), status
+def _refused(message: str, status: int = 400, title: str | None = None) -> tuple[str, int]:
+    return tk.render("hhs_sso/refused.html", {"message": message, "title": title}), status
 
 
 @hhs_sso.route("/user/sso/login")
@@ -59,13 +62,15 @@ def callback():
         return _refused(str(e))
 
 
-def _finish(claims, came_from: str, id_token: str | None = None):
+def _finish(claims, came_from: str, id_token: str | None = None, saml_session: dict[str, str] | None = None):
     user = sign_in(claims)
     regenerate_session()
     login_user(user)
     rotate_token()
     if id_token:
         session[ID_TOKEN] = id_token
+    if saml_session:
+        session[SAML_SESSION] = saml_session
     log.info("user %s signed in through %s (subject %s)", user.name, claims.issuer, claims.subject)
     return tk.redirect_to(_safe(came_from))
 
@@ -94,13 +99,32 @@ def saml_acs():
     if not config.saml_enabled():
         return _refused("SAML sign-in is not switched on for this site.", 404)
     try:
-        claims, came_from = saml.complete(
+        claims, came_from, saml_session = saml.complete(
             tk.request.form.get("SAMLResponse") or "", tk.request.form.get("RelayState") or ""
         )
-        return _finish(claims, came_from)
+        return _finish(claims, came_from, saml_session=saml_session)
     except SignInRefused as e:
         log.info("SAML sign-in refused: %s", e)
         return _refused(str(e))
 
 
+@hhs_sso.route("/user/saml/sls", methods=["POST"])
+def saml_sls():
+    """The provider's LogoutResponse to the hub's LogoutRequest (HTTP-POST binding, from the provider's
+    page: no CSRF token, as at the ACS; the signature, InResponseTo and one-use RelayState protect it).
+    The person was signed out of the hub before the request left; this confirms the provider's side."""
+    if not config.saml_enabled():
+        return _refused("SAML sign-in is not switched on for this site.", 404)
+    try:
+        saml.logout_complete(tk.request.form.get("SAMLResponse") or "", tk.request.form.get("RelayState") or "")
+    except SignInRefused as e:
+        log.info("SAML logout answer refused: %s", e)
+        return _refused(
+            f"{e} You are signed out of the hub; close the browser to be sure the HHS sign-in ends too.",
+            title=tk._("Sign-out not confirmed"),
+        )
+    return tk.redirect_to("user.logged_out_page")
+
+
 csrf.exempt(saml_acs)
+csrf.exempt(saml_sls)

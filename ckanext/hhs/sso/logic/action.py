@@ -37,7 +37,7 @@ def hhs_sso_sync(context: Context, data_dict: DataDict) -> dict[str, Any]:
     for identity in identities:
         counts["checked"] += 1
         try:
-            person = api.person(identity.subject)
+            person = _person(api, identity)
         except provider.ProviderUnavailable as e:
             log.warning("sync: no answer for subject %s: %s", identity.subject, e)
             counts["errors"] += 1
@@ -57,3 +57,11 @@ def hhs_sso_sync(context: Context, data_dict: DataDict) -> dict[str, Any]:
         accounts.apply_roles(user, person.groups)
         counts["updated"] += 1
     return counts
+
+
+def _person(api: provider.AdminApi, identity: Identity) -> provider.Person:
+    """What the provider says of the person now: an OpenID Connect subject is Keycloak's user id, a SAML
+    subject the persistent NameID Keycloak made for the hub's SAML entity id."""
+    if identity.protocol == "saml":
+        return api.saml_person(identity.subject, config.saml_entity_id())
+    return api.person(identity.subject)

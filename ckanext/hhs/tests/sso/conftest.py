@@ -5,10 +5,13 @@ repeated runs do not meet."""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import pathlib
 import re
 import secrets
+import ssl
 import urllib.parse
 
 import pytest
@@ -24,6 +27,7 @@ HUB_CLIENT = "hhs-data-hub"
 OTHER_CLIENT = "hhs-test-other-app"
 SHORT_CLIENT = "hhs-test-short-lived"
 PIV_CLIENT = "hhs-test-piv"
+SHORT_SAML_CLIENT = "hhs-test-saml-short"
 PIV_FLOW = "hhs piv browser"
 PKI = VAR / "pki"
 KEYCLOAK_TLS = "https://127.0.0.1:8543"
@@ -35,6 +39,14 @@ def _up() -> bool:
         return requests.get(f"{ISSUER}/.well-known/openid-configuration", timeout=5).status_code == 200
     except requests.RequestException:
         return False
+
+
+def _realm_file_client(client_id: str) -> dict:
+    """A client of deploy/keycloak/hhs-realm.json with the hub's certificate put in, as scripts/stack.sh does."""
+    der = ssl.PEM_cert_to_DER_cert((VAR / "hub-client.crt").read_text())
+    text = (ROOT / "deploy" / "keycloak" / "hhs-realm.json").read_text()
+    text = text.replace("@HUB_CLIENT_CERT@", base64.b64encode(der).decode())
+    return next(c for c in json.loads(text)["clients"] if c["clientId"] == client_id)
 
 
 @pytest.fixture
@@ -126,19 +138,30 @@ class Admin:
         )
 
     def realm_client(self, client_id: str) -> None:
-        """A client of deploy/keycloak/hhs-realm.json made in a Keycloak whose realm was imported before the
-        client joined the file (an import happens only once)."""
-        if self.call("GET", "/clients", params={"clientId": client_id}).json():
+        """A client of deploy/keycloak/hhs-realm.json as the file says it, in a Keycloak whose realm was
+        imported before the client joined the file or before the file changed its attributes (an import
+        happens only once): made when missing, its attributes brought up to the file's when they differ."""
+        wanted = _realm_file_client(client_id)
+        found = self.call("GET", "/clients", params={"clientId": client_id}).json()
+        if not found:
+            self.call("POST", "/clients", json=wanted)
             return
-        import base64
-        import json
-        import ssl
+        live = found[0]
+        if any(live["attributes"].get(k) != v for k, v in wanted["attributes"].items()):
+            live["attributes"] = {**live["attributes"], **wanted["attributes"]}
+            self.call("PUT", f"/clients/{live['id']}", json=live)
 
-        der = ssl.PEM_cert_to_DER_cert((VAR / "hub-client.crt").read_text())
-        text = (ROOT / "deploy" / "keycloak" / "hhs-realm.json").read_text()
-        text = text.replace("@HUB_CLIENT_CERT@", base64.b64encode(der).decode())
-        client = next(c for c in json.loads(text)["clients"] if c["clientId"] == client_id)
-        self.call("POST", "/clients", json=client)
+    def short_saml_client(self) -> str:
+        """A SAML client like the hub's (same certificate, mappers, persistent NameIDs) whose assertions live
+        one second: an expired assertion produced by Keycloak itself, without touching the hub's client that
+        other tests sign in through. Its client id is the entity id a test configures the hub with."""
+        if not self.call("GET", "/clients", params={"clientId": SHORT_SAML_CLIENT}).json():
+            client = _realm_file_client("hhs-data-hub-saml")
+            client["clientId"] = SHORT_SAML_CLIENT
+            client["name"] = "hhs-data-hub-saml with one-second assertions"
+            client["attributes"]["saml.assertion.lifespan"] = "1"
+            self.call("POST", "/clients", json=client)
+        return SHORT_SAML_CLIENT
 
     def short_lived_client(self) -> str:
         """A confidential client like the hub's (same key) whose tokens live one second: expiry tested

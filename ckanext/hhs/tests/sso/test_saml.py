@@ -1,25 +1,30 @@
-"""SAML 2.0 sign-in against the real Keycloak as identity provider: signed assertions only, for this
-service provider, answering a request the hub made, each accepted once."""
+"""SAML 2.0 against the real Keycloak as identity provider: sign-in with signed assertions only, for this
+service provider, answering a request the hub made, each accepted once and only while it is valid; single
+logout that ends Keycloak's session; and the sync, which finds SAML people by their persistent NameID."""
 
 from __future__ import annotations
 
 import base64
 import html
 import re
+import time
 
 import pytest
 import requests
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.cli.cli import ckan
+from ckan.tests import helpers
 
 from ckanext.hhs import roles
 from ckanext.hhs.sso.model import Identity
 from ckanext.hhs.tests.factories import Division
 
-from .conftest import provider_login
+from .conftest import ISSUER, SHORT_SAML_CLIENT, _plain_http, provider_login
 
 ACS = "http://test.ckan.net/user/saml/acs"
+SLS = "http://test.ckan.net/user/saml/sls"
 
 
 @pytest.fixture
@@ -28,16 +33,25 @@ def saml_idp(keycloak):
     return keycloak
 
 
-def _answer(client, username: str, came_from: str = "/dataset/") -> dict[str, str]:
-    """Keycloak's signed answer, as its auto-submitting page would POST it to the hub."""
+def _answer(client, username: str, came_from: str = "/dataset/", browser: requests.Session | None = None) -> dict:
+    """Keycloak's signed answer, as its auto-submitting page would POST it to the hub. `browser` keeps
+    Keycloak's session cookies across calls, as a browser does."""
     start = client.get("/user/saml/login", query_string={"came_from": came_from}, follow_redirects=False)
     assert start.status_code == 302, start.body[:500]
     assert "SAMLRequest=" in start.headers["Location"] and "Signature=" in start.headers["Location"]
-    page = provider_login(requests.Session(), start.headers["Location"], username)
+    browser = browser or requests.Session()
+    page = provider_login(browser, start.headers["Location"], username)
     assert page.status_code == 200, page.text[:500]
-    action = re.search(r'<form[^>]+action="([^"]+)"', page.text)
-    assert action and html.unescape(action.group(1)) == ACS, page.text[:1000]
-    fields = dict(re.findall(r'<input[^>]+name="(SAMLResponse|RelayState)"[^>]+value="([^"]*)"', page.text))
+    _plain_http(browser)  # Keycloak's session cookie, set by that answer
+    return _form(page.text, ACS, "SAMLResponse")
+
+
+def _form(page: str, action_url: str, field: str) -> dict[str, str]:
+    """The fields of Keycloak's auto-submitting form to the hub (action_url): `field` and RelayState."""
+    action = re.search(r'<form[^>]+action="([^"]+)"', page)
+    assert action and html.unescape(action.group(1)) == action_url, page[:1000]
+    fields = dict(re.findall(rf'<input[^>]+name="({field}|RelayState)"[^>]+value="([^"]*)"', page))
+    assert field in fields, page[:1000]
     return {k: html.unescape(v) for k, v in fields.items()}
 
 
@@ -60,6 +74,7 @@ class TestSaml:
         assert 'entityID="hhs-data-hub-saml"' in page.body
         assert "AssertionConsumerService" in page.body and "/user/saml/acs" in page.body
         assert 'WantAssertionsSigned="true"' in page.body
+        assert re.search(r'<[^>]*SingleLogoutService[^>]+HTTP-POST[^>]+/user/saml/sls"', page.body), page.body
 
     def test_a_signed_assertion_signs_in_with_roles_from_groups_and_lands_on_came_from(self, app, saml_idp):
         cdc = Division(name="cdc")
@@ -114,3 +129,119 @@ class TestSaml:
     def test_an_unsolicited_answer_is_refused(self, app, saml_idp):
         refused = _post(app.test_client(), {"SAMLResponse": "PHg+PC94Pg==", "RelayState": "never-issued"})
         assert refused.status_code == 400 and "not started here" in refused.body
+
+
+def _signed_in_user(email: str) -> model.User | None:
+    model.Session.expire_all()
+    return model.Session.query(model.User).filter_by(email=email).one_or_none()
+
+
+@pytest.mark.usefixtures("clean_db", "with_plugins")
+class TestSamlLogout:
+    def test_hub_logout_ends_the_keycloak_session_through_single_logout(self, app, saml_idp):
+        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlslo")
+        browser = requests.Session()
+        client = app.test_client()
+        assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+        assert client.get("/dashboard/datasets").status_code == 200
+        # Keycloak's session is open: a new sign-in request is answered at once, without its login form.
+        again = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
+        assert 'id="kc-form-login"' not in again.text
+        _form(again.text, ACS, "SAMLResponse")
+
+        logout = client.get("/user/_logout", follow_redirects=False)
+        assert logout.status_code == 302
+        slo = logout.headers["Location"]
+        assert slo.startswith(f"{ISSUER}/protocol/saml?") and "SAMLRequest=" in slo and "Signature=" in slo
+        assert client.get("/dashboard/datasets", follow_redirects=False).status_code == 302  # out of the hub
+
+        _plain_http(browser)  # the cookies of the sign-in request just above
+        answer = _form(browser.get(slo, timeout=30).text, SLS, "SAMLResponse")
+        confirmed = client.post("/user/saml/sls", data=answer, follow_redirects=False)
+        assert confirmed.status_code == 302, confirmed.body[:1000]
+        assert confirmed.headers["Location"].endswith("/user/logged_out_redirect")
+        # Keycloak's session is over: the next sign-in request gets the login form again.
+        fresh = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
+        assert 'id="kc-form-login"' in fresh.text, fresh.text[:1000]
+
+        # The provider's answer is taken once.
+        replayed = app.test_client().post("/user/saml/sls", data=answer, follow_redirects=False)
+        assert replayed.status_code == 400 and "does not belong to a sign-out started here" in replayed.body
+
+    def test_a_changed_logout_answer_is_refused(self, app, saml_idp):
+        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlslox")
+        browser = requests.Session()
+        client = app.test_client()
+        assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+        slo = client.get("/user/_logout", follow_redirects=False).headers["Location"]
+        answer = _form(browser.get(slo, timeout=30).text, SLS, "SAMLResponse")
+        xml = _xml(answer)
+        assert "status:Success" in xml
+        changed = _with_xml(answer, xml.replace('InResponseTo="', 'InResponseTo="x'))
+        refused = client.post("/user/saml/sls", data=changed, follow_redirects=False)
+        assert refused.status_code == 400 and "SignatureError" in refused.body
+        assert "Sign-out not confirmed" in refused.body
+
+
+@pytest.mark.usefixtures("clean_db", "with_plugins")
+class TestSamlExpiry:
+    @pytest.mark.ckan_config("ckanext.hhs.sso.saml.entity_id", SHORT_SAML_CLIENT)
+    @pytest.mark.ckan_config("ckanext.hhs.sso.saml.leeway", "2")
+    def test_an_expired_assertion_is_refused_and_creates_nothing(self, app, saml_idp):
+        saml_idp.short_saml_client()
+        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlexp")
+        client = app.test_client()
+        answer = _answer(client, person["username"])
+        assert re.search(r'<saml:Conditions[^>]+NotOnOrAfter="', _xml(answer))
+        time.sleep(1 + 2 + 2)  # the assertion's second, the hub's leeway, and a margin
+        refused = _post(client, answer)
+        assert refused.status_code == 400, refused.body[:1000]
+        assert "the assertion has expired" in refused.body and "ResponseLifetimeExceed" in refused.body
+        assert model.Session.query(Identity).count() == 0
+        assert _signed_in_user(person["email"]) is None
+
+        # The same client's assertion used within its second is accepted: the refusal was the expiry.
+        fresh = _post(client, _answer(client, person["username"]))
+        assert fresh.status_code == 302, fresh.body[:1000]
+        assert _signed_in_user(person["email"]) is not None
+
+
+@pytest.mark.usefixtures("clean_db", "with_plugins")
+class TestSamlSync:
+    def test_a_saml_person_removed_from_a_group_or_disabled_loses_role_account_and_tokens(self, app, saml_idp, cli):
+        cdc, fda = Division(name="cdc"), Division(name="fda")
+        stays = saml_idp.user(["/divisions/cdc/editor", "/divisions/fda/member"], prefix="samlstay")
+        leaves = saml_idp.user(["/divisions/fda/editor"], prefix="samlleave")
+        for person in (stays, leaves):
+            client = app.test_client()
+            assert _post(client, _answer(client, person["username"])).status_code == 302
+        assert model.Session.query(Identity).filter_by(protocol="saml").count() == 2
+        leaver = _signed_in_user(leaves["email"])
+        token = helpers.call_action("api_token_create", {"user": leaver.name}, user=leaver.name, name="script")["token"]
+        write = {"headers": {"Authorization": token}, "json": {"name": "x"}, "status": None}
+        assert app.post("/api/3/action/package_create", **write).status_code == 409  # accepted as the user
+        assert roles.role_in(fda["id"], _signed_in_user(stays["email"])) == roles.ROLES["member"]
+
+        saml_idp.leave(stays["id"], "/divisions/fda/member")
+        saml_idp.update(leaves["id"], enabled=False)
+        result = cli.invoke(ckan, ["hhs", "sso", "sync"])
+        assert result.exit_code == 0, result.output
+        assert "2 checked, 1 roles applied, 1 disabled, 0 without an answer" in result.output
+
+        kept = _signed_in_user(stays["email"])
+        assert kept.state == "active"
+        assert roles.role_in(fda["id"], kept) == 0
+        assert roles.role_in(cdc["id"], kept) == roles.ROLES["editor"]
+        closed = _signed_in_user(leaves["email"])
+        assert closed.state == "deleted"
+        assert model.Session.query(model.ApiToken).filter_by(user_id=closed.id).count() == 0
+        assert app.post("/api/3/action/package_create", **write).status_code == 403
+
+    def test_a_saml_person_deleted_at_the_provider_is_closed(self, app, saml_idp, cli):
+        person = saml_idp.user(["/divisions/cdc/member"], prefix="samldel")
+        client = app.test_client()
+        assert _post(client, _answer(client, person["username"])).status_code == 302
+        saml_idp.call("DELETE", f"/users/{person['id']}")
+        result = cli.invoke(ckan, ["hhs", "sso", "sync"])
+        assert "1 checked, 0 roles applied, 1 disabled, 0 without an answer" in result.output, result.output
+        assert _signed_in_user(person["email"]).state == "deleted"
