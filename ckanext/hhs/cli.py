@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 import ckan.plugins.toolkit as tk
 
+# The site user's context lives in the core's context module; the feature CLIs still import it from here.
+from ckanext.hhs.context import site_context
+
 __all__ = ["hhs"]
-
-
-def site_context() -> dict[str, Any]:
-    """An action context acting as the site user, as CKAN's own CLI commands do."""
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return {"user": site_user["name"], "ignore_auth": False}
 
 
 @click.group(short_help="HHS data hub commands")

@@ -7,6 +7,7 @@ import click
 import ckan.plugins.toolkit as tk
 
 from ckanext.hhs.cli import hhs
+from ckanext.hhs.context import site_context
 
 __all__ = ["hhs"]
 
@@ -21,8 +22,6 @@ def governance():
 @click.option("--links/--no-links", default=True, help="Check a batch of resource links first (default: yes).")
 def refresh(queue: bool, links: bool):
     """Compute and store the dashboard's figures (after a link-check batch)."""
-    from ckanext.hhs.cli import site_context
-
     from . import metrics
 
     if queue:

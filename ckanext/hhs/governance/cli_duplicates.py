@@ -6,6 +6,8 @@ import click
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs.context import site_context
+
 from .cli import governance
 
 __all__: list[str] = []
@@ -24,8 +26,6 @@ def duplicates():
 def scan(full: bool, queue: bool):
     """Find likely duplicate datasets across divisions (by default only changed datasets are embedded and
     compared against all)."""
-    from ckanext.hhs.cli import site_context
-
     from . import duplicates as job
 
     if queue:

@@ -6,6 +6,8 @@ import click
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs.context import site_context
+
 from .cli import governance
 
 __all__: list[str] = []
@@ -18,8 +20,6 @@ __all__: list[str] = []
 def quality(dataset: str | None, force: bool, queue: bool):
     """Check datasets changed since their last check for missing and weak fields, and validate their
     tabular resources against their Table Schema (as the site user)."""
-    from ckanext.hhs.cli import site_context
-
     data = {"force": force, "wait": not queue, **({"id": dataset} if dataset else {})}
     run = tk.get_action("hhs_governance_quality_check")(site_context(), data)
     if queue:

@@ -51,6 +51,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import roles, values
+from ckanext.hhs.context import site_context
 from ckanext.hhs.embedding import DIMENSIONS
 
 from . import config
@@ -205,11 +206,11 @@ def _lakehouse_columns() -> dict[str, frozenset[str]]:
         table_list = tk.get_action("hhs_lakehouse_table_list")
     except KeyError:
         return {}
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    site = site_context()
     columns: dict[str, set[str]] = defaultdict(set)
     offset, limit = 0, 100
     while True:
-        page = table_list({"user": site_user}, {"limit": limit, "offset": offset})
+        page = table_list(dict(site), {"limit": limit, "offset": offset})
         for table in page["results"]:
             names = {normalise_column(c.get("name", "")) for c in table.get("columns") or []}
             columns[table["package_id"]] |= {n for n in names if n}
@@ -600,8 +601,6 @@ def authoritative_links(package_id: str, user_name: str) -> dict[str, Any]:
 def seed_demo() -> list[str]:
     """A cross-division duplicate for the demo: CDC keeps its own copy of a seeded CMS dataset under a
     slightly changed title; then a scan finds it (and whatever else the seeded catalog holds)."""
-    from ckanext.hhs.cli import site_context
-
     lines = []
     source = model.Session.query(model.Package).filter_by(title=DEMO_SOURCE_TITLE, state="active").first()
     if source is None or model.Group.get("cdc") is None:

@@ -11,6 +11,8 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs.context import site_context
+
 from .model import gaps as gm
 
 __all__ = ["seed_demo"]
@@ -57,8 +59,7 @@ _DEMO = (
 
 
 def seed_demo() -> Iterator[str]:
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    context: dict[str, Any] = {"user": site_user}
+    context = site_context()
     today = dt.date.today()
     for gap in _DEMO:
         if model.Session.query(gm.Gap.id).filter(gm.Gap.title == gap["title"]).first():

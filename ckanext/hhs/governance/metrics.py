@@ -31,6 +31,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import completeness, net, values, vocab
 from ckanext.hhs import config as core_config
+from ckanext.hhs.context import site_context
 
 from . import config
 from . import model as gm
@@ -105,11 +106,6 @@ def is_stale(frequency: Any, modified: Any, now: dt.datetime | None = None) -> b
 
 
 # ---------------------------------------------------------------- runs
-
-
-def _site_context() -> dict[str, Any]:
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return {"user": site_user["name"], "ignore_auth": False}
 
 
 def _start(kind: str) -> gm.MetricsRun:
@@ -366,7 +362,7 @@ def _walk_catalog(
 ) -> tuple[dict[str, _Catalog], dict[str, int]]:
     """Totals per division id (and HHS-wide, key ""), and the findings count of each harvested dataset
     that carries any, from the search index a page at a time."""
-    context = _site_context()
+    context = site_context()
     scopes: dict[str, _Catalog] = defaultdict(_Catalog)
     findings: dict[str, int] = {}
     now, start, total = values.now(), 0, None
@@ -755,7 +751,7 @@ def compute_figures(progress: Progress | None = None) -> gm.MetricsRun:
     and one HHS-wide, written together at the end."""
     run = _start("figures")
     try:
-        context = _site_context()
+        context = site_context()
         divisions = _divisions()
         imports: dict[tuple[str, str], dict[str, Any]] = {}
         catalog, findings = _walk_catalog(divisions, progress, imports)

@@ -30,6 +30,7 @@ from ckan.lib import uploader
 
 from ckanext.hhs import completeness, net, values, vocab
 from ckanext.hhs import config as core_config
+from ckanext.hhs.context import site_context
 
 from . import config, permissions
 from .failures import failure_message
@@ -277,11 +278,6 @@ def source_name(source: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- the check job
-
-
-def site_context() -> dict[str, Any]:
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return {"user": site_user["name"], "ignore_auth": False}
 
 
 def start(scope: str, force: bool = False, wait: bool = False) -> qm.QualityRun:

@@ -16,7 +16,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import config as core_config
-from ckanext.hhs.cli import site_context
+from ckanext.hhs.context import site_context
 
 from . import metrics
 

@@ -20,6 +20,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib import mailer
 
 from ckanext.hhs import values
+from ckanext.hhs.context import site_user
 
 from . import config, readers
 from . import model as lm
@@ -126,9 +127,7 @@ def _record_drift(package: model.Package, row: lm.LakehouseTable, change: dict[s
         from ckanext.activity.model import Activity
 
         # The site user's activities are hidden from streams: the drift is shown as the registering steward's.
-        actor = (
-            row.registered_by or model.User.get(tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]).id
-        )
+        actor = row.registered_by or site_user().id
         activity = Activity(
             user_id=actor,
             object_id=package.id,

@@ -8,7 +8,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.hhs.cli import site_context
+from ckanext.hhs.context import site_context
 
 
 def expire_grants(as_of: str | None = None) -> dict[str, Any]:
