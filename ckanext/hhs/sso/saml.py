@@ -19,6 +19,7 @@ from saml2.config import SPConfig
 from saml2.ident import code, decode
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.sigver import verify_redirect_signature
 from saml2.validate import ResponseLifetimeExceed
 
 import ckan.plugins.toolkit as tk
@@ -57,9 +58,9 @@ def sp_config(with_idp: bool = True) -> SPConfig:
             "sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(acs, BINDING_HTTP_POST)],
-                    # POST only: pysaml2 checks the XML signature of a POSTed logout message, not the query
-                    # signature of a redirected one.
-                    "single_logout_service": [(sls, BINDING_HTTP_POST)],
+                    # Keycloak answers by POST when it found the browser's session, by HTTP-Redirect when it
+                    # ended the session named by the SessionIndex instead (no session cookie came with the request).
+                    "single_logout_service": [(sls, BINDING_HTTP_POST), (sls, BINDING_HTTP_REDIRECT)],
                 },
                 "want_assertions_signed": True,
                 "want_response_signed": False,
@@ -175,22 +176,40 @@ def logout_redirect(signed_in: dict[str, str]) -> str | None:
     return dict(info["headers"])["Location"]
 
 
-def logout_complete(saml_response: str, relay_state: str) -> None:
+def logout_complete(saml_response: str, relay_state: str, query: dict[str, str] | None = None) -> None:
     """Checks the provider's LogoutResponse: it answers the LogoutRequest the hub sent under this RelayState,
-    is signed by the provider, addressed to the hub's SLS and says Success. Raises SignInRefused otherwise."""
+    is signed by the provider (its XML when POSTed; the query, given as `query`, when redirected), addressed
+    to the hub's SLS and says Success. Raises SignInRefused otherwise."""
     redis = connect_to_redis()
-    pending = redis.getdel(LOGOUT_KEY.format(relay_state)) if relay_state else None
+    # Read now, taken (one use) only once the answer is verified: a forged answer cannot cancel the real one.
+    pending = redis.get(LOGOUT_KEY.format(relay_state)) if relay_state else None
     if not pending:
         raise SignInRefused("This sign-out answer does not belong to a sign-out started here, or was already used.")
     client = Saml2Client(sp_config())
     try:
-        response = client.parse_logout_request_response(saml_response, BINDING_HTTP_POST)
+        binding = BINDING_HTTP_POST if query is None else BINDING_HTTP_REDIRECT
+        response = client.parse_logout_request_response(saml_response, binding)
+        signed = query is None and bool(getattr(response and response.response, "signature", None))
+        if query is not None and response is not None:
+            signed = _query_signed(client, response.issuer(), query)
     except Exception as e:  # pysaml2 raises many kinds; each means the answer is not accepted
         log.warning("SAML logout response refused: %s: %s", type(e).__name__, e)
         raise SignInRefused(f"The provider's sign-out answer was not accepted ({_reason(e)}).") from e
     if response is None:
         raise SignInRefused("The provider's sign-out answer was not addressed to this site.")
-    if not getattr(response.response, "signature", None):
-        raise SignInRefused("The provider's sign-out answer is not signed.")
+    if not signed:
+        raise SignInRefused("The provider's sign-out answer is not signed (SignatureError).")
     if response.in_response_to != pending.decode():
         raise SignInRefused("The provider's sign-out answer answers another request.")
+    if redis.getdel(LOGOUT_KEY.format(relay_state)) is None:
+        raise SignInRefused("This sign-out answer does not belong to a sign-out started here, or was already used.")
+
+
+def _query_signed(client: Saml2Client, issuer: str, query: dict[str, str]) -> bool:
+    """The HTTP-Redirect binding's signature (over SAMLResponse, RelayState and SigAlg) made by a signing key
+    the issuer's metadata names."""
+    if not query.get("Signature") or not query.get("SigAlg"):
+        return False
+    message = {k: query[k] for k in ("SAMLResponse", "RelayState", "SigAlg", "Signature") if k in query}
+    certs = client.metadata.certs(issuer, "idpsso", "signing") if issuer else []
+    return any(verify_redirect_signature(message, client.sec.sec_backend, cert) for _name, cert in certs)

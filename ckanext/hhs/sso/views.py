@@ -108,15 +108,21 @@ def saml_acs():
         return _refused(str(e))
 
 
-@hhs_sso.route("/user/saml/sls", methods=["POST"])
+@hhs_sso.route("/user/saml/sls", methods=["GET", "POST"])
 def saml_sls():
-    """The provider's LogoutResponse to the hub's LogoutRequest (HTTP-POST binding, from the provider's
-    page: no CSRF token, as at the ACS; the signature, InResponseTo and one-use RelayState protect it).
-    The person was signed out of the hub before the request left; this confirms the provider's side."""
+    """The provider's LogoutResponse to the hub's LogoutRequest: POSTed from the provider's page (no CSRF
+    token, as at the ACS; the signature, InResponseTo and one-use RelayState protect it) or redirected with
+    a signed query. The person was signed out of the hub before the request left; this confirms the
+    provider's side."""
     if not config.saml_enabled():
         return _refused("SAML sign-in is not switched on for this site.", 404)
+    fields = tk.request.form if tk.request.method == "POST" else tk.request.args
     try:
-        saml.logout_complete(tk.request.form.get("SAMLResponse") or "", tk.request.form.get("RelayState") or "")
+        saml.logout_complete(
+            fields.get("SAMLResponse") or "",
+            fields.get("RelayState") or "",
+            query=None if tk.request.method == "POST" else fields.to_dict(),
+        )
     except SignInRefused as e:
         log.info("SAML logout answer refused: %s", e)
         return _refused(

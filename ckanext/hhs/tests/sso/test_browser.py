@@ -63,3 +63,13 @@ class TestBrowserSignIn:
         assert response.status == 400
         assert "state does not match" in page.inner_text("#hhs-sso-refused")
         axe_check(page, "sso/refused")
+
+    def test_the_sign_out_not_confirmed_page_says_why_and_passes_axe(self, live_server, browser):
+        """What /user/saml/sls shows for a logout answer it does not accept (here one for no sign-out of the
+        hub's), the one SSO page the SAML single logout adds."""
+        page = browser.new_page()
+        response = page.goto(f"{live_server}/user/saml/sls?SAMLResponse=x&RelayState=never-issued")
+        assert response.status == 400
+        assert "does not belong to a sign-out started here" in page.inner_text("#hhs-sso-refused")
+        assert page.inner_text("h1") == "Sign-out not confirmed"
+        axe_check(page, "sso/sign-out-not-confirmed")

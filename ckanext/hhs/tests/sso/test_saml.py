@@ -8,6 +8,7 @@ import base64
 import html
 import re
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -167,6 +168,33 @@ class TestSamlLogout:
         # The provider's answer is taken once.
         replayed = app.test_client().post("/user/saml/sls", data=answer, follow_redirects=False)
         assert replayed.status_code == 400 and "does not belong to a sign-out started here" in replayed.body
+
+    def test_logout_from_a_browser_without_keycloak_cookies_ends_the_session_named_by_its_index(self, app, saml_idp):
+        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlsloidx")
+        browser = requests.Session()
+        client = app.test_client()
+        assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+        slo = client.get("/user/_logout", follow_redirects=False).headers["Location"]
+        # Another browser (no Keycloak cookie): Keycloak ends the session the SessionIndex names and answers
+        # with a signed redirect to the hub's SLS.
+        answer = requests.get(slo, timeout=30, allow_redirects=False)
+        assert answer.status_code in (302, 303), answer.text[:1000]
+        location = answer.headers["Location"]
+        assert location.startswith(SLS + "?") and "Signature=" in location, location
+        parts = urllib.parse.urlsplit(location)
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        # A changed signature is refused, and does not use up the real answer.
+        signature = query["Signature"]
+        changed = signature[:10] + ("B" if signature[10] != "B" else "C") + signature[11:]
+        forged = client.get("/user/saml/sls", query_string={**query, "Signature": changed})
+        assert forged.status_code == 400 and "not signed (SignatureError)" in forged.body
+        confirmed = client.get(f"{parts.path}?{parts.query}", follow_redirects=False)
+        assert confirmed.status_code == 302, confirmed.body[:1000]
+        assert confirmed.headers["Location"].endswith("/user/logged_out_redirect")
+        fresh = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
+        assert 'id="kc-form-login"' in fresh.text, fresh.text[:1000]
+        replayed = client.get(f"{parts.path}?{parts.query}", follow_redirects=False)
+        assert replayed.status_code == 400 and "already used" in replayed.body
 
     def test_a_changed_logout_answer_is_refused(self, app, saml_idp):
         person = saml_idp.user(["/divisions/cdc/member"], prefix="samlslox")
