@@ -568,6 +568,11 @@ def to_pod_record(
     out["identifier"] = record_identifier(record)
     if out["identifier"] == _hashed(record):
         derived("identifier", out["identifier"], "no identifier text: /data.json names the record by a hash of it")
+    # DCAT-US 3.0 lets a title and a description be empty; POD v1.1 and the hub's fields need text.
+    if not out["title"]:
+        out["title"] = derived("title", out["identifier"], "the title is empty: the record's identifier is given")
+    if not out["description"]:
+        out["description"] = derived("description", out["title"], "the description is empty: the title is given")
     keywords = [k for k in record.get("keyword") or [] if isinstance(k, str) and k]
     if not keywords:
         keywords = [label for label in map(_label, record.get("theme") or []) if label]
@@ -581,9 +586,9 @@ def to_pod_record(
         [division.get("acronym") or division.get("title") or "HHS"],
         "POD v1.1 needs a keyword and the record has none: the division's acronym is given",
     )
-    modified = _date(record.get("modified"))
+    modified = _pod_date(record.get("modified"))
     if not modified:
-        fallback = _date(record.get("issued")) or _date(record.get("created"))
+        fallback = _pod_date(record.get("issued")) or _pod_date(record.get("created"))
         modified = (
             derived("modified", fallback, "POD v1.1 needs modified: the record's release date is given")
             if fallback
@@ -598,13 +603,9 @@ def to_pod_record(
         {"@type": "org:Organization", "name": division.get("title") or HHS["name"]},
         "the record names no publisher: its division is given",
     )
-    contact = _first(record.get("contactPoint")) or {}
-    email = str(contact.get("hasEmail") or "")
-    out["contactPoint"] = {
-        "@type": "vcard:Contact",
-        "fn": str(contact.get("fn") or ""),
-        "hasEmail": email if email.startswith("mailto:") else f"mailto:{email}",
-    }
+    contact = _pod_contact(record.get("contactPoint"), division, derived)
+    if contact:
+        out["contactPoint"] = contact
     rights = [r for r in record.get("rights") or [] if isinstance(r, str) and r.strip()]
     access = record.get("accessRights")
     level = access.strip().lower().rstrip("/").rsplit("/", 1)[-1].replace("-", " ") if isinstance(access, str) else ""
@@ -633,7 +634,96 @@ def to_pod_record(
         "programCode", [f"{out['bureauCode'][0][:3]}:000"], "no program code: the agency's 000 (no program) is given"
     )
     _pod_optional(record, out)
+    _pod_fit(out, derived)
     return out, notes
+
+
+def _pod_date(value: Any) -> str | None:
+    """A date both standards take: DCAT-US 3.0's year-month pattern lets `2024-15` through, POD's not."""
+    date = _date(value)
+    return date if date and not pod.schema_errors("dataset.json", {**_POD_PROBE, "modified": date}) else None
+
+
+# A valid POD record, to ask POD's schema about one value.
+_POD_PROBE = {
+    "title": "t",
+    "description": "d",
+    "keyword": ["k"],
+    "modified": "2024-01-01",
+    "publisher": {"name": "p"},
+    "contactPoint": {"fn": "f", "hasEmail": "mailto:a@b.gov"},
+    "identifier": "i",
+    "accessLevel": "public",
+    "bureauCode": ["009:00"],
+    "programCode": ["009:000"],
+}
+_POD_PATH = re.compile(r"^\$\.(\w+)(?:\[(\d+)\])?(?:\.(\w+))?")
+
+
+def _pod_fit(out: dict[str, Any], derived: Any) -> None:
+    """Leave out of the derived record each value POD v1.1's schema refuses where DCAT-US 3.0 takes it
+    (an `R/P` frequency that is no ISO 8601 duration, a language that is no BCP 47 tag, ...): one item of
+    a list, one property of a distribution, else the optional property. The record keeps them all."""
+    required = set(pod._schemas()["dataset.json"]["required"])
+    for _attempt in range(5):
+        errors = pod.schema_errors("dataset.json", out)
+        left_out = False
+        for path, _message in sorted(errors, reverse=True):  # later list items first: indexes stay right
+            match = _POD_PATH.match(path)
+            if not match or match.group(1) in required or match.group(1) not in out:
+                continue
+            key, index, inner = match.group(1), match.group(2), match.group(3)
+            value = out[key]
+            if index is not None and isinstance(value, list) and int(index) < len(value):
+                if inner and isinstance(value[int(index)], dict) and inner in value[int(index)]:
+                    bad = value[int(index)].pop(inner)
+                elif not inner:
+                    bad = value.pop(int(index))
+                else:
+                    continue
+                if not value:
+                    out.pop(key)
+            else:
+                bad = out.pop(key)
+            derived(
+                key, None, f"POD v1.1 cannot take {json.dumps(bad, ensure_ascii=False)[:100]}: left out of /data.json"
+            )
+            left_out = True
+        if not left_out:
+            return
+
+
+def _pod_contact(contacts: Any, division: dict[str, Any], derived: Any) -> dict[str, Any] | None:
+    """POD's one contactPoint: the record's first contact (a Kind, or a list of them, possibly empty);
+    with an empty name its email is the name; with no contact the division's data steward, else the
+    address the site mails from (`smtp.mail_from`), else none (the finding says /data.json lacks it)."""
+    contact = _first(contacts) if isinstance(contacts, list) else contacts
+    if isinstance(contact, dict) and isinstance(contact.get("hasEmail"), str):
+        email = contact["hasEmail"] if contact["hasEmail"].startswith("mailto:") else f"mailto:{contact['hasEmail']}"
+        name = contact.get("fn") if isinstance(contact.get("fn"), str) else ""
+        if not name:
+            name = derived(
+                "contactPoint", email.removeprefix("mailto:"), "the contact's name is empty: its email is given"
+            )
+        return {"@type": "vcard:Contact", "fn": name, "hasEmail": email}
+    import ckan.plugins.toolkit as tk  # config only: the mapping is pure otherwise
+
+    if division.get("steward_email"):
+        name, email = (
+            division.get("steward_name") or division.get("title") or division["steward_email"],
+            division["steward_email"],
+        )
+        why = "the record names no contact: the division's data steward is given"
+    elif tk.config.get("smtp.mail_from"):
+        name, email = HHS["name"], tk.config["smtp.mail_from"]
+        why = "the record names no contact and its division no data steward: the hub's own address is given"
+    else:
+        derived(
+            "contactPoint", None, "the record names no contact and its division no data steward: /data.json has none"
+        )
+        return None
+    email = email if email.startswith("mailto:") else f"mailto:{email}"
+    return derived("contactPoint", {"@type": "vcard:Contact", "fn": name, "hasEmail": email}, why)
 
 
 def _today() -> str:

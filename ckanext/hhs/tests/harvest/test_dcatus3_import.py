@@ -95,6 +95,39 @@ def test_what_pod_needs_and_the_record_lacks_is_said():
     assert pod.schema_errors("dataset.json", derived) == []
 
 
+def test_a_record_valid_in_dcat_us_3_that_pod_cannot_take_derives_a_valid_pod_record_and_says_so():
+    """Found by test_dcatus3_roundtrip_property.py: DCAT-US 3.0 takes empty titles and descriptions, an
+    empty list of contacts, `9637-15` as a year-month, any two characters as a language and any `R/P...`."""
+    record = {
+        "title": "",
+        "description": "",
+        "contactPoint": [],
+        "identifier": "odd-1",
+        "issued": "9637-15",
+        "modified": "4487-60",
+        "created": "2020-01",
+        "language": ["en", "\u00c6K"],
+        "accrualPeriodicity": "R/P\u00f9",
+    }
+    assert dcatus3.schema_errors(record, "dataset") == []
+    division = {"title": "NOAA", "bureau_code": "006:48", "steward_name": "Steward", "steward_email": "s@noaa.gov"}
+    derived, notes = dcatus3.to_pod_record(record, division)
+    assert pod.schema_errors("dataset.json", derived) == []
+    assert derived["title"] == derived["description"] == "odd-1"
+    assert derived["contactPoint"] == {"@type": "vcard:Contact", "fn": "Steward", "hasEmail": "mailto:s@noaa.gov"}
+    assert derived["modified"] == "2020-01" and derived["language"] == ["en"]
+    assert "issued" not in derived and "accrualPeriodicity" not in derived
+    assert {n["path"] for n in notes} >= {
+        "$.title",
+        "$.description",
+        "$.contactPoint",
+        "$.modified",
+        "$.issued",
+        "$.language",
+        "$.accrualPeriodicity",
+    }
+
+
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_redis")
 class TestImport:
     def test_the_official_examples_import_kept_as_they_came_and_go_out_in_both_standards(
