@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs.context import site_context
 from ckanext.hhs.roles import ROLES
 
 from . import config
@@ -76,11 +77,6 @@ def roles_from_groups(groups: list[str]) -> tuple[dict[str, str], bool]:
     return orgs, sysadmin
 
 
-def _site_context() -> dict:
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return {"ignore_auth": True, "user": site_user["name"]}
-
-
 def _memberships(user: model.User) -> dict[str, tuple[str, str]]:
     """{organization id: (name, capacity)} of the user's active organization memberships."""
     rows = (
@@ -102,7 +98,7 @@ def apply_roles(user: model.User, groups: list[str]) -> None:
     manage_memberships, takes away what they no longer give)."""
     wanted, sysadmin = roles_from_groups(groups)
     current = _memberships(user)
-    context = _site_context()
+    context = site_context()
     kept = set()
     for org_name, capacity in wanted.items():
         org = model.Group.get(org_name)
@@ -174,7 +170,7 @@ def sign_in(claims: Claims) -> model.User:
             if not claims.email:
                 raise SignInRefused("Your HHS identity has no e-mail address; the hub needs one to make your account.")
             created = tk.get_action("user_create")(
-                _site_context(),
+                site_context(),
                 {
                     "name": _name_for(claims),
                     "email": claims.email,
