@@ -99,6 +99,7 @@ class HhsPlugin(p.SingletonPlugin):
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         pkg_dict = unindexed.without(completeness.index_fields(pkg_dict), authoritative.FIELD)
+        pkg_dict = _server_path_unindexed(pkg_dict)
         # A distribution imported with a media type and no format is found under the media type's
         # format in the Formats facet; the stored (POD) value stays as the source gave it.
         resources = json.loads(pkg_dict.get("validated_data_dict") or "{}").get("resources") or []
@@ -132,6 +133,34 @@ class HhsPlugin(p.SingletonPlugin):
 
 
 _LABELS = permission_labels.DraftPermissionLabels()
+
+
+def _server_path_unindexed(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """A catalog imported from a file on the server is recorded by its path (`source_catalog`), which only
+    sysadmins read. Indexed fields answer anyone's q, fq and facet.field (``fq=extras_source_catalog:*var*``
+    counted the datasets, a facet on it listed the path's words), so the path is kept only in the stored,
+    unindexed dicts: package_show and the governance figures read it there, and the harvest feature shows
+    everyone but sysadmins its file name. Those dicts get the database's value, whoever's package_show the
+    index was given (a non-sysadmin's save gave the file name, which package_show then named again)."""
+    path = unindexed.stored(pkg_dict["id"], "source_catalog") if pkg_dict.get("id") else None
+    if not path or pod.is_web_url(path):
+        return pkg_dict
+    pkg_dict.pop("source_catalog", None)
+    pkg_dict.pop("extras_source_catalog", None)
+    for key in ("validated_data_dict", "data_dict"):
+        try:
+            kept = json.loads(pkg_dict.get(key) or "")
+        except ValueError:
+            continue
+        if not isinstance(kept, dict):
+            continue
+        shown = [kept] if "source_catalog" in kept else []
+        shown += [e for e in kept.get("extras") or [] if isinstance(e, dict) and e.get("key") == "source_catalog"]
+        for where in shown:
+            where["source_catalog" if where is kept else "value"] = path
+        if shown:
+            pkg_dict[key] = json.dumps(kept)
+    return pkg_dict
 
 
 def _no_download_of_non_web_links() -> Any:
