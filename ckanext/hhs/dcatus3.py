@@ -28,7 +28,7 @@ HHS = {"@type": "Organization", "name": "U.S. Department of Health and Human Ser
 # The field that keeps a DCAT-US 3.0 source record as it came (set by a DCAT-US 3.0 import).
 RECORD_FIELD = "dcatus3_record"
 # Raise when the output changes: the copies' stamps include it, so they are rebuilt.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 
 # HHS fields and POD keys DCAT-US 3.0 has no place for: kept in the hub, /data.json and the RDF
 # (`hhs` profile), not in this export.
@@ -50,6 +50,7 @@ NO_PLACE = {
 }
 
 _YEAR_MONTH = re.compile(r"[0-9]{4}(-[0-9]{2})?")
+_IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
 _FREQUENCY_WORDS = {
     "continual",
@@ -77,7 +78,50 @@ _FREQUENCY_WORDS = {
     "semiweekly",
     "threeTimesAWeek",
 }
+# Dublin Core's Collection Description Frequency Vocabulary: the standard's JSON-LD context reads every
+# accrualPeriodicity against its base (`"@base": "http://purl.org/cld/freq/"`), so its terms are the
+# frequencies that mean the same in the JSON and in the RDF.
+DUBLIN_CORE_FREQUENCY = "http://purl.org/cld/freq/"
+_DUBLIN_CORE_TERMS = {
+    "R/P1Y": "annual",
+    "R/P2M": "bimonthly",
+    "R/P2Y": "biennial",
+    "R/P2W": "biweekly",
+    "R/PT1S": "continuous",
+    "R/P1D": "daily",
+    "irregular": "irregular",
+    "R/P1M": "monthly",
+    "R/P3M": "quarterly",
+    "R/P6M": "semiannual",
+    "R/P0.5M": "semimonthly",
+    "R/P3.5D": "semiweekly",
+    "R/P0.33M": "threeTimesAMonth",
+    "R/P0.33W": "threeTimesAWeek",
+    "R/P4M": "threeTimesAYear",
+    "R/P3Y": "triennial",
+    "R/P1W": "weekly",
+}
+# ISO 19115 words the schema also takes, as the Dublin Core term of the same frequency.
+_ISO_19115_TERMS = {
+    "continual": "continuous",
+    "fortnightly": "biweekly",
+    "biannually": "semiannual",
+    "annually": "annual",
+}
+
+
+def dublin_core_frequency(value: Any) -> str | None:
+    """The Dublin Core frequency term of a POD interval (`R/P1M` -> `monthly`), a Dublin Core term or an
+    ISO 19115 word of the same frequency; None for the frequencies it has no term for (`R/P10Y`, `R/PT1H`)."""
+    if not isinstance(value, str):
+        return None
+    if value in _DUBLIN_CORE_TERMS.values():
+        return value
+    return _ISO_19115_TERMS.get(value) or _DUBLIN_CORE_TERMS.get(value)
+
+
 _SCHEMES = {
+    "theme": {"@type": "ConceptScheme", "title": "Themes of the source catalog"},
     "bureau_code": {"@type": "ConceptScheme", "title": "OMB bureau codes (OMB Circular A-11, Appendix C)"},
     "program_code": {"@type": "ConceptScheme", "title": "Federal Program Inventory program codes"},
     "health_theme": {"@type": "ConceptScheme", "title": "HealthDCAT-AP health themes"},
@@ -95,14 +139,15 @@ def _date(value: Any) -> str | None:
     return None
 
 
-def _concepts(values: Any, scheme: dict[str, Any] | None = None) -> list[Any]:
+def _concepts(values: Any, scheme: dict[str, Any], notation: bool = True) -> list[Any]:
+    # Each in its scheme: the shapes require skos:inScheme of a concept (the RDF gives the same nodes).
     out = []
     for value in values or []:
         if isinstance(value, str) and value.strip():
             concept: dict[str, Any] = {"@type": "Concept", "prefLabel": value}
-            if scheme:
+            if notation:
                 concept["notation"] = [value]
-                concept["inScheme"] = scheme
+            concept["inScheme"] = scheme
             out.append(concept)
     return out
 
@@ -240,7 +285,7 @@ def to_dataset(pkg: dict[str, Any], division_title: str | None = None, uri: str 
 
 def _coverage(record: dict[str, Any], out: dict[str, Any]) -> None:
     """When, where, how often, in which language."""
-    frequency = record.get("accrualPeriodicity")
+    frequency = dublin_core_frequency(record.get("accrualPeriodicity")) or record.get("accrualPeriodicity")
     if isinstance(frequency, str) and (frequency in _FREQUENCY_WORDS or re.search("^R/P.+$", frequency)):
         out["accrualPeriodicity"] = frequency
     languages = sorted({code.split("-")[0].lower() for code in record.get("language") or [] if isinstance(code, str)})
@@ -258,11 +303,9 @@ def _coverage(record: dict[str, Any], out: dict[str, Any]) -> None:
 def _links(record: dict[str, Any], pkg: dict[str, Any], out: dict[str, Any]) -> None:
     """Pages, data dictionary, standards, references and the collection."""
     if _text(record.get("landingPage")):
-        out["landingPage"] = {
-            "@type": "Document",
-            "title": out["title"] or "Landing page",
-            "accessURL": record["landingPage"],
-        }
+        # Named by its URL, as the RDF names it (dcat:landingPage <url>); accessURL for JSON readers.
+        page = {"@type": "Document", "title": out["title"] or "Landing page", "accessURL": record["landingPage"]}
+        out["landingPage"] = {"@id": record["landingPage"], **page} if _IRI.match(record["landingPage"]) else page
     if _text(record.get("describedBy")):
         out["describedBy"] = {"@type": "Distribution", "downloadURL": record["describedBy"]}
         if _text(record.get("describedByType")):
@@ -288,7 +331,7 @@ def _links(record: dict[str, Any], pkg: dict[str, Any], out: dict[str, Any]) -> 
 
 def _classes(record: dict[str, Any], pkg: dict[str, Any], out: dict[str, Any]) -> None:
     """Themes, codes and health categories as concepts in their schemes; glossary terms as subjects."""
-    themes = _concepts(record.get("theme"))
+    themes = _concepts(record.get("theme"), _SCHEMES["theme"], notation=False)
     if themes:
         out["theme"] = themes
     categories = [

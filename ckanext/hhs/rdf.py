@@ -93,6 +93,8 @@ class HhsProfile(RDFProfile):
             self.g.remove((dataset_ref, predicate, None))
             if isinstance(described.get(key), str):
                 self._add_date_triple(dataset_ref, predicate, described[key])
+        if not dataset_dict.get(dcatus3.RECORD_FIELD):
+            self._classes_and_page(described, dataset_ref)
         resources = dataset_dict.get("resources") or []
         distributions = described.get("distribution") or []
         if len(resources) != len(distributions):
@@ -105,6 +107,27 @@ class HhsProfile(RDFProfile):
                 self.g.remove((node, predicate, None))
                 if isinstance(distribution.get(key), str) and distribution[key]:
                     self.g.add((node, predicate, URIRef(distribution[key])))
+
+    def _classes_and_page(self, described: dict[str, Any], dataset_ref: URIRef) -> None:
+        """Themes, categories (codes, health themes) and subjects (glossary terms) as the concepts the
+        JSON gives, each in its scheme, and the landing page as the JSON's Document (named by its URL,
+        with its title). ckanext-dcat wrote themes as IRIs made of their text (relative: resolved
+        against the server's working folder). A kept DCAT-US 3.0 record's own concepts are not given
+        here (docs/catalog.md, "JSON and RDF say the same")."""
+        for key, predicate in (("theme", DCAT.theme), ("category", DCT.type), ("subject", DCT.subject)):
+            self.g.remove((dataset_ref, predicate, None))
+            for concept in described.get(key) or []:
+                if isinstance(concept, dict) and isinstance(concept.get("prefLabel"), str):
+                    node = _concept(self.g, concept)
+                    self.g.add((dataset_ref, predicate, node))
+                    _name_by_content(self.g, node)
+        page = described.get("landingPage")
+        if isinstance(page, dict) and isinstance(page.get("@id"), str):
+            ref = URIRef(page["@id"])
+            self.g.remove((dataset_ref, DCAT.landingPage, None))
+            self.g.add((dataset_ref, DCAT.landingPage, ref))
+            self.g.add((ref, RDF.type, FOAF.Document))
+            self.g.add((ref, DCT.title, Literal(page["title"])))
 
     def _hub_fields(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
         if dataset_dict.get("glossary_terms") and isinstance(dataset_dict.get(RECORD_FIELD), str):
@@ -154,7 +177,8 @@ IANA = Namespace("https://www.iana.org/assignments/media-types/")
 EU_FREQUENCY = Namespace("http://publications.europa.eu/resource/authority/frequency/")
 LOC_639_1 = Namespace("http://id.loc.gov/vocabulary/iso639-1/")
 LOC_639_2 = Namespace("http://id.loc.gov/vocabulary/iso639-2/")
-# POD's ISO 8601 repeating intervals and words -> the EU frequency list DCAT-US 3.0 names.
+# POD's ISO 8601 repeating intervals and words -> the EU frequency list, for those Dublin Core's
+# frequency vocabulary (dcatus3.dublin_core_frequency) has no term for.
 FREQUENCIES = {
     "R/P10Y": "DECENNIAL",
     "R/P4Y": "QUADRENNIAL",
@@ -210,6 +234,22 @@ def conform_dataset(graph: Graph, dataset_ref: Node) -> None:
             _name_by_content(graph, fmt)
 
 
+def _concept(graph: Graph, concept: dict[str, Any]) -> BNode:
+    """A DCAT-US 3.0 JSON Concept (prefLabel, notations, inScheme with a title) as SKOS triples."""
+    node = BNode()
+    graph.add((node, RDF.type, SKOS.Concept))
+    graph.add((node, SKOS.prefLabel, Literal(concept["prefLabel"])))
+    for notation in concept.get("notation") or []:
+        graph.add((node, SKOS.notation, Literal(notation)))
+    scheme = concept.get("inScheme")
+    if isinstance(scheme, dict) and isinstance(scheme.get("title"), str):
+        scheme_node = BNode()
+        graph.add((scheme_node, RDF.type, SKOS.ConceptScheme))
+        graph.add((scheme_node, DCT.title, Literal(scheme["title"])))
+        graph.add((node, SKOS.inScheme, scheme_node))
+    return node
+
+
 def _name_by_content(graph: Graph, node: Node) -> None:
     """Replace a blank node, and the blank nodes it reaches, with skolem IRIs (RDF 1.1 Concepts 3.5)
     under the site named by a hash of their description: the same description gives the same IRI."""
@@ -257,6 +297,11 @@ def _labelled(graph: Graph, rdf_type: URIRef, text: str) -> BNode:
 
 
 def _frequency(graph: Graph, text: str) -> Node:
+    # The Dublin Core term where there is one: the IRI the JSON export's value reads as with the
+    # standard's context. The EU list for the rest (every 10 or 4 years, hourly, twice a day).
+    term = dcatus3.dublin_core_frequency(text.strip())
+    if term:
+        return URIRef(dcatus3.DUBLIN_CORE_FREQUENCY + term)
     code = FREQUENCIES.get(text.strip())
     return EU_FREQUENCY[code] if code else _labelled(graph, DCT.Frequency, text)
 
@@ -473,7 +518,12 @@ _FREQUENCIES = {
     "daily": "R/P1D",
     "continuous": "R/PT1S",
     "irregular": "irregular",
+    "threeTimesAYear": "R/P4M",
+    "threeTimesAMonth": "R/P0.33M",
+    "threeTimesAWeek": "R/P0.33W",
 }
+# The EU frequency IRIs (the hub's own RDF gives them where Dublin Core has no term) back as POD's.
+_EU_TO_POD = {code: pod for pod, code in FREQUENCIES.items()}
 _IANA = "https://www.iana.org/assignments/media-types/"
 _ORG_TYPES = {ORG.Organization, FOAF.Organization, FOAF.Agent}
 _CONTACT_TYPES = {VCARD.Contact, VCARD.Kind, VCARD.Organization, VCARD.Individual}
@@ -499,6 +549,8 @@ def to_pod_record(graph: Graph, node: Node = RECORD_NODE) -> dict[str, Any]:
         tail = record["accrualPeriodicity"].rstrip("/").rsplit("/", 1)[-1]
         if record["accrualPeriodicity"].startswith("http") and tail in _FREQUENCIES:
             record["accrualPeriodicity"] = _FREQUENCIES[tail]
+        elif record["accrualPeriodicity"].startswith(str(EU_FREQUENCY)) and tail in _EU_TO_POD:
+            record["accrualPeriodicity"] = _EU_TO_POD[tail]
     if "language" in record:  # language URIs (id.loc.gov, lexvo) end with the code POD wants
         record["language"] = [
             v.rstrip("/").rsplit("/", 1)[-1] if v.startswith("http") else v for v in record["language"]

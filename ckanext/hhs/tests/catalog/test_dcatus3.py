@@ -67,7 +67,8 @@ class TestExport:
         assert dcatus3.schema_errors(catalog) == []
         [dataset] = catalog["dataset"]
         assert dataset["identifier"] == "cdc-flu"
-        assert dataset["language"] == ["en"] and dataset["accrualPeriodicity"] == "R/P1W"
+        # Dublin Core's term for POD's R/P1W: what the standard's JSON-LD context reads as the RDF's IRI.
+        assert dataset["language"] == ["en"] and dataset["accrualPeriodicity"] == "weekly"
         assert dataset["temporal"] == [{"@type": "PeriodOfTime", "startDate": "2020-01-01", "endDate": "2024-12-31"}]
         labels = {(c["inScheme"]["title"], c["prefLabel"]) for c in dataset["category"]}
         assert ("OMB bureau codes (OMB Circular A-11, Appendix C)", "009:20") in labels

@@ -12,7 +12,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDFS
 
 from ckanext.hhs import vocab
 from ckanext.hhs.harvest import jobs
-from ckanext.hhs.rdf import EU_FREQUENCY, IANA, LOC_639_1
+from ckanext.hhs.rdf import IANA, LOC_639_1
 from ckanext.hhs.tests import factories
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
@@ -48,6 +48,9 @@ def test_a_hub_dataset_conforms_in_every_rdf_format(app):
         identifier="https://data.cms.gov/id/claims",  # a URL, still a literal identifier
         language=["en", "en-US"],
         frequency="R/P1M",
+        url="https://data.cms.gov/claims",  # the landing page: a Document with a title
+        theme=["Medicare"],  # concepts, each in its scheme (the shapes require skos:inScheme)
+        health_theme=["infectious-disease"],
         resources=[
             {"url": "https://data.cms.gov/a.csv", "format": "CSV", "mimetype": "text/csv"},
             {"url": "https://data.cms.gov/b.pdf", "format": "application/pdf"},
@@ -58,7 +61,8 @@ def test_a_hub_dataset_conforms_in_every_rdf_format(app):
         assert violations(graph) == [], ext
     node = next(graph.subjects(DCAT.distribution, None))
     assert graph.value(node, DCTERMS.identifier) == Literal("https://data.cms.gov/id/claims")
-    assert graph.value(node, DCTERMS.accrualPeriodicity) == EU_FREQUENCY.MONTHLY
+    # Dublin Core's term, the IRI the JSON's `monthly` reads as with the standard's context.
+    assert graph.value(node, DCTERMS.accrualPeriodicity) == URIRef("http://purl.org/cld/freq/monthly")
     assert LOC_639_1.en in set(graph.objects(node, DCTERMS.language))
     media = {graph.value(d, DCAT.mediaType) for d in graph.objects(node, DCAT.distribution)}
     assert IANA["text/csv"] in media
