@@ -59,12 +59,18 @@ def board_role(user: model.User | str | None) -> int:
 def division_ids(user: model.User | str | None, least: int = 1) -> list[str]:
     """The active organizations the user belongs to with at least the given role (1 member, 2 editor,
     3 admin)."""
+    return [division.id for division, _role in memberships(user, least)]
+
+
+def memberships(user: model.User | str | None, least: int = 1) -> list[tuple[model.Group, str]]:
+    """The active organizations the user belongs to with at least the given role (1 member, 2 editor,
+    3 admin), each with the role held ("member", "editor", "admin"), by title."""
     user = _user(user)
     if user is None:
         return []
     rows = (
-        model.Session.query(model.Member.group_id, model.Member.capacity)
-        .join(model.Group, model.Group.id == model.Member.group_id)
+        model.Session.query(model.Group, model.Member.capacity)
+        .join(model.Member, model.Member.group_id == model.Group.id)
         .filter(
             model.Member.table_id == user.id,
             model.Member.table_name == "user",
@@ -72,9 +78,10 @@ def division_ids(user: model.User | str | None, least: int = 1) -> list[str]:
             model.Group.is_organization.is_(True),
             model.Group.state == "active",
         )
+        .order_by(model.Group.title)
         .all()
     )
-    return [gid for gid, capacity in rows if ROLES.get(capacity, 0) >= least]
+    return [(division, capacity) for division, capacity in rows if ROLES.get(capacity, 0) >= least]
 
 
 def may_read(user: model.User | str | None, package_id: str) -> bool:

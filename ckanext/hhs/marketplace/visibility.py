@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 from ckan import authz
 from ckan.types import Context
 
+from ckanext.hhs import roles
 from ckanext.hhs.context import is_activity_snapshot
 
 
@@ -28,11 +28,6 @@ def visible_names(names: list[Any], context: Context) -> list[Any]:
         if not pkg.private and pkg.state == "active":
             kept.append(name)
             continue
-        if snapshot:
-            continue
-        try:
-            tk.check_access("package_show", {"user": user}, {"id": pkg.id})
-        except (tk.NotAuthorized, tk.ObjectNotFound):
-            continue
-        kept.append(name)
+        if not snapshot and roles.may_read(user, pkg.id):
+            kept.append(name)
     return kept

@@ -15,7 +15,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
+from ckanext.hhs import roles
 from ckanext.hhs.context import all_or_nothing as _all_or_nothing
+from ckanext.hhs.context import site_context, site_user
 from ckanext.hhs.logic.validation import validate
 
 from .. import config as mp_config
@@ -113,9 +115,9 @@ def hhs_marketplace_request_create(context: Context, data_dict: DataDict) -> dic
         return {**_dictize(existing, user.name), "duplicate": True}
     mm.record("request", request.id, user.id, "submit", request.purpose, end_date=end_date.isoformat())
     if at_once:
-        _approve(request, _site_user(), tk._("Every dataset of the product is open to HHS staff: access at once"))
+        _approve(request, site_user(), tk._("Every dataset of the product is open to HHS staff: access at once"))
     elif pkg.get("access_terms") == "open":
-        _approve(request, _site_user(), tk._("Open to all HHS staff: granted on request"))
+        _approve(request, site_user(), tk._("Open to all HHS staff: granted on request"))
     model.Session.commit()
     if request.status == "approved":
         _provision(request)
@@ -455,7 +457,7 @@ def hhs_marketplace_use_record_export(context: Context, data_dict: DataDict) -> 
         c = row.content
         product = c.get("product") or {}
         pkg = model.Package.get(product.get("id") or "")
-        seen = pkg is not None and _can_see(pkg.id, viewer)
+        seen = pkg is not None and roles.may_read(viewer, pkg.id)
         out.append(
             {
                 "request": row.request_id,
@@ -666,7 +668,7 @@ def _component_listing(product: model.Package, pkg: dict[str, Any], viewer: str 
         dataset = model.Package.get(ref)
         if dataset is None:
             continue
-        visible = _can_see(dataset.id, viewer)  # a deleted one only to those who may still open it
+        visible = roles.may_read(viewer, dataset.id)  # a deleted one only to those who may still open it
         if not visible and (dataset.id not in active or dataset.owner_org != product.owner_org):
             continue
         extras = dataset.extras
@@ -1045,7 +1047,7 @@ def hhs_marketplace_need_answer(context: Context, data_dict: DataDict) -> dict[s
     package_ids = []
     for ref in data_dict.get("datasets", []):
         pkg = model.Package.get(ref)
-        if pkg is None or pkg.state != "active" or not _can_see(pkg.id, user.name):
+        if pkg is None or pkg.state != "active" or not roles.may_read(user, pkg.id):
             raise tk.ValidationError({"datasets": [tk._('"{ref}" is not a dataset you can see').format(ref=ref)]})
         package_ids.append(pkg.id)
     if data_dict["kind"] == "existing" and not package_ids:
@@ -1217,7 +1219,7 @@ def _time_to_grant(scope: Any, viewer: str | None) -> dict[str, Any]:
     by_product = []
     for *numbers, product_id in base.add_columns(mm.AccessRequest.product_id).group_by(mm.AccessRequest.product_id):
         product = model.Session.get(model.Package, product_id)
-        if product is not None and _can_see(product.id, viewer):  # a private product stays unnamed
+        if product is not None and roles.may_read(viewer, product.id):  # a private product stays unnamed
             by_product.append({"product": product.name, "title": product.title, **row(*numbers)})
     return {
         **row(*base.one()),
@@ -1251,28 +1253,12 @@ def _user(context: Context) -> model.User:
     return user
 
 
-def _site_user() -> model.User:
-    return model.User.get(tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"])
-
-
-def _site_context() -> Context:
-    return {"user": _site_user().name, "ignore_auth": False}
-
-
-def _can_see(package_id: str, user_name: str | None) -> bool:
-    try:
-        tk.check_access("package_show", {"user": user_name or ""}, {"id": package_id})
-    except (tk.NotAuthorized, tk.ObjectNotFound):
-        return False
-    return True
-
-
 def _product(ref: str, context: Context, field: str = "product") -> tuple[model.Package, dict[str, Any]]:
     """The data product and its dict (all fields), if the caller may see it."""
     product = model.Package.get(ref)
     if product is not None and (product.type != "data-product" or product.state != "active"):
         product = None
-    if product is not None and not context.get("ignore_auth") and not _can_see(product.id, context.get("user")):
+    if product is not None and not context.get("ignore_auth") and not roles.may_read(context.get("user"), product.id):
         product = None
     if product is None:
         if field == "id":
@@ -1301,7 +1287,7 @@ def _wanted_datasets(refs: list[str], pkg: dict[str, Any], user_name: str) -> li
         if pid is not None and ref.startswith("#") and components[pid].owner_org == owner:
             wanted.append(pid)
             continue
-        if pid is None or (components[pid].private and not _can_see(pid, user_name)):
+        if pid is None or (components[pid].private and not roles.may_read(user_name, pid)):
             raise tk.ValidationError({"datasets": [tk._('"{ref}" is not part of this product').format(ref=ref)]})
         wanted.append(pid)
     return list(dict.fromkeys(wanted))
@@ -1402,7 +1388,7 @@ def _provision(request: mm.AccessRequest) -> int:
     if request.datasets:
         components = [p for p in components if p.id in request.datasets]
     made = 0
-    context = _site_context()
+    context = site_context()
     for dataset in components:
         if not dataset.private or dataset.owner_org != product.owner_org:
             continue  # public data needs no grant; another division's data is that division's to give
@@ -1463,7 +1449,7 @@ def _collaborator(package_id: str, user_id: str) -> model.PackageMember | None:
 def _revoke(request: mm.AccessRequest, reason: str, as_of: dt.date) -> int:
     """End the request's grants; the collaboration goes unless it predates the grant or another active
     grant of the same user still needs it. Returns how many grants were ended."""
-    context = _site_context()
+    context = site_context()
     ended = 0
     grants = model.Session.query(mm.Grant).filter(mm.Grant.request_id == request.id, mm.Grant.revoked.is_(None))
     for grant in grants.all():
@@ -1517,7 +1503,7 @@ def _remove_leftovers(as_of: dt.date) -> int:
         .order_by(mm.Grant.revoked.desc())
         .all()
     )
-    context = _site_context()
+    context = site_context()
     removed, seen = 0, set()
     for grant in rows:
         key = (grant.package_id, grant.user_id)
@@ -1560,7 +1546,7 @@ def _org(org_id: str | None) -> dict[str, str] | None:
 def _package_brief(package_id: str, viewer: str | None) -> dict[str, Any] | None:
     """Name and title of a dataset, or None when the viewer may not see it."""
     pkg = model.Session.get(model.Package, package_id)
-    if pkg is None or not _can_see(pkg.id, viewer):
+    if pkg is None or not roles.may_read(viewer, pkg.id):
         return None
     return {"id": pkg.id, "name": pkg.name, "title": pkg.title or pkg.name, "type": pkg.type, "private": pkg.private}
 
@@ -1643,18 +1629,6 @@ def _requester_details(request: mm.AccessRequest, viewer: str | None) -> dict[st
     e-mail, divisions with the role held, and the requester's other requests and live grants. Another
     request's product is named only to a viewer who may see it."""
     user = model.Session.get(model.User, request.requester_id)
-    rows = (
-        model.Session.query(model.Group.name, model.Group.title, model.Member.capacity)
-        .join(model.Member, model.Member.group_id == model.Group.id)
-        .filter(
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-            model.Group.is_organization.is_(True),
-            model.Group.state == "active",
-        )
-        .order_by(model.Group.title)
-    )
     earlier = []
     others = (
         model.Session.query(mm.AccessRequest)
@@ -1663,7 +1637,7 @@ def _requester_details(request: mm.AccessRequest, viewer: str | None) -> dict[st
     )
     for other in others:
         product = model.Session.get(model.Package, other.product_id)
-        visible = product is not None and _can_see(product.id, viewer)
+        visible = product is not None and roles.may_read(viewer, product.id)
         earlier.append(
             {
                 "product": {"name": product.name, "title": product.title or product.name} if visible else None,
@@ -1690,7 +1664,9 @@ def _requester_details(request: mm.AccessRequest, viewer: str | None) -> dict[st
         "name": user.name,
         "display_name": user.display_name,
         "email": user.email or "",
-        "divisions": [{"name": n, "title": t or n, "role": c} for n, t, c in rows],
+        "divisions": [
+            {"name": d.name, "title": d.title or d.name, "role": role} for d, role in roles.memberships(user)
+        ],
         "earlier_requests": earlier,
         "grants_live": live,
         "grants_ever": ever,
@@ -1738,7 +1714,7 @@ def _apply_licence(licence: mm.Licence, data: dict[str, Any], viewer: str) -> No
         if data["data_product"]:
             product = model.Package.get(data["data_product"])
             # A product the caller may not see answers as one that does not exist.
-            if product is None or product.type != "data-product" or not _can_see(product.id, viewer):
+            if product is None or product.type != "data-product" or not roles.may_read(viewer, product.id):
                 raise tk.ValidationError(
                     {"data_product": [tk._('"{ref}" is not a data product').format(ref=data["data_product"])]}
                 )

@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.validators import unicode_safe
 from ckan.types import Context
 
+from ckanext.hhs import roles
 from ckanext.hhs.logic.validators import as_list, calendar_date
 
 __all__ = [
@@ -61,10 +62,7 @@ def hhs_marketplace_components(value: Any, context: Context) -> Any:
         pkg = model.Package.get(str(ref).strip()) if isinstance(ref, str) else None
         visible = pkg is not None and pkg.state == "active" and pkg.type == "dataset"
         if visible and not context.get("ignore_auth"):
-            try:
-                tk.check_access("package_show", {"user": context.get("user") or ""}, {"id": pkg.id})
-            except tk.NotAuthorized:
-                visible = False
+            visible = roles.may_read(context.get("user"), pkg.id)
         if not visible:
             raise tk.Invalid(tk._('"{ref}" is not a dataset you can see').format(ref=ref))
         names.append(pkg.name)

@@ -122,6 +122,18 @@ class TestRequestLifecycle:
         assert second["id"] == first["id"] and second["duplicate"] is True
         assert call("hhs_marketplace_request_list", world.analyst)["count"] == 1
 
+    def test_deciders_see_the_requesters_divisions_with_roles(self, world):
+        fda = factories.Division(name="fda", title="Aa Food and Drug Administration")
+        helpers.call_action("organization_member_create", id=fda["id"], username=world.analyst["name"], role="editor")
+        gone = factories.Division(name="gone", users=[{"name": world.analyst["name"], "capacity": "admin"}])
+        helpers.call_action("organization_delete", id=gone["id"])
+        request = ask(world)
+        who = call("hhs_marketplace_request_show", world.steward, id=request["id"])["requester_details"]
+        assert who["divisions"] == [
+            {"name": "fda", "title": "Aa Food and Drug Administration", "role": "editor"},
+            {"name": "cdc", "title": "Centers for Disease Control and Prevention", "role": "member"},
+        ]
+
     def test_ask_info_respond_reject(self, world, mail_server):
         request = ask(world)
         call("hhs_marketplace_request_ask_info", world.steward, id=request["id"], message="Which years?")
