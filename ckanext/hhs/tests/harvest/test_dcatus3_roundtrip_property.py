@@ -209,6 +209,10 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+# A proof suite like test_roundtrip_property (conftest.SLOW_MODULES): in CI, not in `make check`.
+@pytest.mark.slow
+# Hypothesis warns that the repr of a strategy built from 26 definitions is large; it is never shown.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_redis")
 def test_any_valid_dcat_us_3_record_imported_and_exported_comes_back_valid_and_equal(app, tmp_path):
     records = generated()
