@@ -739,7 +739,8 @@ def _pod_fit(out: dict[str, Any], derived: Any) -> None:
 def _pod_contact(contacts: Any, division: dict[str, Any], derived: Any) -> dict[str, Any] | None:
     """POD's one contactPoint: the record's first contact (a Kind, or a list of them, possibly empty);
     with an empty name its email is the name; with no contact the division's data steward, else the
-    address the site mails from (`smtp.mail_from`), else none (the finding says /data.json lacks it)."""
+    address the site mails from (`smtp.mail_from`), else none (the hub's contact field then refuses
+    the record: docs/catalog.md)."""
     contact = _first(contacts) if isinstance(contacts, list) else contacts
     if isinstance(contact, dict) and isinstance(contact.get("hasEmail"), str):
         email = contact["hasEmail"] if contact["hasEmail"].startswith("mailto:") else f"mailto:{contact['hasEmail']}"
