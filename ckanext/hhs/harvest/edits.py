@@ -63,7 +63,7 @@ def keep_source_context(context: Context, data_dict: DataDict) -> tuple[Context,
             {"model": model, "session": model.Session, "ignore_auth": True, "for_update": True}, {"id": package.id}
         )
     )
-    merged = {**_writable(data_dict), **{k: current[k] for k in KEPT if current.get(k) not in (None, "")}}
+    merged = {**_writable(data_dict), **_kept(package)}
     if "resources" not in data_dict:
         current = {k: v for k, v in current.items() if k != "resources"}
     before = _source_view(_validated(current, package))
@@ -73,6 +73,17 @@ def keep_source_context(context: Context, data_dict: DataDict) -> tuple[Context,
         return context, _writable(data_dict)
     ctx: Context = {**context, "hhs_keep_source": True, "hhs_lenient": True}  # type: ignore[typeddict-unknown-key]
     return ctx, merged
+
+
+def _kept(package: model.Package) -> dict[str, Any]:
+    """What imports wrote, as the database holds it: package_show gives some of it per viewer (a catalog
+    file's server path is a sysadmin's; others read its name, which written back would replace it)."""
+    kept: dict[str, Any] = {}
+    for key in KEPT:
+        value = package.extras.get(key)
+        if value not in (None, ""):
+            kept[key] = json.loads(value) if key == "source_keywords" else value
+    return kept
 
 
 def _writable(data: DataDict) -> DataDict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import urllib.parse
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -36,6 +37,7 @@ __all__ = [
     "hhs_email",
     "hhs_glossary_terms",
     "hhs_contact_required",
+    "hhs_guess_from_url",
     "hhs_iso8601_date",
     "hhs_iso8601_interval",
     "hhs_iso8601_periodicity",
@@ -122,18 +124,56 @@ def hhs_blank(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, 
     blank yes/no into "No").
 
     Only what people type counts as blank when it is spaces alone; an import or harvest keeps a source's
-    value as given (POD allows an identifier " ", and the record must come back out as it went in)."""
+    value as given (POD allows an identifier " ", and the record must come back out as it went in), and
+    so does an update that sends back the value the dataset holds (the edit form shows a harvested
+    identifier " " and returns it: it keeps the record matched to its source)."""
     value = data.get(key)
     strip = (lambda v: v) if context.get("hhs_import") or _lenient(context) else str.strip
     if isinstance(value, list):
         blank = all(isinstance(v, str) and not strip(v) for v in value)
+        spaces = any(value) and blank
     elif isinstance(value, str):
         blank = not strip(value) or strip(value) == "[]"
+        spaces = blank and value not in ("", "[]")
     else:
         blank = value is None or value is _missing
+        spaces = False
+    if spaces and _held(key, data, context) == value:
+        return
     if blank:
         data.pop(key, None)
         raise StopOnError
+
+
+def _held(key: FlattenKey, data: FlattenDataDict, context: Context) -> Any:
+    """The value the dataset being updated holds at `key` (a field, a resource's field, a field of a
+    repeating row), as its form shows it; None when there is none or this is no update."""
+    package = context.get("package")
+    if package is None or data.get(("id",)) != getattr(package, "id", None):
+        return None
+    if len(key) == 1:
+        stored = package.extras.get(key[0], getattr(package, key[0], None) if key[0] != "extras" else None)
+        return _loaded(stored) if isinstance(data.get(key), list) else stored
+    if len(key) != 3:
+        return None
+    if key[0] == "resources":
+        res_id = data.get(("resources", key[1], "id"))
+        for res in package.resources if res_id else []:
+            if res.id == res_id:
+                return res.extras.get(key[2], getattr(res, key[2], None) if key[2] != "extras" else None)
+        return None
+    rows = _loaded(package.extras.get(key[0]))
+    if isinstance(rows, list) and isinstance(key[1], int) and key[1] < len(rows) and isinstance(rows[key[1]], dict):
+        return rows[key[1]].get(key[2])
+    return None
+
+
+def _loaded(stored: Any) -> Any:
+    """A list field as stored (JSON text in package extras, as scheming stores it)."""
+    try:
+        return json.loads(stored) if isinstance(stored, str) else stored
+    except ValueError:
+        return None
 
 
 _FREQUENCY_WORDS = {
@@ -155,6 +195,51 @@ def hhs_media_type(value: Any, context: Context | None = None) -> Any:
     if not found:
         raise tk.Invalid(tk._('"{value}" is not a media type such as text/csv or application/pdf').format(value=value))
     return found
+
+
+def resource_guess(url: str) -> dict[str, str]:
+    """What a resource's link tells about it: its ``name`` (the last segment of the link's path), and from
+    that segment's extension its ``mimetype`` (the hub's list of media types, then Python's mimetypes
+    registry) and ``format`` (the format that media type names); each only when the link tells it.
+
+    The one guess of the resource form (hhs_resource_guess, as staff type a link) and of resources created
+    without a format (hhs_guess_from_url)."""
+    path = urllib.parse.urlsplit(url.strip()).path
+    segment = urllib.parse.unquote(path.rstrip("/").rsplit("/", 1)[-1]).strip()
+    guess = {"name": segment} if segment else {}
+    mimetype = pod.media_type(None, segment) if "." in segment.strip(".") else None
+    if mimetype:
+        guess["mimetype"] = mimetype
+        fmt = tk.h.hhs_format_of({"mimetype": mimetype}) or tk.h.unified_resource_format(mimetype)
+        if fmt and fmt != mimetype:
+            guess["format"] = fmt
+    return guess
+
+
+def hhs_guess_from_url(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+    """On a resource's format and mimetype: a new resource authored in the hub (form, API) that leaves them
+    blank gets them from its link (resource_guess); a media type follows the format given, if any. What
+    was given is never replaced, and a stored resource, an import or a harvest keeps what it has (a
+    source's distribution as published); a lakehouse table's location names no file type.
+
+    (CKAN's own upload handling already sets a media type from the link's extension, with Python's
+    mimetypes only, when the resource dict names none: what it set counts as given.)"""
+    if context.get("hhs_import") or context.get("hhs_keep_source") or _lenient(context):
+        return
+    row = key[:-1]
+    if data.get(key) not in (None, "", _missing) or data.get(row + ("id",)) not in (None, "", _missing):
+        return
+    url, kind = data.get(row + ("url",)), data.get(row + ("resource_kind",))
+    if not isinstance(url, str) or not url.strip() or kind == "lakehouse":
+        return
+    if key[-1] == "mimetype":
+        given = data.get(row + ("format",))
+        guessed = pod.media_type(given, None) if isinstance(given, str) and given.strip() else None
+        guessed = guessed or resource_guess(url).get("mimetype")
+    else:
+        guessed = resource_guess(url).get(key[-1])
+    if guessed:
+        data[key] = guessed
 
 
 _LINK_NEEDED = {

@@ -132,3 +132,82 @@ def test_hub_authored_datasets_survive_the_edit_form_unchanged(app):
     names = [factories.HhsDataset(owner_org=division["id"], **fields)["name"] for fields in HUB_AUTHORED]
     changes = _round_trip(logged_in(app, editor), names)
     assert not changes, _summary(changes)
+
+
+# Identifiers a source may publish (POD allows any text) that the hub would strip in what people type.
+SPACED = [" ", "  padded-id  ", "tab-id\t", "\u00a0"]
+
+
+def _pod_record(identifier: str, n: int) -> dict:
+    return {
+        "@type": "dcat:Dataset",
+        "identifier": identifier,
+        "title": f"Spaced identifier {n}",
+        "description": "A record whose identifier the hub's forms would strip.",
+        "keyword": ["claims"],
+        "modified": "2024-01-01",
+        "publisher": {"@type": "org:Organization", "name": "Centers for Medicare & Medicaid Services"},
+        "contactPoint": {"@type": "vcard:Contact", "fn": "Data Team", "hasEmail": "mailto:data@cms.hhs.gov"},
+        "bureauCode": ["009:38"],
+        "programCode": ["009:000"],
+        "accessLevel": "public",
+        "distribution": [
+            {
+                "@type": "dcat:Distribution",
+                "title": " ",
+                "downloadURL": "https://data.cms.gov/a.csv",
+                "mediaType": "text/csv",
+            }
+        ],
+    }
+
+
+def test_a_harvested_identifier_of_spaces_survives_the_edit_form(app, tmp_path):
+    """The form shows a source's identifier " " and sends it back: it is kept, whether the save changes
+    nothing (the kept record stays) or changes a source field (the hub copy becomes the truth, and the
+    identifier still matches the division's record at the next import)."""
+    import ckan.model as model
+
+    sysadmin = ckan_factories.Sysadmin()
+    editor = ckan_factories.User()
+    factories.Division(name="cms", bureau_code="009:38", users=[{"name": editor["name"], "capacity": "editor"}])
+    catalog = tmp_path / "spaced.json"
+    catalog.write_text(
+        json.dumps(
+            {
+                "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+                "@type": "dcat:Catalog",
+                "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+                "dataset": [_pod_record(identifier, n) for n, identifier in enumerate(SPACED)],
+            }
+        )
+    )
+    names = _import(sysadmin, "cms", str(catalog))
+    assert sorted(model.Package.get(n).extras["identifier"] for n in names) == sorted(SPACED)
+    client = logged_in(app, editor)
+
+    assert not (changes := _round_trip(client, names)), _summary(changes)
+    for name in names:
+        stored = model.Package.get(name).extras
+        assert stored["source_catalog"] == str(catalog) and stored.get("pod_record"), name
+
+    for name in names:
+        submit(client, f"/dataset/edit/{name}", "dataset-edit", {"title": f"Renamed {name}"})
+    model.Session.remove()
+    assert sorted(model.Package.get(n).extras["identifier"] for n in names) == sorted(SPACED)
+    assert not any(model.Package.get(n).extras.get("pod_record") for n in names)  # the hub copy is the truth
+    assert not (changes := _round_trip(client, names)), _summary(changes)
+
+    report = jobs.import_catalog(sysadmin["name"], str(catalog), "cms", "delete")
+    assert report["summary"]["created"] == 0 and report["summary"]["updated"] == len(SPACED), report
+
+
+def test_spaces_typed_into_the_form_are_still_blank(app):
+    """What people type as spaces alone is not stored (only a value the dataset already holds is sent back)."""
+    editor = ckan_factories.User()
+    division = factories.Division(name="cms", users=[{"name": editor["name"], "capacity": "editor"}])
+    name = factories.HhsDataset(owner_org=division["id"], identifier="cms-1")["name"]
+    client = logged_in(app, editor)
+    submit(client, f"/dataset/edit/{name}", "dataset-edit", {"identifier": "  ", "spatial": " "})
+    stored = _stored(name)
+    assert "identifier" not in stored and "spatial" not in stored, stored
