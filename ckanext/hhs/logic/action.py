@@ -13,7 +13,7 @@ from ckan.types import Action, Context, DataDict
 from ckanext.hhs import completeness, divisions, roles, vocab
 from ckanext.hhs.logic.validation import validate
 
-from . import schema
+from . import schema, validators
 
 
 @validate(schema.divisions_seed)
@@ -70,6 +70,23 @@ def hhs_dataset_completeness(context: Context, data_dict: DataDict) -> dict[str,
     tk.check_access("hhs_dataset_completeness", context, data_dict)
     pkg = tk.get_action("package_show")(dict(context), {"id": data_dict["id"]})
     return completeness.score(pkg)._asdict()
+
+
+@tk.side_effect_free
+@validate(schema.resource_guess)
+def hhs_resource_guess(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """What a resource's link tells about it: the resource form fills the name, format and media type
+    from it while staff type a link (never over what they typed), and a resource created without a
+    format gets them the same way.
+
+    :param url: the resource's link, or an uploaded file's name
+    :type url: string
+    :returns: ``name`` (the last segment of the link's path), ``format`` and ``mimetype`` (from its
+        extension), each only when the link tells it
+    :rtype: dict
+    """
+    tk.check_access("hhs_resource_guess", context, data_dict)
+    return validators.resource_guess(data_dict["url"])
 
 
 # CKAN core's fields are strings, but its validators assume it: an owner_org, state or license_id

@@ -14,3 +14,8 @@ def divisions_seed(ignore_missing: Validator, boolean_validator: Validator) -> S
 @validator_args
 def dataset_ref(not_empty: Validator, hhs_db_text: Validator) -> Schema:
     return {"id": [not_empty, hhs_db_text]}
+
+
+@validator_args
+def resource_guess(not_empty: Validator, hhs_db_text: Validator, hhs_text_cap: Validator) -> Schema:
+    return {"url": [not_empty, hhs_db_text, hhs_text_cap]}

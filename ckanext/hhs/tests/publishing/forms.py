@@ -42,7 +42,9 @@ def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
     for template in doc.xpath('//div[@name="repeating-template"]'):
         template.drop_tree()
     (form,) = [f for f in doc.forms if f.get("id") == form_id]
-    return list(form.form_values())
+    # lxml gives a checked box or radio with value="" as "on"; a browser sends "" (CKAN's link radio).
+    empty = {(el.name, "on") for el in form.inputs if el.get("type") in ("radio", "checkbox") and el.get("value") == ""}
+    return [(name, "" if (name, value) in empty else value) for name, value in form.form_values()]
 
 
 def submit(

@@ -75,4 +75,4 @@ def test_without_script_the_resource_form_shows_every_field_with_the_kinds_it_is
     page = client.get("/dataset/inpatient-stays/resource/new").get_data(as_text=True)
     assert '<div class="hhs-kind-field" data-hhs-kinds="lakehouse">' in page and 'id="field-table_uri"' in page
     assert "For: Lakehouse table (linked in place)" in page and "For: File (download)" in page
-    assert 'data-module="hhs-resource-kind"' in page
+    assert 'data-module="hhs-resource-kind hhs-resource-guess"' in page
