@@ -23,6 +23,7 @@ EXPECTED: dict[str, tuple[dict, bool, bool]] = {
     "hhs_divisions_seed": ({}, False, False),
     "hhs_vocabulary_list": ({}, True, True),
     "hhs_dataset_completeness": ({"id": "{dataset}"}, False, False),
+    "hhs_resource_guess": ({"url": "https://example.com/data/beneficiaries.csv"}, True, True),  # reads only the link
     "hhs_catalog_validate": ({"inventory": True}, False, False),
     "hhs_catalog_import": ({"source": "https://example.com/data.json", "division": "cms"}, False, False),
     "hhs_catalog_import_status": ({"id": "some-job"}, False, True),  # the action shows only the caller's jobs
