@@ -6,7 +6,6 @@ import click
 
 import ckan.plugins.toolkit as tk
 
-# The site user's context lives in the core's context module; the feature CLIs still import it from here.
 from ckanext.hhs.context import site_context
 
 __all__ = ["hhs"]

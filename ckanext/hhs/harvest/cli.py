@@ -10,7 +10,8 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.hhs import config as core_config
 from ckanext.hhs import vocab
-from ckanext.hhs.cli import hhs, site_context
+from ckanext.hhs.cli import hhs
+from ckanext.hhs.context import site_context
 
 from . import config, importer
 

@@ -6,7 +6,8 @@ import click
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.hhs.cli import hhs, site_context
+from ckanext.hhs.cli import hhs
+from ckanext.hhs.context import site_context
 
 from . import jobs, seed
 

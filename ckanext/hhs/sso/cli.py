@@ -7,6 +7,7 @@ import click
 import ckan.plugins.toolkit as tk
 
 from ckanext.hhs.cli import hhs
+from ckanext.hhs.context import site_context
 
 __all__ = ["hhs"]
 
@@ -19,9 +20,8 @@ def sso():
 @sso.command("sync")
 def sync():
     """Apply the provider's groups to every signed-in-before user; close accounts the provider disabled."""
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
     try:
-        counts = tk.get_action("hhs_sso_sync")({"user": site_user["name"]}, {})
+        counts = tk.get_action("hhs_sso_sync")(site_context(), {})
     except tk.ValidationError as e:
         raise click.ClickException("; ".join(m for msgs in e.error_dict.values() for m in msgs)) from e
     click.echo(

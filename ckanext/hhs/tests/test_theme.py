@@ -129,7 +129,7 @@ class TestPages:
             phi_classification="de-identified",
             health_theme=["infectious-disease"],
             resources=[
-                {"url": "https://data.cms.gov/a.csv", "name": "Claims", "format": "", "mimetype": "text/csv"},
+                {"url": "https://data.cms.gov/claims/download", "name": "Claims", "format": "", "mimetype": "text/csv"},
                 {"url": "https://data.cms.gov/api", "name": "Claims", "format": "API", "resource_kind": "api"},
             ],
         )
@@ -145,7 +145,8 @@ class TestPages:
         # Empty fields are not shown at all.
         assert "Publisher 1" not in page and ">Sensitivity (FIPS 199)<" not in page
         assert ">Yes<" in page  # meets the quality guidelines
-        # Distributions: the CSV's format comes from its media type; a file is downloaded, an API opened.
+        # Distributions: a format the link does not tell comes from the media type (the stored format
+        # stays empty); a file is downloaded, an API opened.
         assert '<span class="hhs-format" data-format="csv">CSV</span>' in page
         assert ">Download<" in page and ">Open<" in page
         # The stored value is not changed.

@@ -4,6 +4,7 @@ terms and show the join keys they make, preview tables and query them read-only.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import time
 from typing import Any
@@ -289,17 +290,8 @@ def hhs_lakehouse_table_list(context: Context, data_dict: DataDict) -> dict[str,
         q = q.filter(lm.LakehouseTable.package_id == (package.id if package else data_dict["package_id"]))
     if "stale" in data_dict:
         q = q.filter(lm.LakehouseTable.stale.is_(bool(data_dict["stale"])))
-    seen: dict[str, bool] = {}
-    visible = []
-    for row in q:
-        if row.package_id not in seen:
-            try:
-                tk.check_access("package_show", _user_context(context), {"id": row.package_id})
-                seen[row.package_id] = True
-            except tk.NotAuthorized:
-                seen[row.package_id] = False
-        if seen[row.package_id]:
-            visible.append(row)
+    may_read = functools.cache(lambda package_id: roles.may_read(context.get("user"), package_id))
+    visible = [row for row in q if may_read(row.package_id)]
     page = visible[data_dict["offset"] : data_dict["offset"] + data_dict["limit"]]
     results = [_dictize(r, context) for r in page]
     return {"count": len(visible), "stale": sum(r.stale for r in visible), "results": results}

@@ -72,7 +72,7 @@ def test_demo_seed_restricted_dataset_ends_in_rows(tmp_path, monkeypatch):
     through the lakehouse's action); when the grant ends, the query is refused."""
     import ckan.plugins.toolkit as tk
 
-    from ckanext.hhs.cli import site_context
+    from ckanext.hhs.context import site_context
     from ckanext.hhs.marketplace import seed
 
     monkeypatch.setitem(tk.config, "ckanext.hhs.lakehouse.allowed_roots", str(tmp_path))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
+from ckanext.hhs import dcatus3, pod
 from ckanext.hhs.tests import factories
 from ckanext.hhs.tests.browser import axe_check
 
@@ -132,6 +134,16 @@ def test_create_and_edit_a_dataset_through_the_form(live_server, browser, width)
     page.click("button[name=save]")
     page.wait_for_load_state("networkidle")
     assert _shown(name) == before
+
+    # What the form made goes out as a valid federal record (a private one: in the staff inventory).
+    token = ckan_factories.APIToken(user=ckan_factories.Sysadmin()["name"])["token"]
+    for path, errors in (
+        ("/inventory/data.json", lambda catalog: pod.schema_errors("catalog.json", catalog)),
+        ("/inventory/dcat-us-3.json", dcatus3.schema_errors),
+    ):
+        catalog = requests.get(live_server + path, headers={"Authorization": token}, timeout=120).json()
+        assert f"Inpatient stays {width}" in json.dumps(catalog), path
+        assert errors(catalog) == [], path
 
 
 MULTIPLE = ("bureau_code", "health_theme", "coding_system", "legal_basis")
