@@ -11,11 +11,12 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 
-def fresh(context: Context) -> Context:
+def fresh(context: Context, *, check_auth: bool = False) -> Context:
     """A new context for the same user: CKAN's auth audit list and cached objects must not be
-    shared between sibling action calls (a shallow copy shares them)."""
+    shared between sibling action calls (a shallow copy shares them). With ``check_auth`` the
+    sibling call is checked as that user even where the caller's own context skipped auth."""
     new: Context = {"user": context.get("user", "")}
-    if context.get("ignore_auth"):
+    if context.get("ignore_auth") and not check_auth:
         new["ignore_auth"] = True
     return new
 

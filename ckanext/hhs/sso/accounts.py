@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.hhs import roles
 from ckanext.hhs.context import site_context
 from ckanext.hhs.roles import ROLES
 
@@ -77,27 +78,12 @@ def roles_from_groups(groups: list[str]) -> tuple[dict[str, str], bool]:
     return orgs, sysadmin
 
 
-def _memberships(user: model.User) -> dict[str, tuple[str, str]]:
-    """{organization id: (name, capacity)} of the user's active organization memberships."""
-    rows = (
-        model.Session.query(model.Member.group_id, model.Group.name, model.Member.capacity)
-        .join(model.Group, model.Group.id == model.Member.group_id)
-        .filter(
-            model.Member.table_id == user.id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-            model.Group.is_organization.is_(True),
-        )
-        .all()
-    )
-    return {gid: (name, capacity) for gid, name, capacity in rows}
-
-
 def apply_roles(user: model.User, groups: list[str]) -> None:
     """Makes the user's organization roles and sysadmin flag what the groups give (and, with
-    manage_memberships, takes away what they no longer give)."""
+    manage_memberships, takes away what they no longer give). A deleted organization gives no role, so
+    its memberships are neither counted nor touched (roles.memberships: active organizations only)."""
     wanted, sysadmin = roles_from_groups(groups)
-    current = _memberships(user)
+    current = {org.id: capacity for org, capacity in roles.memberships(user)}
     context = site_context()
     kept = set()
     for org_name, capacity in wanted.items():
@@ -106,7 +92,7 @@ def apply_roles(user: model.User, groups: list[str]) -> None:
             log.warning("group mapping names organization %r, which the hub does not have", org_name)
             continue
         kept.add(org.id)
-        if current.get(org.id, ("", ""))[1] != capacity:
+        if current.get(org.id) != capacity:
             tk.get_action("organization_member_create")(
                 dict(context), {"id": org.id, "username": user.name, "role": capacity}
             )

@@ -15,6 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.hhs import roles
+from ckanext.hhs.context import fresh
 from ckanext.hhs.logic.validation import validate
 
 from .. import config, jobs, query, readers
@@ -41,12 +42,8 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 # ---------------------------------------------------------------- helpers
 
 
-def _user_context(context: Context) -> Context:
-    return {"user": context.get("user", ""), "ignore_auth": False}  # type: ignore[return-value]
-
-
 def _resource(context: Context, resource_id: str) -> dict[str, Any]:
-    return tk.get_action("resource_show")(_user_context(context), {"id": resource_id})
+    return tk.get_action("resource_show")(fresh(context, check_auth=True), {"id": resource_id})
 
 
 def _row(resource_id: str) -> lm.LakehouseTable:
@@ -211,7 +208,7 @@ def hhs_lakehouse_table_register(context: Context, data_dict: DataDict) -> dict[
         raise tk.ValidationError(errors)
     changes = {k: v for k, v in (("table_uri", uri), ("table_format", fmt)) if stored.get(k) != v}
     if changes or resource.get("resource_kind") != "lakehouse":
-        patch_context = {**_user_context(context), "hhs_lakehouse_registering": True}
+        patch_context = {**fresh(context, check_auth=True), "hhs_lakehouse_registering": True}
         resource = tk.get_action("resource_patch")(
             patch_context, {"id": resource["id"], "resource_kind": "lakehouse", **changes}
         )
@@ -315,8 +312,10 @@ def hhs_lakehouse_column_suggest(context: Context, data_dict: DataDict) -> list[
     :returns: ``column``, ``term`` (slug), ``label``, ``score`` (0-1) and ``reason`` of each suggestion
     """
     tk.check_access("hhs_lakehouse_column_suggest", context, data_dict)
-    table = tk.get_action("hhs_lakehouse_table_show")(_user_context(context), {"id": data_dict["id"]})
-    terms = tk.get_action("hhs_glossary_term_list")(_user_context(context), {"status": "approved", "limit": 1000})
+    table = tk.get_action("hhs_lakehouse_table_show")(fresh(context, check_auth=True), {"id": data_dict["id"]})
+    terms = tk.get_action("hhs_glossary_term_list")(
+        fresh(context, check_auth=True), {"status": "approved", "limit": 1000}
+    )
     names = []
     for term in terms["results"]:
         for name, reason in (
@@ -371,7 +370,7 @@ def hhs_lakehouse_column_confirm(context: Context, data_dict: DataDict) -> list[
     :returns: the resource's column mappings
     """
     tk.check_access("hhs_lakehouse_column_confirm", context, data_dict)
-    table = tk.get_action("hhs_lakehouse_table_show")(_user_context(context), {"id": data_dict["id"]})
+    table = tk.get_action("hhs_lakehouse_table_show")(fresh(context, check_auth=True), {"id": data_dict["id"]})
     column = data_dict["column"]
     if column not in {c["name"] for c in table["columns"]}:
         raise tk.ValidationError({"column": [tk._("The table has no column {column}").format(column=column)]})
@@ -379,7 +378,7 @@ def hhs_lakehouse_column_confirm(context: Context, data_dict: DataDict) -> list[
         if not data_dict.get("term"):
             raise tk.ValidationError({"term": [tk._("Missing value")]})
         try:
-            term = tk.get_action("hhs_glossary_term_show")(_user_context(context), {"id": data_dict["term"]})
+            term = tk.get_action("hhs_glossary_term_show")(fresh(context, check_auth=True), {"id": data_dict["term"]})
         except (tk.ObjectNotFound, tk.NotAuthorized) as e:
             raise tk.ValidationError({"term": [tk._("No such glossary term")]}) from e
         if term.get("status") != "approved":
@@ -388,7 +387,9 @@ def hhs_lakehouse_column_confirm(context: Context, data_dict: DataDict) -> list[
     mappings = [m for m in resource.get("column_terms") or [] if m.get("column") != column]
     if not data_dict.get("remove"):
         mappings.append({"column": column, "term": term["slug"]})
-    updated = tk.get_action("resource_patch")(_user_context(context), {"id": resource["id"], "column_terms": mappings})
+    updated = tk.get_action("resource_patch")(
+        fresh(context, check_auth=True), {"id": resource["id"], "column_terms": mappings}
+    )
     return updated.get("column_terms") or []
 
 
@@ -407,7 +408,9 @@ def hhs_lakehouse_join_keys(context: Context, data_dict: DataDict) -> list[dict[
     out = []
     for mapping in resource.get("column_terms") or []:
         try:
-            columns = tk.get_action("hhs_glossary_term_columns")(_user_context(context), {"id": mapping["term"]})
+            columns = tk.get_action("hhs_glossary_term_columns")(
+                fresh(context, check_auth=True), {"id": mapping["term"]}
+            )
         except (tk.ObjectNotFound, tk.NotAuthorized):
             continue
         links = [c for c in columns if c["resource"]["id"] != resource["id"]]
@@ -515,7 +518,7 @@ def hhs_lakehouse_query(context: Context, data_dict: DataDict) -> dict[str, Any]
             refusal = tk._("There is no registered table {name} you may read").format(name=name)
         else:
             try:
-                tk.check_access("hhs_lakehouse_preview", _user_context(context), {"id": row.resource_id})
+                tk.check_access("hhs_lakehouse_preview", fresh(context, check_auth=True), {"id": row.resource_id})
             except tk.NotAuthorized as e:
                 # The same answer for a table that is not there and one the caller may not see.
                 refusal = tk._("There is no registered table {name} you may read").format(name=name)
