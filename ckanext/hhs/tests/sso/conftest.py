@@ -49,6 +49,17 @@ def _realm_file_client(client_id: str) -> dict:
     return next(c for c in json.loads(text)["clients"] if c["clientId"] == client_id)
 
 
+def _client(client_id: str, attributes: dict | None = None, **extra) -> dict:
+    """A client of the test site's sign-in (standard flow with PKCE, redirects to test.ckan.net)."""
+    return {
+        "clientId": client_id,
+        "standardFlowEnabled": True,
+        "redirectUris": ["http://test.ckan.net/*"],
+        "attributes": {"pkce.code.challenge.method": "S256", **(attributes or {})},
+        **extra,
+    }
+
+
 @pytest.fixture
 def clean_db(with_plugins, reset_db, migrate_loaded):
     """The shared clean_db, with the plugins loaded first (the identity table comes with hhs_sso)."""
@@ -121,21 +132,24 @@ class Admin:
     def client(self, client_id: str) -> dict:
         return self.call("GET", "/clients", params={"clientId": client_id}).json()[0]
 
+    def _jwt_client(self, client_id: str, attributes: dict | None = None, **extra) -> dict:
+        """A confidential client like the hub's: it authenticates with a JWT signed by the hub's key (the hub's
+        certificate and signing algorithm), standard flow with PKCE; `attributes` and `extra` added."""
+        hub = self.client(HUB_CLIENT)
+        signing = {k: hub["attributes"][k] for k in ("jwt.credential.certificate", "token.endpoint.auth.signing.alg")}
+        return _client(
+            client_id,
+            {**signing, **(attributes or {})},
+            publicClient=False,
+            clientAuthenticatorType="client-jwt",
+            **extra,
+        )
+
     def other_client(self) -> None:
         """A second application of the same provider (its tokens name another audience)."""
         if self.call("GET", "/clients", params={"clientId": OTHER_CLIENT}).json():
             return
-        self.call(
-            "POST",
-            "/clients",
-            json={
-                "clientId": OTHER_CLIENT,
-                "publicClient": True,
-                "standardFlowEnabled": True,
-                "redirectUris": ["http://test.ckan.net/*"],
-                "attributes": {"pkce.code.challenge.method": "S256"},
-            },
-        )
+        self.call("POST", "/clients", json=_client(OTHER_CLIENT, publicClient=True))
 
     def realm_client(self, client_id: str) -> None:
         """A client of deploy/keycloak/hhs-realm.json as the file says it, in a Keycloak whose realm was
@@ -167,26 +181,7 @@ class Admin:
         """A confidential client like the hub's (same key) whose tokens live one second: expiry tested
         without touching the hub's client that other tests sign in through."""
         if not self.call("GET", "/clients", params={"clientId": SHORT_CLIENT}).json():
-            hub = self.client(HUB_CLIENT)
-            self.call(
-                "POST",
-                "/clients",
-                json={
-                    "clientId": SHORT_CLIENT,
-                    "publicClient": False,
-                    "clientAuthenticatorType": "client-jwt",
-                    "standardFlowEnabled": True,
-                    "redirectUris": ["http://test.ckan.net/*"],
-                    "attributes": {
-                        **{
-                            k: hub["attributes"][k]
-                            for k in ("jwt.credential.certificate", "token.endpoint.auth.signing.alg")
-                        },
-                        "pkce.code.challenge.method": "S256",
-                        "access.token.lifespan": "1",
-                    },
-                },
-            )
+            self.call("POST", "/clients", json=self._jwt_client(SHORT_CLIENT, {"access.token.lifespan": "1"}))
         return SHORT_CLIENT
 
     def piv_client(self) -> str:
@@ -234,26 +229,12 @@ class Admin:
             )
             flows = {f["alias"]: f for f in self.call("GET", "/authentication/flows").json()}
         hub = self.client(HUB_CLIENT)
-        self.call(
-            "POST",
-            "/clients",
-            json={
-                "clientId": PIV_CLIENT,
-                "publicClient": False,
-                "clientAuthenticatorType": "client-jwt",
-                "standardFlowEnabled": True,
-                "redirectUris": ["http://test.ckan.net/*"],
-                "attributes": {
-                    **{
-                        k: hub["attributes"][k]
-                        for k in ("jwt.credential.certificate", "token.endpoint.auth.signing.alg")
-                    },
-                    "pkce.code.challenge.method": "S256",
-                },
-                "protocolMappers": [{k: v for k, v in m.items() if k != "id"} for m in hub["protocolMappers"]],
-                "authenticationFlowBindingOverrides": {"browser": flows[PIV_FLOW]["id"]},
-            },
+        client = self._jwt_client(
+            PIV_CLIENT,
+            protocolMappers=[{k: v for k, v in m.items() if k != "id"} for m in hub["protocolMappers"]],
+            authenticationFlowBindingOverrides={"browser": flows[PIV_FLOW]["id"]},
         )
+        self.call("POST", "/clients", json=client)
         return PIV_CLIENT
 
     def cleanup(self) -> None:

@@ -137,13 +137,42 @@ def _signed_in_user(email: str) -> model.User | None:
     return model.Session.query(model.User).filter_by(email=email).one_or_none()
 
 
+def _signed_in(app, saml_idp, prefix: str):
+    """A new CDC member signed in to the hub through SAML: the hub's client, and the browser that holds
+    Keycloak's session cookie."""
+    person = saml_idp.user(["/divisions/cdc/member"], prefix=prefix)
+    browser = requests.Session()
+    client = app.test_client()
+    assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+    return client, browser
+
+
+def _sls(client, binding: str, answer):
+    """The provider's logout answer at the hub's SLS: the auto-submitting form's fields POSTed ("POST"), or
+    the query of its signed redirect followed ("Redirect")."""
+    if binding == "POST":
+        return client.post("/user/saml/sls", data=answer, follow_redirects=False)
+    return client.get(f"/user/saml/sls?{answer}", follow_redirects=False)
+
+
+def _logout_confirmed_once(app, client, browser: requests.Session, binding: str, answer) -> None:
+    """The provider's logout answer, sent by `binding`, confirms the sign-out; Keycloak's session is over (the
+    next sign-in request gets its login form); sent again, from this browser or another, it is refused."""
+    confirmed = _sls(client, binding, answer)
+    assert confirmed.status_code == 302, confirmed.body[:1000]
+    assert confirmed.headers["Location"].endswith("/user/logged_out_redirect")
+    fresh = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
+    assert 'id="kc-form-login"' in fresh.text, fresh.text[:1000]
+    for sender in (client, app.test_client()):
+        replayed = _sls(sender, binding, answer)
+        assert replayed.status_code == 400, replayed.body[:1000]
+        assert "does not belong to a sign-out started here, or was already used" in replayed.body
+
+
 @pytest.mark.usefixtures("clean_db", "with_plugins")
 class TestSamlLogout:
     def test_hub_logout_ends_the_keycloak_session_through_single_logout(self, app, saml_idp):
-        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlslo")
-        browser = requests.Session()
-        client = app.test_client()
-        assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+        client, browser = _signed_in(app, saml_idp, "samlslo")
         assert client.get("/dashboard/datasets").status_code == 200
         # Keycloak's session is open: a new sign-in request is answered at once, without its login form.
         again = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
@@ -158,22 +187,10 @@ class TestSamlLogout:
 
         _plain_http(browser)  # the cookies of the sign-in request just above
         answer = _form(browser.get(slo, timeout=30).text, SLS, "SAMLResponse")
-        confirmed = client.post("/user/saml/sls", data=answer, follow_redirects=False)
-        assert confirmed.status_code == 302, confirmed.body[:1000]
-        assert confirmed.headers["Location"].endswith("/user/logged_out_redirect")
-        # Keycloak's session is over: the next sign-in request gets the login form again.
-        fresh = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
-        assert 'id="kc-form-login"' in fresh.text, fresh.text[:1000]
-
-        # The provider's answer is taken once.
-        replayed = app.test_client().post("/user/saml/sls", data=answer, follow_redirects=False)
-        assert replayed.status_code == 400 and "does not belong to a sign-out started here" in replayed.body
+        _logout_confirmed_once(app, client, browser, "POST", answer)
 
     def test_logout_from_a_browser_without_keycloak_cookies_ends_the_session_named_by_its_index(self, app, saml_idp):
-        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlsloidx")
-        browser = requests.Session()
-        client = app.test_client()
-        assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+        client, browser = _signed_in(app, saml_idp, "samlsloidx")
         slo = client.get("/user/_logout", follow_redirects=False).headers["Location"]
         # Another browser (no Keycloak cookie): Keycloak ends the session the SessionIndex names and answers
         # with a signed redirect to the hub's SLS.
@@ -181,32 +198,23 @@ class TestSamlLogout:
         assert answer.status_code in (302, 303), answer.text[:1000]
         location = answer.headers["Location"]
         assert location.startswith(SLS + "?") and "Signature=" in location, location
-        parts = urllib.parse.urlsplit(location)
-        query = dict(urllib.parse.parse_qsl(parts.query))
+        query = urllib.parse.urlsplit(location).query
         # A changed signature is refused, and does not use up the real answer.
-        signature = query["Signature"]
+        fields = dict(urllib.parse.parse_qsl(query))
+        signature = fields["Signature"]
         changed = signature[:10] + ("B" if signature[10] != "B" else "C") + signature[11:]
-        forged = client.get("/user/saml/sls", query_string={**query, "Signature": changed})
+        forged = client.get("/user/saml/sls", query_string={**fields, "Signature": changed})
         assert forged.status_code == 400 and "not signed (SignatureError)" in forged.body
-        confirmed = client.get(f"{parts.path}?{parts.query}", follow_redirects=False)
-        assert confirmed.status_code == 302, confirmed.body[:1000]
-        assert confirmed.headers["Location"].endswith("/user/logged_out_redirect")
-        fresh = browser.get(client.get("/user/saml/login", follow_redirects=False).headers["Location"], timeout=30)
-        assert 'id="kc-form-login"' in fresh.text, fresh.text[:1000]
-        replayed = client.get(f"{parts.path}?{parts.query}", follow_redirects=False)
-        assert replayed.status_code == 400 and "already used" in replayed.body
+        _logout_confirmed_once(app, client, browser, "Redirect", query)
 
     def test_a_changed_logout_answer_is_refused(self, app, saml_idp):
-        person = saml_idp.user(["/divisions/cdc/member"], prefix="samlslox")
-        browser = requests.Session()
-        client = app.test_client()
-        assert _post(client, _answer(client, person["username"], browser=browser)).status_code == 302
+        client, browser = _signed_in(app, saml_idp, "samlslox")
         slo = client.get("/user/_logout", follow_redirects=False).headers["Location"]
         answer = _form(browser.get(slo, timeout=30).text, SLS, "SAMLResponse")
         xml = _xml(answer)
         assert "status:Success" in xml
         changed = _with_xml(answer, xml.replace('InResponseTo="', 'InResponseTo="x'))
-        refused = client.post("/user/saml/sls", data=changed, follow_redirects=False)
+        refused = _sls(client, "POST", changed)
         assert refused.status_code == 400 and "SignatureError" in refused.body
         assert "Sign-out not confirmed" in refused.body
 
