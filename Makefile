@@ -20,7 +20,7 @@ install:         ## only install (Debian packages, virtualenv, Solr jars)
 	scripts/stack.sh install
 
 load:            ## the load test (benchmarks/load.py) on the benchmark database var/bench.ini, nginx in front
-	.venv/bin/python benchmarks/load.py --ini var/bench.ini --report benchmarks/results/load-$$(date -u +%F).txt
+	.venv/bin/python benchmarks/load.py --ini var/bench.ini --warmup 60 --report benchmarks/results/load-$$(date -u +%F).txt
 
 lint:
 	.venv/bin/ruff check ckanext benchmarks

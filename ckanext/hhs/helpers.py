@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
+import json
 import logging
 import os
 import re
 from collections.abc import Callable
 from typing import Any
 
+import cachetools
 from markupsafe import Markup
 
 import ckan.model as model
@@ -50,6 +53,7 @@ __all__ = [
     "hhs_popular_datasets",
     "hhs_recent_datasets",
     "hhs_structured_data",
+    "hhs_sidebar_organization",
     "hhs_uswds_built",
     "hhs_access_level_choices",
     "hhs_bureau_code_choices",
@@ -475,8 +479,28 @@ def hhs_structured_data(pkg: dict[str, Any]) -> Markup:
     kept as written, with `<`, `>` and `&` (only ever inside its strings) escaped so that it cannot end
     the script element it sits in."""
     names = tuple(tk.config.get("ckanext.dcat.structured_data.profiles") or ["schemaorg"])
-    output = _structured_data_serializer(names)(profiles=list(names)).serialize_dataset(pkg, _format="jsonld")
-    return Markup(output.translate(_HTML_UNSAFE))
+    # The graph depends on the dataset as shown and the site's settings only: a page read again (nginx's
+    # cache refills a popular page every 30 s) takes it from this process's copy.
+    shown = json.dumps([names, tk.config.get("ckan.site_url"), pkg], sort_keys=True, default=str)
+    key = hashlib.sha256(shown.encode()).digest()
+    output = _STRUCTURED_DATA.get(key)
+    if output is None:
+        serializer = _structured_data_serializer(names)(profiles=list(names))
+        output = _STRUCTURED_DATA[key] = serializer.serialize_dataset(pkg, _format="jsonld").translate(_HTML_UNSAFE)
+    return Markup(output)
+
+
+_STRUCTURED_DATA: cachetools.LRUCache[bytes, str] = cachetools.LRUCache(maxsize=512)
+
+
+def hhs_sidebar_organization(pkg: dict[str, Any]) -> dict[str, Any]:
+    """The division box of a dataset page, from the division the dataset dict already carries. CKAN's page
+    asked organization_show for it (members, tags, groups and a dataset count it does not show)."""
+    org = dict(pkg.get("organization") or {})
+    image = org.get("image_url") or ""
+    uploaded = image and not image.startswith("http")
+    org["image_display_url"] = tk.h.url_for_static(f"uploads/group/{image}", qualified=True) if uploaded else image
+    return org
 
 
 # ---------------------------------------------------------------- search facets

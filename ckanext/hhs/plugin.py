@@ -20,6 +20,7 @@ from . import (
     authoritative,
     completeness,
     confirmations,
+    dashboard,
     helpers,
     permission_labels,
     pod,
@@ -29,10 +30,19 @@ from . import (
 )
 
 
+def _template_helpers() -> dict[str, Any]:
+    found = {name: getattr(helpers, name) for name in helpers.__all__}
+    # The activity plugin's dashboard count, kept for a minute (dashboard.py); CKAN refuses a chained helper
+    # whose helper is not there, so only with the activity plugin.
+    if p.plugin_loaded("activity"):
+        found["new_activities"] = dashboard.new_activities
+    return found
+
+
 @tk.blanket.actions
 @tk.blanket.auth_functions
 @tk.blanket.validators
-@tk.blanket.helpers
+@tk.blanket.helpers(_template_helpers)
 @tk.blanket.cli
 @tk.blanket.config_declarations
 class HhsPlugin(p.SingletonPlugin):
@@ -128,7 +138,10 @@ class HhsPlugin(p.SingletonPlugin):
     def get_signal_subscriptions(self) -> SignalMapping:
         receiver = permission_labels.labels_changed
         return {
-            tk.signals.action_succeeded: [{"sender": a, "receiver": receiver} for a in permission_labels.CHANGE_LABELS]
+            tk.signals.action_succeeded: [
+                *({"sender": a, "receiver": receiver} for a in permission_labels.CHANGE_LABELS),
+                {"sender": dashboard.READ_ACTION, "receiver": dashboard.forget},
+            ]
         }
 
 
