@@ -152,3 +152,17 @@ def test_the_dashboard_count_is_kept_a_minute_and_forgotten_once_read(app):
 
     app.get("/dashboard/", headers={"Authorization": token}, status=200)  # the user reads them
     assert _badge(app, token) == 0  # at once, not a minute later
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_the_description_extract_is_ckans_kept_by_text_and_length():
+    from ckan.lib import helpers as core
+
+    from ckanext.hhs import helpers as ours
+
+    text = "**Bold** claims <em>data</em> about *Medicare* beneficiaries, " * 8
+    assert tk.h.markdown_extract(text, extract_length=180) == core.markdown_extract(text, extract_length=180)
+    assert (text, 180) in ours.markdown_extract.cache  # the page helper is the kept one
+    assert tk.h.markdown_extract(text, 60) == core.markdown_extract(text, 60)
+    assert tk.h.markdown_extract(text) == core.markdown_extract(text)
+    assert tk.h.markdown_extract("") == ""
