@@ -1,4 +1,5 @@
-"""Background jobs of the marketplace (queued with `tk.enqueue_job`, run by `ckan jobs worker`).
+"""Background jobs of the marketplace (queued by `ckan hhs marketplace expire|remind --queue` with
+`tk.enqueue_job`, run by `ckan jobs worker`).
 
 Both call idempotent actions, so a job that dies with its worker is simply run again."""
 
@@ -19,8 +20,3 @@ def expire_grants(as_of: str | None = None) -> dict[str, Any]:
 def remind_renewals(as_of: str | None = None) -> dict[str, Any]:
     """Warn licence holders before their licences end."""
     return tk.get_action("hhs_marketplace_licence_remind")(site_context(), {"as_of": as_of} if as_of else {})
-
-
-def enqueue_daily() -> None:
-    tk.enqueue_job(expire_grants, title="hhs_marketplace: expire access grants")
-    tk.enqueue_job(remind_renewals, title="hhs_marketplace: licence renewal reminders")

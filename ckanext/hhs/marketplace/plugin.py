@@ -4,24 +4,62 @@ third-party data licences and data needs that replace data calls."""
 from __future__ import annotations
 
 import json
+import types
+from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan import authz
 from ckan.types import Context, SignalMapping
 
 from ckanext.hhs import unindexed
 
 from . import model as _tables  # noqa: F401 (the tables, for migrations and the session)
-from . import usage, visibility
+from .licences.logic import action as licences_action
+from .licences.logic import auth as licences_auth
+from .metrics.logic import action as metrics_action
+from .metrics.logic import auth as metrics_auth
+from .needs.logic import action as needs_action
+from .needs.logic import auth as needs_auth
+from .products import visibility
+from .products.logic import action as products_action
+from .products.logic import auth as products_auth
+from .records.logic import action as records_action
+from .records.logic import auth as records_auth
+from .requests import usage
+from .requests.logic import action as requests_action
+from .requests.logic import auth as requests_auth
 
 PRODUCT_TYPE = "data-product"
 # Single-valued product fields indexed as they are, so the marketplace can facet on them.
 _FACET_FIELDS = ("product_status", "product_type", "access_terms", "cost_model")
+# The sub-packages' templates/ folders, each holding its pages under hhs_marketplace/.
+_TEMPLATES = (
+    "templates",
+    *(f"{part}/templates" for part in ("products", "requests", "records", "licences", "needs", "metrics")),
+)
 
 
-@tk.blanket.actions
-@tk.blanket.auth_functions
+def _public(*modules: types.ModuleType) -> Callable[[], dict[str, Any]]:
+    """What blanket registers from one module (its public functions), gathered from several."""
+
+    def collect() -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for module in modules:
+            for name, func in authz.get_local_functions(module):
+                if name in found:
+                    raise ValueError(f"{name} is defined in {found[name].__module__} and {module.__name__}")
+                found[name] = func
+        return found
+
+    return collect
+
+
+@tk.blanket.actions(
+    _public(products_action, requests_action, records_action, licences_action, needs_action, metrics_action)
+)
+@tk.blanket.auth_functions(_public(products_auth, requests_auth, records_auth, licences_auth, needs_auth, metrics_auth))
 @tk.blanket.validators
 @tk.blanket.helpers
 @tk.blanket.blueprints
@@ -36,7 +74,8 @@ class HhsMarketplacePlugin(p.SingletonPlugin):
     # IConfigurer
 
     def update_config(self, config: Any) -> None:
-        tk.add_template_directory(config, "templates")
+        for folder in _TEMPLATES:
+            tk.add_template_directory(config, folder)
         tk.add_resource("assets", "hhs_marketplace")
 
     # IMiddleware

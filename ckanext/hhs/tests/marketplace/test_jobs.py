@@ -47,14 +47,3 @@ def test_queued_expiry_job_revokes_access_and_records_it(world, cli):
     assert shown["status"] == "expired"
     assert shown["events"][-1]["action"] == "revoke"
 
-
-def test_enqueue_daily_queues_both_jobs(world):
-    jobs.enqueue_daily()
-    assert sorted(j.func_name.rsplit(".", 1)[-1] for j in ckan_jobs.get_queue().jobs) == [
-        "expire_grants",
-        "remind_renewals",
-    ]
-    ckan_jobs.Worker().work(burst=True)
-    queue = ckan_jobs.get_queue()
-    assert queue.jobs == [] and queue.failed_job_registry.count == 0
-    assert queue.finished_job_registry.count == 2

@@ -15,7 +15,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import model as mm
+from .. import model as mm
 
 log = logging.getLogger(__name__)
 
