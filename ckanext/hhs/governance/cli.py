@@ -1,13 +1,15 @@
-"""`ckan hhs governance ...`: each part of the dashboard adds its commands to this group."""
+"""`ckan hhs governance ...`: the group, with each part's commands added explicitly (metrics: refresh,
+linkcheck; duplicates: duplicates scan; quality: quality), and `ckan hhs seed-demo-governance`."""
 
 from __future__ import annotations
 
 import click
 
-import ckan.plugins.toolkit as tk
-
 from ckanext.hhs.cli import hhs
-from ckanext.hhs.context import site_context
+
+from .duplicates import cli as duplicates_cli
+from .metrics import cli as metrics_cli
+from .quality import cli as quality_cli
 
 __all__ = ["hhs"]
 
@@ -17,60 +19,10 @@ def governance():
     """The Data Governance Board's dashboard: figures, duplicates, quality, gaps."""
 
 
-@governance.command("refresh")
-@click.option("--queue", is_flag=True, help="Queue the job for a worker instead of running it here.")
-@click.option("--links/--no-links", default=True, help="Check a batch of resource links first (default: yes).")
-def refresh(queue: bool, links: bool):
-    """Compute and store the dashboard's figures (after a link-check batch)."""
-    from . import metrics
-
-    if queue:
-        job = tk.get_action("hhs_governance_metrics_refresh")(site_context(), {"links": links})
-        also = f" and link-check job {job['linkcheck_job_id']}" if job.get("linkcheck_job_id") else ""
-        click.echo(f"Queued figures job {job['job_id']}{also}; a `ckan jobs worker` runs them.")
-        return
-    try:
-        if links:
-            _report_links(metrics.check_links(_ProgressBar("Checking links")))
-        run = metrics.compute_figures(_ProgressBar("Reading the catalog"))
-    except Exception as e:  # noqa: BLE001 (the run is recorded as failed; say why and exit non-zero)
-        raise click.ClickException(f"The governance figures could not be computed: {e}") from e
-    click.secho(
-        f"Figures computed for {run.counts['divisions']} divisions, {run.counts['datasets']} datasets.", fg="green"
-    )
-
-
-@governance.command("linkcheck")
-@click.option("--limit", type=click.IntRange(min=0), help="Most URLs to check (default: the configured batch).")
-def linkcheck(limit: int | None):
-    """Check a batch of resource links (http(s) only, through the fetch guard, rate-bounded)."""
-    from . import metrics
-
-    _report_links(metrics.check_links(_ProgressBar("Checking links"), limit=limit))
-
-
-class _ProgressBar:
-    """A click progress bar for a job's progress(done, total) callback, opened at the first call."""
-
-    def __init__(self, label: str):
-        self.label, self.bar, self.done = label, None, 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label)
-            self.bar.__enter__()
-        self.bar.update(done - self.done)
-        self.done = done
-        if done >= total:
-            self.bar.__exit__(None, None, None)
-
-
-def _report_links(run) -> None:
-    counts = run.counts
-    click.echo(
-        f"Links checked: {counts.get('checked', 0)} (ok {counts.get('ok', 0)}, broken {counts.get('broken', 0)}, "
-        f"refused {counts.get('refused', 0)})"
-    )
+governance.add_command(metrics_cli.refresh)
+governance.add_command(metrics_cli.linkcheck)
+governance.add_command(duplicates_cli.duplicates)
+governance.add_command(quality_cli.quality)
 
 
 @hhs.command("seed-demo-governance")
@@ -80,6 +32,3 @@ def seed_demo_governance():
 
     for line in seed.run():
         click.echo(line)
-
-
-from . import cli_duplicates, cli_quality  # noqa: E402, F401 (add `governance duplicates`, `governance quality`)

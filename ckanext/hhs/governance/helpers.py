@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ckan.plugins.toolkit as tk
 
-from . import duplicates, permissions, quality
+from . import permissions
+from .duplicates.authoritative import authoritative_links
+from .quality import checks as quality
 
 __all__ = ["hhs_governance_authoritative_links", "hhs_governance_is_board_member", "hhs_governance_quality_panel"]
 
@@ -24,10 +26,10 @@ def hhs_governance_quality_panel(package_id: str) -> dict | None:
 
 def hhs_governance_authoritative_links(package_id: str) -> dict:
     """The dataset the Board named authoritative for this one, and this one's known copies (what the
-    viewer may see only); one query (duplicates.authoritative_links)."""
+    viewer may see only); one query (duplicates/authoritative.py)."""
     cache = tk.g.setdefault("hhs_governance_authoritative_links", {})  # the notice and the metadata row
     if package_id not in cache:
         user = tk.current_user
         name = user.name if user and user.is_authenticated else ""
-        cache[package_id] = duplicates.authoritative_links(package_id, name)
+        cache[package_id] = authoritative_links(package_id, name)
     return cache[package_id]

@@ -1,13 +1,12 @@
-"""The governance demo: each part of the dashboard seeds its own demo data (duplicates, quality, gaps:
-one `_part(...)` line each below, naming its module, whose `seed_demo()` does the work), then the
-figures are computed over the seeded divisions so the dashboard shows real numbers at once.
+"""The governance demo: the Board's demo member, then each part's own demo data (its seed.py: gaps,
+quality, duplicates), then the figures computed over the seeded divisions so the dashboard shows real
+numbers at once.
 
 The link check is left to the hourly refresh (`ckan hhs governance refresh`): it fetches each URL with
 a pause between fetches, too slow for the seed."""
 
 from __future__ import annotations
 
-import importlib
 import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -18,7 +17,10 @@ import ckan.plugins.toolkit as tk
 from ckanext.hhs import config as core_config
 from ckanext.hhs.context import site_context
 
-from . import metrics
+from .duplicates import seed as duplicates_seed
+from .gaps import seed as gaps_seed
+from .metrics import figures
+from .quality import seed as quality_seed
 
 # The Board's demo member: an editor of the governance organization, who decides (duplicates, gaps).
 BOARD_USER = ("board-chair", "Morgan Lee (Data Governance Board)")
@@ -27,9 +29,9 @@ BOARD_USER = ("board-chair", "Morgan Lee (Data Governance Board)")
 def run() -> Iterator[str]:
     yield from _board_user()
     # Each part's demo data (one line each), then the figures over all of it.
-    yield from _part("gaps")
-    yield from _part("quality")
-    yield from _part("duplicates")
+    yield from _lines(gaps_seed.seed_demo())
+    yield from _lines(quality_seed.seed_demo())
+    yield from _lines(duplicates_seed.seed_demo())
     yield from _figures()
 
 
@@ -45,9 +47,8 @@ def _board_user() -> Iterator[str]:
         tk.get_action("organization_member_create")(site_context(), member)
 
 
-def _part(module: str) -> Iterator[str]:
-    """Run governance.<module>.seed_demo() and report what it says (None, a line, lines or a dict)."""
-    result: Any = importlib.import_module(f"{__package__}.{module}").seed_demo()
+def _lines(result: Any) -> Iterator[str]:
+    """What a part's seed_demo() says (None, a line, lines or a dict), as lines."""
     if isinstance(result, str):
         yield result
     elif isinstance(result, dict):
@@ -57,5 +58,5 @@ def _part(module: str) -> Iterator[str]:
 
 
 def _figures() -> Iterator[str]:
-    run = metrics.compute_figures()
+    run = figures.compute_figures()
     yield f"Governance figures computed: {run.counts['divisions']} divisions, {run.counts['datasets']} datasets."

@@ -1,82 +1,21 @@
-"""The governance pages under /governance: one blueprint; each part of the dashboard adds its routes
-in views_<part>.py, and calls its actions through `call` here."""
+"""The governance pages under /governance: one blueprint, `hhs_governance`, whose endpoints are named
+after each part's view functions (`hhs_governance.index`, `hhs_governance.duplicates`, ...), as the
+templates' url_for calls name them. Each part's views.py holds its pages and an `add_routes`."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import flask
 from flask import Blueprint
 
-import ckan.model as model
-import ckan.plugins.toolkit as tk
+from .duplicates import views as duplicates_views
+from .gaps import views as gaps_views
+from .metrics import views as metrics_views
+from .quality import views as quality_views
+
+__all__ = ["blueprint"]
 
 blueprint = Blueprint("hhs_governance", __name__, url_prefix="/governance")
 
-MAX_PAGE = 1000
-
-
-def user_name() -> str:
-    user = tk.current_user
-    return user.name if user and user.is_authenticated else ""
-
-
-def context() -> dict[str, Any]:
-    return {"user": user_name()}
-
-
-def errors(e: tk.ValidationError) -> dict[str, str]:
-    """A validation error's messages by field, one string each."""
-    return {k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in e.error_dict.items()}
-
-
-def call(action: str, data: dict[str, Any], not_found: str | None = None, forbidden: str | None = None) -> Any:
-    """Run an action as the visitor; a refusal gets `refusal`'s answer."""
-    try:
-        return tk.get_action(action)(context(), data)
-    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError) as e:
-        return refusal(e, not_found, forbidden)
-
-
-def refusal(e: Exception, not_found: str | None = None, forbidden: str | None = None) -> Any:
-    """CKAN's usual answer to an action's refusal: anonymous visitors go to the login page and come
-    back; others get 403 with the reason (or `forbidden`); an unknown object 404 (or `not_found`); bad
-    input 400 naming the fields."""
-    if isinstance(e, tk.ObjectNotFound):
-        return tk.abort(404, not_found or str(e) or tk._("Not found"))
-    if isinstance(e, tk.NotAuthorized):
-        if not user_name():
-            flask.abort(tk.h.redirect_to("user.login", came_from=tk.request.full_path))
-        return tk.abort(403, forbidden or str(e))
-    assert isinstance(e, tk.ValidationError)
-    return tk.abort(400, "; ".join(f"{k}: {m}" for k, m in errors(e).items()))
-
-
-def divisions() -> list[dict[str, str]]:
-    """Every active division (name and full name), for the pages' division filters."""
-    rows = (
-        model.Session.query(model.Group.name, model.Group.title)
-        .filter_by(is_organization=True, state="active")
-        .order_by(model.Group.title)
-    )
-    return [{"name": name, "title": title or name} for name, title in rows]
-
-
-def division_arg() -> str | None:
-    """The query string's `division` when it names an active division, else None."""
-    name = tk.request.args.get("division", "")
-    if not name or "\x00" in name or len(name) > 100:
-        return None
-    group = model.Group.get(name)
-    return group.name if group is not None and group.is_organization and group.state == "active" else None
-
-
-def page() -> int:
-    """The `page` of the query string, 1 to MAX_PAGE (1 when it is not a number)."""
-    try:
-        return min(max(int(tk.request.args.get("page", 1)), 1), MAX_PAGE)
-    except ValueError:
-        return 1
-
-
-from . import views_duplicates, views_gaps, views_metrics, views_quality  # noqa: E402, F401 (they add routes)
+duplicates_views.add_routes(blueprint)
+gaps_views.add_routes(blueprint)
+metrics_views.add_routes(blueprint)
+quality_views.add_routes(blueprint)

@@ -15,8 +15,9 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.governance import duplicates
-from ckanext.hhs.governance.model import duplicates as gm
+from ckanext.hhs.governance.duplicates import model as gm
+from ckanext.hhs.governance.duplicates import scan as duplicates
+from ckanext.hhs.governance.duplicates import seed as duplicates_seed
 from ckanext.hhs.harvest import importer
 from ckanext.hhs.tests import factories
 
@@ -404,11 +405,11 @@ class TestPermissions:
 
 
 def test_demo_seed_creates_a_cross_division_duplicate_found_by_the_scan(catalog):
-    lines = duplicates.seed_demo()
+    lines = duplicates_seed.seed_demo()
     assert any("CDC copy" in line for line in lines)
-    copy_id = model.Package.get(duplicates.DEMO_COPY).id
+    copy_id = model.Package.get(duplicates_seed.DEMO_COPY).id
     source_id = dataset_id(catalog["cms"][0]["identifier"], "cms")
     assert frozenset((copy_id, source_id)) in pairs_by_ids()
     # Seeding again changes nothing.
-    duplicates.seed_demo()
-    assert model.Session.query(model.Package).filter_by(name=duplicates.DEMO_COPY).count() == 1
+    duplicates_seed.seed_demo()
+    assert model.Session.query(model.Package).filter_by(name=duplicates_seed.DEMO_COPY).count() == 1

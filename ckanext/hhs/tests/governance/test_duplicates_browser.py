@@ -9,7 +9,7 @@ import pytest
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.hhs.governance import duplicates
+from ckanext.hhs.governance.duplicates import scan as duplicates
 from ckanext.hhs.tests import factories
 from ckanext.hhs.tests.browser import axe_check
 

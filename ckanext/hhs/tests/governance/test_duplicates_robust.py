@@ -7,8 +7,8 @@ import pytest
 
 import ckan.model as model
 
-from ckanext.hhs.governance import duplicates
-from ckanext.hhs.governance.model import duplicates as gm
+from ckanext.hhs.governance.duplicates import model as gm
+from ckanext.hhs.governance.duplicates import scan as duplicates
 from ckanext.hhs.tests import factories
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")

@@ -269,7 +269,7 @@ class TestListAndSummary:
 
 @pytest.mark.usefixtures("clean_index")
 def test_seed_demo_records_three_gaps_once_one_overdue(world):
-    from ckanext.hhs.governance import gaps
+    from ckanext.hhs.governance.gaps import seed as gaps
 
     factories.HhsDataset(name="hospital-change-of-ownership", title="Hospital Change of Ownership", owner_org="cms")
     lines = list(gaps.seed_demo())

@@ -120,6 +120,24 @@ def test_csv_download_follows_filters_and_defuses_formulas(app, world):
     app.get("/governance/gaps.csv", headers=_token(world.outsider), status=403)
 
 
+def test_csv_defuses_formulas_in_every_text_column(app, world):
+    """A dataset name may start with "-" (CKAN allows it): the datasets column is guarded like the title."""
+    factories.HhsDataset(name="-2-1-cmd", owner_org="cms")
+    helpers.call_action(
+        "hhs_governance_gap_create",
+        context={"user": world.editor["name"], "ignore_auth": False},
+        title="Plain title",
+        division="cms",
+        severity="low",
+        due_date=_day(5),
+        datasets=["-2-1-cmd"],
+    )
+    response = app.get("/governance/gaps.csv", headers=_token(world.member))
+    row = next(r for r in csv.DictReader(io.StringIO(response.get_data(as_text=True))) if r["title"] == "Plain title")
+    assert row["datasets"] == "'-2-1-cmd"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
+
+
 def _text(response) -> str:
     return response.get_data(as_text=True)
 

@@ -13,8 +13,11 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.hhs import completeness, values
-from ckanext.hhs.governance import metrics
-from ckanext.hhs.governance.model import metrics as gm
+from ckanext.hhs.governance.metrics import health
+from ckanext.hhs.governance.metrics import jobs as metrics_jobs
+from ckanext.hhs.governance.metrics import model as gm
+from ckanext.hhs.governance.metrics.figures import compute_figures
+from ckanext.hhs.governance.metrics.links import check_links
 from ckanext.hhs.tests import factories
 
 pytestmark = [
@@ -97,24 +100,24 @@ class TestStale:
     @pytest.mark.parametrize("frequency", ["irregular", "", None, "R/P", "weekly", "R/P0D", 7])
     def test_no_period_no_promise(self, frequency):
         assert values.period(frequency) is None
-        assert not metrics.is_stale(frequency, "2000-01-01")
+        assert not health.is_stale(frequency, "2000-01-01")
 
     def test_stale_when_older_than_its_own_promise(self):
         now = dt.datetime(2026, 11, 26, 12, 0)
-        assert metrics.is_stale("R/P1W", "2026-11-18", now)
-        assert not metrics.is_stale("R/P1W", "2026-11-20", now)
-        assert not metrics.is_stale("R/P1Y", "2026-01-02", now)
-        assert metrics.is_stale("R/P1D", "2026-11-25T06:00:00", now)
+        assert health.is_stale("R/P1W", "2026-11-18", now)
+        assert not health.is_stale("R/P1W", "2026-11-20", now)
+        assert not health.is_stale("R/P1Y", "2026-01-02", now)
+        assert health.is_stale("R/P1D", "2026-11-25T06:00:00", now)
         # A value that names only a year or a month means its last moment: never called stale too early.
-        assert not metrics.is_stale("R/P1Y", "2025", now)
-        assert metrics.is_stale("R/P1Y", "2024", now)
-        assert not metrics.is_stale("R/P1M", "2026-10", now)
-        assert not metrics.is_stale("R/P1W", "not a date", now)
+        assert not health.is_stale("R/P1Y", "2025", now)
+        assert health.is_stale("R/P1Y", "2024", now)
+        assert not health.is_stale("R/P1M", "2026-10", now)
+        assert not health.is_stale("R/P1W", "not a date", now)
 
 
 class TestFigures:
     def test_catalog_health_counts_private_datasets_for_the_board(self, board, catalog):
-        run = metrics.compute_figures()
+        run = compute_figures()
         assert (run.status, run.counts) == ("finished", {"divisions": 2, "datasets": 3})
 
         shown = act("hhs_governance_metrics_show", board.member)
@@ -146,7 +149,7 @@ class TestFigures:
         assert cms["divisions"] == []
 
     def test_figures_are_for_the_board_and_sysadmins_only(self, board, catalog):
-        metrics.compute_figures()
+        compute_figures()
         cms_admin = ckan_factories.User()
         helpers.call_action("organization_member_create", id="cms", username=cms_admin["name"], role="admin")
         for user in (None, board.outsider, cms_admin):
@@ -178,14 +181,14 @@ class TestFigures:
         assert "status" in e.value.error_dict
 
     def test_snapshots_are_dated_and_make_a_trend(self, board, catalog):
-        first = metrics.compute_figures()
+        first = compute_figures()
         # yesterday's run: move its snapshots back a day
         model.Session.query(gm.MetricsSnapshot).filter_by(run_id=first.id).update(
             {"computed_at": gm.MetricsSnapshot.computed_at - dt.timedelta(days=1)}, synchronize_session=False
         )
         model.Session.commit()
         factories.HhsDataset(owner_org=catalog[0]["id"], name="cms-new")
-        metrics.compute_figures()
+        compute_figures()
         history = act("hhs_governance_metrics_history", board.member)
         assert [p["datasets"] for p in history["points"]] == [3, 4]
         assert history["points"][0]["date"] < history["points"][1]["date"]
@@ -199,14 +202,14 @@ class TestFigures:
 
 class TestRuns:
     def test_a_failed_run_is_recorded_and_old_figures_are_marked_outdated(self, board, catalog, monkeypatch):
-        metrics.compute_figures()
+        compute_figures()
 
         def broken(*args, **kwargs):
             raise RuntimeError("Solr is down")
 
-        monkeypatch.setattr(metrics, "_walk_catalog", broken)
+        monkeypatch.setattr(health, "walk_catalog", broken)
         with pytest.raises(RuntimeError):
-            metrics.compute_figures()
+            compute_figures()
         shown = act("hhs_governance_metrics_show", board.member)
         assert shown["last_run"]["status"] == "failed"
         # A neutral message naming the run, never the exception (it is in the log)
@@ -238,7 +241,7 @@ class TestRuns:
 
 class TestLinkCheck:
     def test_links_checked_through_the_guard(self, board, catalog):
-        run = metrics.check_links()
+        run = check_links()
         assert run.status == "finished"
         assert (run.counts["checked"], run.counts["ok"], run.counts["broken"], run.counts["refused"]) == (3, 1, 1, 1)
         broken = act("hhs_governance_linkcheck_list", board.member)
@@ -250,7 +253,7 @@ class TestLinkCheck:
         assert "not a public address" in refused[0]["error"]
         assert act("hhs_governance_linkcheck_list", board.member, status="ok", division="cdc")["count"] == 0
 
-        metrics.compute_figures()
+        compute_figures()
         figures = act("hhs_governance_metrics_show", board.member)["figures"]["links"]
         assert {k: figures[k] for k in ("links", "ok", "broken", "refused", "unchecked")} == {
             "links": 3,
@@ -264,18 +267,18 @@ class TestLinkCheck:
         ]
 
     def test_a_batch_is_bounded_and_the_next_run_takes_the_others(self, board, catalog):
-        assert metrics.check_links(limit=2).counts["checked"] == 2
-        assert metrics.check_links(limit=2).counts["checked"] == 1
-        assert metrics.check_links(limit=2).counts["checked"] == 0  # all checked within the recheck window
+        assert check_links(limit=2).counts["checked"] == 2
+        assert check_links(limit=2).counts["checked"] == 1
+        assert check_links(limit=2).counts["checked"] == 0  # all checked within the recheck window
 
     def test_a_changed_url_is_checked_again(self, board, catalog, catalog_server):
-        metrics.check_links()
+        check_links()
         secret = catalog[3]
         resource = secret["resources"][0]
         helpers.call_action(
             "resource_patch", id=resource["id"], url=catalog_server.serve("/back.csv", "a\n", "text/csv")
         )
-        run = metrics.check_links()
+        run = check_links()
         assert (run.counts["checked"], run.counts["ok"]) == (1, 1)
         assert act("hhs_governance_linkcheck_list", board.member)["count"] == 0
 
@@ -283,7 +286,7 @@ class TestLinkCheck:
         cms = factories.Division(name="cms", bureau_code="009:38")
         url = catalog_server.redirect("/moved", "http://127.0.0.1:1/admin")
         factories.HhsDataset(owner_org=cms["id"], resources=[{"url": url, "name": "Moved"}])
-        run = metrics.check_links()
+        run = check_links()
         assert run.counts["refused"] == 1
         assert act("hhs_governance_linkcheck_list", board.member, status="refused")["results"][0]["url"] == url
 
@@ -292,7 +295,7 @@ def test_the_figures_job_does_not_wait_for_the_link_check(board, catalog, monkey
     """The figures job alone computes figures; a link check left running does not hold them back."""
     model.Session.add(gm.MetricsRun(kind="linkcheck", status="running", started=gm.now()))
     model.Session.commit()
-    metrics._figures_job()
+    metrics_jobs.figures_job()
     shown = act("hhs_governance_metrics_show", board.member)
     assert shown["last_run"]["status"] == "finished" and shown["computed_at"] is not None
     assert shown["last_linkcheck"]["status"] == "running"
@@ -303,20 +306,20 @@ def test_an_unknown_host_is_could_not_check_not_broken(board, catalog):
     factories.HhsDataset(
         owner_org=cms["id"], name="cms-elsewhere", resources=[{"url": "https://no-such-host.invalid/x.csv"}]
     )
-    run = metrics.check_links()
+    run = check_links()
     assert (run.counts["broken"], run.counts["unknown"]) == (1, 1)
     unknown = act("hhs_governance_linkcheck_list", board.member, status="unknown")["results"]
     assert [r["dataset"] for r in unknown] == ["cms-elsewhere"] and unknown[0]["failures"] == 0
     assert [r["dataset"] for r in act("hhs_governance_linkcheck_list", board.member)["results"]] == [
         "cms-secret-claims"
     ]
-    metrics.compute_figures()
+    compute_figures()
     links = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]["links"]
     assert (links["broken"], links["unknown"]) == (1, 1)
     # a result stored as broken by the older check is corrected when the figures are computed
     model.Session.query(gm.LinkStatus).filter_by(status="unknown").update({"status": "broken", "failures": 3})
     model.Session.commit()
-    metrics.compute_figures()
+    compute_figures()
     links = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]["links"]
     assert (links["broken"], links["unknown"]) == (1, 1)
 
@@ -326,7 +329,7 @@ def test_a_server_that_does_not_answer_in_time_is_could_not_check(board, catalog
     cms = factories.Division(name="cms", bureau_code="009:38")
     url = catalog_server.serve("/slow.csv", "a\n", "text/csv", delay=3)
     factories.HhsDataset(owner_org=cms["id"], name="cms-slow", resources=[{"url": url}])
-    run = metrics.check_links()
+    run = check_links()
     assert (run.counts.get("broken", 0), run.counts.get("unknown", 0)) == (0, 1), run.counts
     (slow,) = act("hhs_governance_linkcheck_list", board.member, status="unknown")["results"]
     assert slow["dataset"] == "cms-slow" and "did not answer within 0.5 s" in slow["error"]
@@ -336,7 +339,7 @@ def test_every_stale_dataset_is_kept(board):
     cms = factories.Division(name="cms", bureau_code="009:38")
     for n in range(101):  # more than the 100 the list was once capped at
         factories.HhsDataset(owner_org=cms["id"], name=f"old-{n}", modified="2001-01-01", frequency="R/P1D")
-    metrics.compute_figures()
+    compute_figures()
     catalog = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]["catalog"]
     assert catalog["stale"] == len(catalog["stale_datasets"]) == 101
 
@@ -346,7 +349,7 @@ def test_every_stale_dataset_is_kept(board):
     [("R/P3.5D", "every 3.5 days"), ("R/P1M", "Monthly"), ("R/PT6H", "every 6 hours"), ("irregular", "irregularly")],
 )
 def test_frequency_words(value, words):
-    assert metrics.frequency_words(value).lower() == words.lower()
+    assert health.frequency_words(value).lower() == words.lower()
 
 
 def test_imported_catalogs_are_listed_with_harvest_health(app, board):
@@ -357,7 +360,7 @@ def test_imported_catalogs_are_listed_with_harvest_health(app, board):
     for n in range(2):
         factories.HhsDataset(owner_org=cms["id"], name=f"cms-imported-{n}", source_catalog=source)
     factories.HhsDataset(owner_org=cms["id"], name="cms-by-hand")
-    metrics.compute_figures()
+    compute_figures()
     figures = act("hhs_governance_metrics_show", board.member, division="cms")["figures"]
     assert [(c["source_catalog"], c["division"], c["datasets"]) for c in figures["imported"]] == [(source, "cms", 2)]
     assert figures["imported"][0]["last_import"]

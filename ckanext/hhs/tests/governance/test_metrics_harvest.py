@@ -13,7 +13,8 @@ from ckan.tests import helpers
 from ckanext.harvest.model import HarvestJob
 from ckanext.harvest.tests.lib import run_harvest_job
 from ckanext.hhs import vocab
-from ckanext.hhs.governance import metrics
+from ckanext.hhs.governance.metrics import health
+from ckanext.hhs.governance.metrics.figures import compute_figures
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
 from ckanext.hhs.tests import factories
 
@@ -53,7 +54,7 @@ def harvested(catalog_server):
 
 
 def test_harvest_health_per_source(board, harvested):
-    metrics.compute_figures()
+    compute_figures()
     shown = _act("hhs_governance_metrics_show", board.member, division="cms")
     (source,) = shown["figures"]["harvest"]
     assert (source["name"], source["division"], source["last_status"]) == ("cms-catalog", "cms", "Finished")
@@ -93,7 +94,7 @@ def test_a_failing_refresh_command_says_why(cli, board, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("Solr is down")
 
-    monkeypatch.setattr(metrics, "_walk_catalog", broken)
+    monkeypatch.setattr(health, "walk_catalog", broken)
     result = cli.invoke(ckan, ["hhs", "governance", "refresh", "--no-links"])
     assert result.exit_code != 0
     assert "Solr is down" in result.output
@@ -134,7 +135,7 @@ def test_roi_from_the_marketplace(board, mail_server):
         division="cms",
     )
 
-    metrics.compute_figures()
+    compute_figures()
     roi = _act("hhs_governance_metrics_show", board.member)["figures"]["roi"]
     market = roi["marketplace"]
     assert (market["requests_total"], market["access_granted"], market["needs_answered_from_existing_data"]) == (

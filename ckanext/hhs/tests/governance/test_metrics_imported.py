@@ -8,7 +8,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.governance import metrics
+from ckanext.hhs.governance.metrics.figures import compute_figures
 from ckanext.hhs.tests import factories
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -26,7 +26,7 @@ def test_a_server_path_is_shown_by_its_file_name_except_to_sysadmins(app, board)
     cms = factories.Division(name="cms", bureau_code="009:38")
     factories.HhsDataset(owner_org=cms["id"], name="cms-from-file", source_catalog=PATH)
     factories.HhsDataset(owner_org=cms["id"], name="cms-from-url", source_catalog=URL)
-    metrics.compute_figures()
+    compute_figures()
     sysadmin = ckan_factories.Sysadmin()
 
     def shown(user):
@@ -47,7 +47,7 @@ def test_a_server_path_is_shown_by_its_file_name_except_to_sysadmins(app, board)
 def test_the_fix_list_and_suggestions_name_a_file_source_by_its_file_name():
     import ckan.model as model
 
-    from ckanext.hhs.governance.model import quality as qm
+    from ckanext.hhs.governance.quality import model as qm
 
     cms = factories.Division(name="cms", bureau_code="009:38")
     dataset = factories.HhsDataset(owner_org=cms["id"], name="cms-from-file", source_catalog=PATH)

@@ -13,8 +13,11 @@ import ckan.model as model
 from ckan.tests import helpers
 
 from ckanext.hhs import net, values
-from ckanext.hhs.governance import metrics
-from ckanext.hhs.governance.model import metrics as gm
+from ckanext.hhs.governance.metrics import links as linkcheck
+from ckanext.hhs.governance.metrics import model as gm
+from ckanext.hhs.governance.metrics import runs
+from ckanext.hhs.governance.metrics.figures import compute_figures
+from ckanext.hhs.governance.metrics.links import check_links
 from ckanext.hhs.tests import factories
 
 pytestmark = [
@@ -26,7 +29,8 @@ pytestmark = [
 @pytest.fixture
 def logged(caplog, monkeypatch):
     """What the metrics module logs (loading the ini's logging configuration disables loggers made before)."""
-    monkeypatch.setattr(metrics.log, "disabled", False)
+    monkeypatch.setattr(linkcheck.log, "disabled", False)
+    monkeypatch.setattr(runs.log, "disabled", False)
     return caplog
 
 
@@ -40,14 +44,14 @@ def test_a_redirect_to_another_scheme_is_recorded_and_the_run_goes_on(catalog_se
     ftp = catalog_server.redirect("/download", "ftp://files.example.gov/claims.csv")
     ok = catalog_server.serve("/claims.csv", "a\n1\n", "text/csv")
     factories.HhsDataset(owner_org=cms["id"], resources=[{"url": ftp, "name": "FTP"}, {"url": ok, "name": "OK"}])
-    run = metrics.check_links()
+    run = check_links()
     assert run.status == "finished" and run.counts["checked"] == 2
     found = _statuses()
     assert found[ok] == ("ok", None)
     assert found[ftp][0] in ("refused", "broken", "unknown")
     assert "InvalidSchema" not in (found[ftp][1] or "") and "ftp://" not in (found[ftp][1] or "")
     # Recorded, so the next run does not fail on it again (it is not due within the recheck window).
-    assert metrics.check_links().counts["checked"] == 0
+    assert check_links().counts["checked"] == 0
 
 
 def test_any_error_checking_one_url_is_could_not_check(catalog_server, monkeypatch, logged):
@@ -63,7 +67,7 @@ def test_any_error_checking_one_url_is_could_not_check(catalog_server, monkeypat
 
     monkeypatch.setattr(net, "check_url", check_url)
     with logged.at_level(logging.WARNING):
-        run = metrics.check_links()
+        run = check_links()
     assert run.status == "finished" and (run.counts["ok"], run.counts["unknown"]) == (1, 1)
     status, error = _statuses()[bad]
     assert status == "unknown" and error and "secret" not in error
@@ -83,7 +87,7 @@ def test_a_resource_deleted_during_the_check_is_skipped(catalog_server):
             victim = next(d for d in datasets if d["resources"][0]["id"] not in checked)
             helpers.call_action("dataset_purge", id=victim["id"])
 
-    run = metrics.check_links(progress=purge_the_next)
+    run = check_links(progress=purge_the_next)
     assert run.status == "finished", run.error
     assert run.counts["checked"] == 3 and run.counts["gone"] == 1 and run.counts["ok"] == 2
     assert len(_statuses()) == 2
@@ -97,9 +101,9 @@ def test_a_failed_run_stores_a_neutral_message(catalog_server, monkeypatch, logg
             Exception('insert or update on table "hhs_governance_link_status" violates foreign key constraint'),
         )
 
-    monkeypatch.setattr(metrics, "_links_due", broken)
+    monkeypatch.setattr(linkcheck, "_links_due", broken)
     with logged.at_level(logging.ERROR), pytest.raises(sa.exc.IntegrityError):
-        metrics.check_links()
+        check_links()
     run = model.Session.query(gm.MetricsRun).filter_by(kind="linkcheck").one()
     assert run.status == "failed"
     assert "foreign key" not in run.error and "hhs_governance" not in run.error and "Integrity" not in run.error
@@ -132,7 +136,7 @@ def test_one_dataset_with_an_absurd_frequency_does_not_sink_the_figures():
     cms = factories.Division(name="cms", bureau_code="009:38")
     factories.HhsDataset(owner_org=cms["id"], frequency="R/P100000000Y", modified="2020-01-01")
     factories.HhsDataset(owner_org=cms["id"], frequency="R/P1W", modified="2020-01-01")
-    run = metrics.compute_figures()
+    run = compute_figures()
     assert run.status == "finished"
     snapshot = model.Session.query(gm.MetricsSnapshot).filter_by(run_id=run.id, division="").one()
     assert snapshot.figures["catalog"]["datasets"] == 2

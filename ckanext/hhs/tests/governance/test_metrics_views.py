@@ -11,8 +11,11 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.governance import metrics
-from ckanext.hhs.governance.views_metrics import SECTIONS
+from ckanext.hhs.governance.metrics import health
+from ckanext.hhs.governance.metrics import jobs as metrics_jobs
+from ckanext.hhs.governance.metrics.figures import compute_figures
+from ckanext.hhs.governance.metrics.links import check_links
+from ckanext.hhs.governance.metrics.views import SECTIONS
 
 from .test_metrics import catalog  # noqa: F401 (fixture)
 
@@ -35,8 +38,8 @@ def _csv(app, path: str, user: dict) -> list[dict[str, str]]:
 
 
 def test_the_page_shows_the_figures_their_time_and_the_charts_tables(app, board, catalog):  # noqa: F811
-    metrics.check_links()
-    metrics.compute_figures()
+    check_links()
+    compute_figures()
     page = app.get("/governance/", headers=_auth(board.member), status=200).get_data(as_text=True)
     assert "Figures computed at" in page
     assert "Catalog health" in page and "Harvest health" in page and "Return on investment" in page
@@ -57,14 +60,14 @@ def test_the_page_shows_the_figures_their_time_and_the_charts_tables(app, board,
 
 
 def test_a_failed_run_is_shown_not_hidden(app, board, catalog, monkeypatch):  # noqa: F811
-    metrics.compute_figures()
+    compute_figures()
 
     def broken(*args, **kwargs):
         raise RuntimeError("index unreachable")
 
-    monkeypatch.setattr(metrics, "_walk_catalog", broken)
+    monkeypatch.setattr(health, "walk_catalog", broken)
     with pytest.raises(RuntimeError):
-        metrics.compute_figures()
+        compute_figures()
     page = app.get("/governance/", headers=_auth(board.member), status=200).get_data(as_text=True)
     assert "The last computation of the figures did not finish" in page
     # The neutral message naming the run; the exception is in the log only
@@ -73,8 +76,8 @@ def test_a_failed_run_is_shown_not_hidden(app, board, catalog, monkeypatch):  # 
 
 
 def test_csv_downloads_of_every_section(app, board, catalog):  # noqa: F811
-    metrics.check_links()
-    metrics.compute_figures()
+    check_links()
+    compute_figures()
     rows = _csv(app, "/governance/catalog.csv", board.member)
     assert [r["division"] for r in rows] == ["hhs", "cdc", "cms"]
     assert (rows[0]["datasets"], rows[0]["private"], rows[0]["access_non_public"]) == ("3", "1", "1")
@@ -106,7 +109,7 @@ def test_the_other_parts_answer_anonymous_users_the_same_way(app, board):
 
 
 def test_page_and_downloads_are_for_the_board_only(app, board, catalog):  # noqa: F811
-    metrics.compute_figures()
+    compute_figures()
     cms_editor = ckan_factories.User()
     helpers.call_action("organization_member_create", id="cms", username=cms_editor["name"], role="editor")
     for path in ("/governance/", *(f"/governance/{s}.csv" for s in SECTIONS)):
@@ -137,14 +140,14 @@ def test_an_editor_recomputes_from_the_page(app, board, catalog):  # noqa: F811
 
 
 def test_the_links_csv_matches_the_page_snapshot_not_a_live_read(app, board, catalog):  # noqa: F811
-    metrics.check_links()
-    metrics.compute_figures()
+    check_links()
+    compute_figures()
     rows = _csv(app, "/governance/links.csv", board.member)
     assert sorted(r["status"] for r in rows) == ["broken", "refused"]
     # a later link check does not change the CSV until the figures are computed again
     import ckan.model as model
 
-    from ckanext.hhs.governance.model import metrics as gm
+    from ckanext.hhs.governance.metrics import model as gm
 
     model.Session.query(gm.LinkStatus).update({"status": "broken"})
     model.Session.commit()
@@ -158,7 +161,7 @@ def test_jobs_waiting_for_a_worker_are_said_until_it_starts_them(app, board):
     import ckan.lib.jobs as ckan_jobs
 
     ckan_jobs.get_queue().empty()
-    metrics.enqueue_refresh(links=True)
+    metrics_jobs.enqueue_refresh(links=True)
     shown = helpers.call_action("hhs_governance_metrics_show", context={"user": board.member["name"]})
     assert shown["queued"] == ["Governance figures", "Governance link check"]
     page = app.get("/governance/", headers=_auth(board.member), status=200).get_data(as_text=True)

@@ -14,8 +14,9 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.hhs import vocab
-from ckanext.hhs.governance import quality
-from ckanext.hhs.governance.model import quality as qm
+from ckanext.hhs.governance.quality import checks as quality
+from ckanext.hhs.governance.quality import model as qm
+from ckanext.hhs.governance.quality import seed as quality_seed
 from ckanext.hhs.harvest import jobs as harvest_jobs
 from ckanext.hhs.tests import factories
 
@@ -325,14 +326,14 @@ class TestJobsAndDemo:
     def test_seed_demo_shows_the_board_a_mojibake_repair(self, cms, tmp_path):
         _seed_glossary()
         _import_cms(tmp_path, 5)
-        line = quality.seed_demo()
+        line = quality_seed.seed_demo()
         assert line.startswith("Quality check finished: 6 datasets checked")
         listed = helpers.call_action(
             "hhs_governance_suggestion_list", context=_ctx(cms["board"].member), division="cms", kind="encoding"
         )
         assert listed["count"] == 1
         assert "year\u2019s enrollment" in listed["results"][0]["suggested"]
-        assert listed["results"][0]["name"] == quality.MOJIBAKE_DEMO["name"]
+        assert listed["results"][0]["name"] == quality_seed.MOJIBAKE_DEMO["name"]
         assert helpers.call_action("hhs_governance_suggestion_list", context=_ctx(cms["board"].member))["count"] > 10
 
     def test_division_page_links_its_fix_list_for_its_members(self, cms, app):

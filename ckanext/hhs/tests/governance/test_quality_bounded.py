@@ -13,7 +13,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.governance import quality
+from ckanext.hhs.governance.quality import tabular
 from ckanext.hhs.tests import factories
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -35,7 +35,7 @@ def _validate(steward, catalog_server, schema, csv):
         owner_org=steward["org"]["id"],
         resources=[{"url": url, "format": "CSV", "name": "Codes", "schema_url": schema_url}],
     )
-    (result,) = quality.validate_dataset(dataset["id"]).values()
+    (result,) = tabular.validate_dataset(dataset["id"]).values()
     return result
 
 

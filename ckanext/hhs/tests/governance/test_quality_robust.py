@@ -7,8 +7,8 @@ import pytest
 
 import ckan.model as model
 
-from ckanext.hhs.governance import quality
-from ckanext.hhs.governance.model import quality as qm
+from ckanext.hhs.governance.quality import checks as quality
+from ckanext.hhs.governance.quality import model as qm
 from ckanext.hhs.tests import factories
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")

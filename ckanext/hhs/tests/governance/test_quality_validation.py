@@ -11,7 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.governance import quality
+from ckanext.hhs.governance.quality import tabular
 from ckanext.hhs.tests import factories
 
 SCHEMA = {
@@ -145,8 +145,8 @@ def test_hostile_data_url_is_refused_and_schema_must_be_a_table_schema(steward, 
 def test_frictionless_never_opens_a_url_itself(steward, catalog_server, monkeypatch):
     """Every byte validated came through the fetch guard: the only reader is net.fetch_bytes."""
     fetched = []
-    real = quality.net.fetch_bytes
-    monkeypatch.setattr(quality.net, "fetch_bytes", lambda url: fetched.append(url) or real(url))
+    real = tabular.net.fetch_bytes
+    monkeypatch.setattr(tabular.net, "fetch_bytes", lambda url: fetched.append(url) or real(url))
     schema_url = catalog_server.serve("/schema.json", json.dumps(SCHEMA))
     data = catalog_server.serve("/good.csv", VALID, content_type="text/csv")
     _check(steward, _dataset(steward, [{"url": data, "format": "CSV", "name": "Beds", "schema_url": schema_url}]))
