@@ -20,7 +20,7 @@ from ..pages import call, context
 from . import health
 from .figures import headline
 
-# Each part's summary, read through its action when that part is loaded (see GOVERNANCE.md).
+# Each part's summary, read through its action when that part is loaded (see docs/governance.md).
 SUMMARIES = {
     "duplicates": "hhs_governance_duplicate_summary",
     "quality": "hhs_governance_quality_summary",
