@@ -14,6 +14,7 @@ from ckan.tests import helpers
 
 from ckanext.hhs.catalog import copies, export
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_redis", "with_test_worker"),
@@ -143,8 +144,7 @@ def test_the_inventory_is_never_served_from_an_old_copy(app, cms, worker):
     factories.HhsDataset(owner_org=cms["id"], title="Internal", private=True)
     member = ckan_factories.User()
     helpers.call_action("organization_member_create", id="cms", username=member["name"], role="member")
-    token = helpers.call_action("api_token_create", context={"user": member["name"]}, user=member["name"], name="t")
-    auth = {"Authorization": token["token"]}
+    auth = auth_headers(member["name"])
     assert _titles(app.get("/inventory/data.json", headers=auth)) == {"Internal"}
     # Moved to another division: sees that one's private datasets, no longer CMS's, at once.
     factories.Division(name="cdc", bureau_code="009:20")
@@ -152,16 +152,6 @@ def test_the_inventory_is_never_served_from_an_old_copy(app, cms, worker):
     sysadmin = {"user": ckan_factories.Sysadmin()["name"]}
     helpers.call_action("organization_member_delete", sysadmin, id="cms", username=member["name"])
     assert _titles(app.get("/inventory/data.json", headers=auth)) == set()
-
-
-@pytest.fixture
-def solr_down():
-    from ckan.lib.search.common import SolrSettings
-
-    url, user, password = SolrSettings.get()
-    SolrSettings.init("http://127.0.0.1:9/solr/ckan_test", user, password)
-    yield
-    SolrSettings.init(url, user, password)
 
 
 def test_the_stored_copy_is_served_while_the_search_index_is_down(app, cms, request):

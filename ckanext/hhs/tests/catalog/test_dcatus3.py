@@ -16,6 +16,7 @@ from ckanext.hhs import dcatus3, pod, vocab
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
 from ckanext.hhs.tests.harvest.test_roundtrip_property import RECORDS
+from ckanext.hhs.tests.helpers import auth_headers
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 EXAMPLE = os.path.join(vocab.DATA, "dcat-us-3", "jsonschema", "examples", "Dataset", "good", "complete_example.json")
@@ -94,8 +95,7 @@ class TestExport:
         assert app.get("/inventory/dcat-us-3.json").status_code == 403
         member = ckan_factories.User()
         helpers.call_action("organization_member_create", id="cms", username=member["name"], role="member")
-        token = helpers.call_action("api_token_create", context={"user": member["name"]}, user=member["name"], name="t")
-        inventory = app.get("/inventory/dcat-us-3.json", headers={"Authorization": token["token"]})
+        inventory = app.get("/inventory/dcat-us-3.json", headers=auth_headers(member["name"]))
         assert {d["title"] for d in _catalog(inventory)["dataset"]} == {"Public", "Private", "Internal"}
         assert "private" in inventory.headers["Cache-Control"]
         assert dcatus3.schema_errors(_catalog(inventory)) == []

@@ -4,7 +4,6 @@ catalog's; RDF/XML entities are not expanded; a JSON-LD document cannot make rdf
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -13,28 +12,18 @@ from ckan.tests import helpers
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from ckanext.harvest.tests.lib import run_harvest_job
-from ckanext.hhs import vocab
 from ckanext.hhs.harvest import importer
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
-from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import cms_demo_catalog
 
 from . import dcat_source
 
-CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
 @pytest.fixture
 def catalog():
-    with open(CMS, encoding="utf-8") as f:
-        cms = json.load(f)
-    cms["dataset"] = cms["dataset"][:3]
-    return cms
-
-
-@pytest.fixture
-def division():
-    return factories.Division(name="cms", bureau_code="009:38")
+    return cms_demo_catalog(3)
 
 
 def _nest(levels):

@@ -24,23 +24,20 @@ A longer, random run: `HHS_PROPERTY_EXAMPLES=2000 HHS_PROPERTY_RANDOM=1 pytest -
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from typing import Any
-from urllib.parse import urljoin
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
-from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from ckan.tests import factories as ckan_factories
-from ckan.tests import helpers
 
 from ckanext.hhs import dcatus3, pod
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers
+from ckanext.hhs.tests.schema_strategies import SchemaStrategies
 
 PROPERTY_EXAMPLES = int(os.environ.get("HHS_PROPERTY_EXAMPLES", "200"))
 RANDOM = bool(os.environ.get("HHS_PROPERTY_RANDOM"))
@@ -52,87 +49,15 @@ MAX_DEPTH = 4
 MAX_REPEAT = 2
 # At most this many of an object's optional properties at each depth: a Dataset has 56.
 OPTIONAL = (14, 6, 4, 3, 2)
-# Extension properties: any JSON, under names the definitions do not use.
-JSON_VALUES = from_schema({})
-_ANNOTATIONS = ("$schema", "$id", "title", "description", "examples", "_oldDocs", "requirementLevel", "default")
-
-
-@functools.cache
-def _scalar(text: str) -> st.SearchStrategy[Any]:
-    # One hypothesis-jsonschema strategy per distinct scalar node (dates, IRIs, patterns, enums).
-    return from_schema(json.loads(text))
-
-
-def _strategy(node: Any, base: str, chain: tuple[str, ...]) -> st.SearchStrategy[Any]:
-    """A strategy for one node of the official definition `base`, inside the classes of `chain`.
-
-    Scalars come from hypothesis-jsonschema's `from_schema`, built once per node; objects, arrays,
-    `anyOf` and `$ref` are composed here (as in test_roundtrip_property.py: `from_schema` on a whole
-    definition rebuilds its nested strategies on each draw), so a `$ref` is resolved by the same
-    registry the import gate validates with, and nesting stops at MAX_DEPTH."""
-    if node is True or node == {}:
-        return JSON_VALUES
-    if "$ref" in node:
-        uri = urljoin(base, node["$ref"]) if node["$ref"] != "#" else base
-        if len(chain) >= MAX_DEPTH or chain.count(uri) >= MAX_REPEAT:
-            return st.nothing()
-        return st.deferred(lambda: _definition(uri, (*chain, uri)))
-    node = {k: v for k, v in node.items() if k not in _ANNOTATIONS}
-    if "anyOf" in node:
-        rest = {k: v for k, v in node.items() if k != "anyOf"}
-        options = [_strategy({**rest, **option}, base, chain) for option in node["anyOf"]]
-        return st.one_of([o for o in options if not o.is_empty] or [st.nothing()])
-    kind = node.get("type")
-    if isinstance(kind, list):
-        return st.one_of([_strategy({**node, "type": k}, base, chain) for k in kind])
-    if kind == "null":
-        return st.none()
-    if kind == "object" or "properties" in node:
-        return _object(node, base, chain)
-    if kind == "array":
-        items = _strategy(node.get("items", {}), base, chain)
-        low = node.get("minItems", 0)
-        if items.is_empty:
-            return st.just([]) if low == 0 else st.nothing()
-        return st.lists(
-            items,
-            min_size=low,
-            max_size=min(node.get("maxItems", 3), max(low, 3)),
-            unique_by=(lambda v: json.dumps(v, sort_keys=True)) if node.get("uniqueItems") else None,
-        )
-    return _scalar(json.dumps(node, sort_keys=True))
-
-
-@functools.cache
-def _definition(uri: str, chain: tuple[str, ...]) -> st.SearchStrategy[Any]:
-    return _strategy(dcatus3._registry().contents(uri), uri, chain)
-
-
-def _object(node: dict[str, Any], base: str, chain: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
-    properties = {key: _strategy(sub, base, chain) for key, sub in node.get("properties", {}).items()}
-    known = set(properties)
-    required = list(node.get("required", []))
-    if any(properties.get(key, st.nothing()).is_empty for key in required):
-        return st.nothing()  # too deep for what the class needs: the parent leaves it out
-    optional = sorted(key for key, strategy in properties.items() if key not in required and not strategy.is_empty)
-    most = OPTIONAL[min(len(chain) - 1, len(OPTIONAL) - 1)]
-    names = st.text(min_size=1, max_size=12).filter(lambda k: k not in known)
-
-    @st.composite
-    def draw_object(draw: Any) -> dict[str, Any]:
-        out = {key: draw(properties[key]) for key in required}
-        count = draw(st.integers(0, min(most, len(optional))))
-        chosen = draw(st.lists(st.sampled_from(optional), unique=True, min_size=count, max_size=count)) if count else []
-        for key in chosen:
-            out[key] = draw(properties[key])
-        if len(chain) <= 2:
-            out.update(draw(st.dictionaries(names, JSON_VALUES, max_size=2)))
-        return out
-
-    return draw_object()
-
-
-RECORDS = _definition(DATASET, (DATASET,)).filter(lambda r: not dcatus3.schema_errors(r, "dataset"))
+DCATUS3 = SchemaStrategies(
+    dcatus3._registry().contents,
+    max_repeat=MAX_REPEAT,
+    max_depth=MAX_DEPTH,
+    max_items=3,
+    optional=OPTIONAL,
+    extensions=(2, 2, 0),  # on the record and the classes it holds
+)
+RECORDS = DCATUS3.definition(DATASET).filter(lambda r: not dcatus3.schema_errors(r, "dataset"))
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -228,8 +153,8 @@ def test_any_valid_dcat_us_3_record_imported_and_exported_comes_back_valid_and_e
         assert report["failed"] == [], report["failed"][:5]
         assert len(report["created"]) == len(chunk)
 
-    token = helpers.call_action("api_token_create", context={"user": sysadmin["name"]}, user=sysadmin["name"], name="t")
-    response = app.get("/inventory/dcat-us-3.json", headers={"Authorization": token["token"]})
+    auth = auth_headers(sysadmin["name"])
+    response = app.get("/inventory/dcat-us-3.json", headers=auth)
     assert response.status_code == 200
     exported = json.loads(response.get_data(as_text=True))
     assert dcatus3.schema_errors(exported) == []
@@ -240,7 +165,7 @@ def test_any_valid_dcat_us_3_record_imported_and_exported_comes_back_valid_and_e
     assert not missing and not extra, (missing[:2], extra[:2])
     assert got == want  # the same records, each as often as it went in
 
-    response = app.get("/inventory/data.json", headers={"Authorization": token["token"]})
+    response = app.get("/inventory/data.json", headers=auth)
     datajson = json.loads(response.get_data(as_text=True))
     assert len(datajson["dataset"]) == len(records)
     assert pod.schema_errors("catalog.json", datajson) == []

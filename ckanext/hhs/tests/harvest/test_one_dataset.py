@@ -19,27 +19,17 @@ from ckan.tests import helpers
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.harvest.model import HarvestJob
 from ckanext.harvest.tests.lib import run_harvest_job
-from ckanext.hhs import vocab
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
-from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import cms_demo_catalog
 
 from . import dcat_source
 
-CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
 @pytest.fixture
 def catalog():
-    with open(CMS, encoding="utf-8") as f:
-        cms = json.load(f)
-    cms["dataset"] = cms["dataset"][:20]
-    return cms
-
-
-@pytest.fixture
-def division():
-    return factories.Division(name="cms", bureau_code="009:38")
+    return cms_demo_catalog(20)
 
 
 def _per_identifier(org_id):

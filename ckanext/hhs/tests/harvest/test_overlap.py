@@ -5,7 +5,6 @@ can cancel the source, which removes it and the copies. The harvest form says "D
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -17,21 +16,17 @@ from ckan.tests import helpers
 
 from ckanext.harvest.model import HarvestJob
 from ckanext.harvest.tests.lib import run_harvest_job
-from ckanext.hhs import vocab
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import cms_demo_catalog
 
-CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 PASSWORD = "overlap-test-password-1"
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
 @pytest.fixture
 def catalog():
-    with open(CMS, encoding="utf-8") as f:
-        cms = json.load(f)
-    cms["dataset"] = cms["dataset"][:4]
-    return cms
+    return cms_demo_catalog(4)
 
 
 @pytest.fixture

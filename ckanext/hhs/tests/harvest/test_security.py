@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -18,21 +17,17 @@ from ckan.tests import helpers
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from ckanext.harvest.tests.lib import run_harvest_job
-from ckanext.hhs import vocab
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import act, cms_demo_catalog
 
-CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
 @pytest.fixture
 def cms_catalog():
-    with open(CMS, encoding="utf-8") as f:
-        catalog = json.load(f)
-    catalog["dataset"] = catalog["dataset"][:3]
-    return catalog
+    return cms_demo_catalog(3)
 
 
 @pytest.fixture
@@ -44,10 +39,6 @@ def staff():
         users=[{"name": "cms_admin", "capacity": "admin"}, {"name": "cms_editor", "capacity": "editor"}],
     )
     return {"cms": cms, **users}
-
-
-def act(action, user, **data):
-    return helpers.call_action(action, context={"user": user, "ignore_auth": False}, **data)
 
 
 def _sysadmin():

@@ -20,10 +20,9 @@ from ckan.tests import helpers
 
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
-from ckanext.hhs import vocab
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import act, cms_demo_catalog
 
-CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 # Valid XML that rdflib refuses with its own ParserError, which ckanext-dcat does not catch.
@@ -44,10 +43,6 @@ def staff():
     return {"cms": cms, "fda": fda, **users}
 
 
-def act(action, user, **data):
-    return helpers.call_action(action, context={"user": user, "ignore_auth": False}, **data)
-
-
 def _source(url, division, source_type="hhs_datajson", name="cms-catalog"):
     return helpers.call_action(
         "harvest_source_create", name=name, title=name, url=url, source_type=source_type, owner_org=division["id"]
@@ -55,10 +50,7 @@ def _source(url, division, source_type="hhs_datajson", name="cms-catalog"):
 
 
 def _small_catalog():
-    with open(CMS, encoding="utf-8") as f:
-        catalog = json.load(f)
-    catalog["dataset"] = catalog["dataset"][:2]
-    return json.dumps(catalog)
+    return json.dumps(cms_demo_catalog(2))
 
 
 def _gather_through_the_queue(source):

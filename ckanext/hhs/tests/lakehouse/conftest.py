@@ -12,6 +12,7 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import act
 
 PASSWORD = "correct-horse-battery-staple"
 PLUGINS = "activity hhs hhs_glossary hhs_lakehouse scheming_datasets scheming_organizations dcat"
@@ -78,10 +79,6 @@ def clean_db(reset_db, migrate_db_for):
             migrate_db_for(plugin)
 
 
-def act(name: str, user: str, **data):
-    return helpers.call_action(name, context={"user": user, "ignore_auth": False}, **data)
-
-
 @pytest.fixture
 def people():
     cms = factories.Division(name="cms", title="Centers for Medicare & Medicaid Services")
@@ -142,3 +139,12 @@ def linked(people, lake):
     register("cms-steward", cms_res, cms_path, "delta")
     register("cdc-steward", cdc_res, cdc_path, "iceberg")
     return {"cms": cms_res, "cdc": cdc_res}
+
+
+def confirm_join_keys(linked: dict) -> None:
+    """Each table's steward confirms its state FIPS column as the glossary term: the two tables' join key."""
+    for user, res, column in (
+        ("cms-steward", linked["cms"], "state_fips"),
+        ("cdc-steward", linked["cdc"], "StateFIPS"),
+    ):
+        act("hhs_lakehouse_column_confirm", user, id=res["id"], column=column, term="state-fips-code")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import mailbox
-import socket
-
 import pytest
 
-import ckan.plugins.toolkit as tk
+from ckanext.hhs.tests.helpers import smtp_sink as mail_sink
 
 from .conftest import PLUGINS, act, cms_enrollment, lake_dataset, register, write_delta
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller")
-from aiosmtpd.handlers import Mailbox  # noqa: E402
+pytest.importorskip("aiosmtpd.controller")
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -22,16 +18,8 @@ pytestmark = [
 
 @pytest.fixture
 def smtp_sink(tmp_path, monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    maildir = tmp_path / "mail"
-    controller = aiosmtpd.Controller(Mailbox(str(maildir)), hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(tk.config, "smtp.server", f"127.0.0.1:{port}")
-    monkeypatch.setitem(tk.config, "smtp.test_server", "")
-    yield mailbox.Maildir(str(maildir), create=False)
-    controller.stop()
+    with mail_sink(tmp_path / "mail", monkeypatch) as sink:
+        yield sink
 
 
 def test_drift_is_mailed_to_the_stewards(people, lake, smtp_sink):
