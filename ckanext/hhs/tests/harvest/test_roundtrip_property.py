@@ -20,8 +20,6 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 import ckan.model as model
 from ckan.tests import factories as ckan_factories
@@ -30,71 +28,22 @@ from ckan.tests import helpers
 from ckanext.hhs import pod
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.schema_strategies import SchemaStrategies
 
 PROPERTY_EXAMPLES = int(os.environ.get("HHS_PROPERTY_EXAMPLES", "200"))
 RANDOM = bool(os.environ.get("HHS_PROPERTY_RANDOM"))
 # publisher.subOrganizationOf refers to the organization schema itself: chains are generated this deep.
 ORGANIZATION_DEPTH = 3
-# Extension properties: any JSON, under names the schema does not define.
-JSON_VALUES = from_schema({})
-
-
-def _strategy(node: dict[str, Any], chain: tuple[str, ...] = ()) -> st.SearchStrategy[Any]:
-    """A strategy for one node of the official POD schema.
-
-    Scalars come from hypothesis-jsonschema's `from_schema`, built once per node. Objects and arrays
-    are composed here rather than by `from_schema` itself, which rebuilds the strategies of an
-    object's properties (their big date and email regular expressions) on every draw: about a second
-    a record, ten times this. Objects get their required properties, any of the optional ones, the
-    ones `dependencies` asks for (downloadURL needs mediaType) and extension properties."""
-    ref = node.get("$ref")
-    if ref:
-        if chain.count(ref) >= ORGANIZATION_DEPTH:
-            return st.nothing()
-        return _strategy(pod._schemas()[ref], (*chain, ref))
-    if "anyOf" in node:
-        rest = {k: v for k, v in node.items() if k != "anyOf"}
-        return st.one_of([_strategy({**rest, **alternative}, chain) for alternative in node["anyOf"]])
-    if node.get("type") == "object" or "properties" in node:
-        return _object(node, chain)
-    if node.get("type") == "array" and isinstance(node.get("items"), dict):
-        return st.lists(
-            _strategy(node["items"], chain),
-            min_size=node.get("minItems", 0),
-            max_size=max(node.get("minItems", 0), 8),
-            unique_by=(lambda v: json.dumps(v, sort_keys=True)) if node.get("uniqueItems") else None,
-        )
-    return from_schema({k: v for k, v in node.items() if k not in ("id", "$schema", "title", "description")})
-
-
-def _object(node: dict[str, Any], chain: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
-    properties = {key: _strategy(sub, chain) for key, sub in node.get("properties", {}).items()}
-    known = set(properties)
-    properties = {key: strategy for key, strategy in properties.items() if not strategy.is_empty}
-    required = list(node.get("required", []))
-    # POD's one dependency is a schema: a distribution with downloadURL has a mediaType string.
-    dependencies = {
-        key: {name: _strategy(sub, chain) for name, sub in dependency.get("properties", {}).items()}
-        for key, dependency in node.get("dependencies", {}).items()
-    }
-    names = st.text(min_size=1, max_size=12).filter(lambda k: k not in known)
-
-    @st.composite
-    def draw_object(draw: Any) -> dict[str, Any]:
-        out = {key: draw(properties[key]) for key in required}
-        for key, strategy in properties.items():
-            if key not in out and draw(st.booleans()):
-                out[key] = draw(strategy)
-        for key, needed in dependencies.items():
-            for other, strategy in needed.items() if key in out else ():
-                out[other] = draw(strategy)
-        out.update(draw(st.dictionaries(names, JSON_VALUES, max_size=3)))
-        return out
-
-    return draw_object()
-
-
-RECORDS = _strategy(pod._schemas()["dataset.json"]).filter(lambda r: not pod.schema_errors("dataset.json", r))
+# Each optional property by a coin, lists of up to 8, up to 3 extension properties on every object.
+POD = SchemaStrategies(
+    pod._schemas().__getitem__,
+    max_repeat=ORGANIZATION_DEPTH,
+    max_items=8,
+    extensions=(3,),
+    deferred=False,
+    plain_null=False,
+)
+RECORDS = POD.definition("dataset.json").filter(lambda r: not pod.schema_errors("dataset.json", r))
 
 
 def _record(**changes: Any) -> dict[str, Any]:
