@@ -2,11 +2,16 @@
 `hhs_datajson` harvester through ckanext-harvest's real queues (a gather consumer and two fetch
 consumers on Redis, as the demo runs them).
 
-    .venv/bin/python benchmarks/harvest.py [--datasets 10000] [--fetch-consumers 2]
+    .venv/bin/python benchmarks/harvest.py [--datasets 10000] [--fetch-consumers 2] [--search-by-meaning off]
+                                           [--name NAME --redis-db N]
 
-It uses a database, Solr core and Redis database of its own (ckan_bench, db 2), which it resets, and
-reports datasets per second for a first harvest, a no-change re-harvest and a 10% changed
-re-harvest, with the re-harvests as ratios of the first one measured in the same run.
+It uses a database, Solr core and Redis database of its own (ckan_bench, db 2; with --name,
+ckan_bench_NAME, made from ckan_bench's Solr conf when missing), which it resets, and reports datasets
+per second for a first harvest, a no-change re-harvest and a 10% changed re-harvest, with the
+re-harvests as ratios of the first one measured in the same run. Search by meaning is on (issue #29's
+target is the harvest rate with it on): during the harvests the index hook only queues the vectors,
+no job worker runs; after them the embedding job runs in one process, and the report says how long
+until every dataset had its vector (searchable by keyword at once, by meaning that long after).
 """
 
 from __future__ import annotations
@@ -94,18 +99,29 @@ def web(ini: str, port: int):
         process.wait()
 
 
-def bench_ini(allowed_hosts: str = "") -> str:
-    """The benchmarks' ini: test.ini on the ckan_bench services; `allowed_hosts` host:port pairs may be fetched."""
-    path = os.path.join(ROOT, "var", "bench.ini")
+def bench_ini(allowed_hosts: str = "", search_by_meaning: bool = False, name: str = "", redis_db: int = 2) -> str:
+    """The benchmarks' ini: test.ini on the ckan_bench services (ckan_bench_<name>'s with a name);
+    `allowed_hosts` host:port pairs may be fetched."""
+    path = os.path.join(ROOT, "var", f"bench-{name}.ini" if name else "bench.ini")
     subprocess.run(["cp", os.path.join(ROOT, "test.ini"), path], check=True)
+    services = BENCH_SERVICES
+    if name:
+        services = [
+            f"sqlalchemy.url={_own_database(f'ckan_bench_{name}')}",
+            f"solr_url={_own_core(f'ckan_bench_{name}')}",
+            f"ckan.redis.url=redis://127.0.0.1:6379/{redis_db}",
+            f"ckan.site_id=hhs_bench_{name}",
+            *[s for s in BENCH_SERVICES if s.startswith("ckanext.hhs.max_fetch_bytes=")],
+        ]
     subprocess.run(
         [
             CKAN,
             "config-tool",
             path,
             f"ckanext.hhs.allowed_private_hosts={allowed_hosts}",
+            f"ckanext.hhs.search.enabled={'true' if search_by_meaning else 'false'}",
             *PORTAL_SETTINGS,
-            *BENCH_SERVICES,
+            *services,
             f"ckan.storage_path={ROOT}/var/test-storage",
         ],
         check=True,
@@ -114,17 +130,56 @@ def bench_ini(allowed_hosts: str = "") -> str:
     return path
 
 
+def _own_database(name: str) -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine("postgresql://ckan_default:pass@127.0.0.1/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'utf-8' TEMPLATE template0"))
+    engine.dispose()
+    return f"postgresql://ckan_default:pass@127.0.0.1/{name}"
+
+
+def _own_core(name: str) -> str:
+    """A Solr core beside ckan_bench, made from a copy of its conf/ (which has the vector field)."""
+    import pathlib
+    import shutil
+
+    import requests
+
+    solr = "http://127.0.0.1:8983/solr"
+    status = requests.get(f"{solr}/admin/cores", params={"action": "STATUS"}, timeout=30).json()["status"]
+    if name not in status:
+        source = pathlib.Path(status["ckan_bench"]["instanceDir"])
+        target = source.parent / name
+        if not (target / "conf").exists():
+            shutil.copytree(source / "conf", target / "conf")
+        requests.get(
+            f"{solr}/admin/cores", params={"action": "CREATE", "name": name, "instanceDir": str(target)}, timeout=120
+        ).raise_for_status()
+    return f"{solr}/{name}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", type=int, default=10_000)
     parser.add_argument("--fetch-consumers", type=int, default=2)
+    parser.add_argument("--search-by-meaning", choices=("on", "off"), default="on")
+    parser.add_argument("--name", default="", help="use ckan_bench_NAME (database and Solr core), not ckan_bench")
+    parser.add_argument("--redis-db", type=int, default=2)
     args = parser.parse_args()
 
     subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), "services"], check=True, stdout=subprocess.DEVNULL)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/data.json"
-    ini = bench_ini(allowed_hosts=f"127.0.0.1:{httpd.server_address[1]}")
+    ini = bench_ini(
+        allowed_hosts=f"127.0.0.1:{httpd.server_address[1]}",
+        search_by_meaning=args.search_by_meaning == "on",
+        name=args.name,
+        redis_db=args.redis_db,
+    )
     ckan = [CKAN, "-c", ini]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     print(f"Resetting the benchmark database and index; seeding divisions ({args.datasets} datasets to harvest)")
@@ -132,6 +187,10 @@ def main() -> None:
     subprocess.run([*ckan, "db", "init"], check=True, **quiet)
     subprocess.run([*ckan, "search-index", "clear"], check=True, **quiet)
     subprocess.run([*ckan, "hhs", "seed-divisions"], check=True, **quiet)
+    import redis
+
+    redis.Redis(db=args.redis_db).flushdb()  # no vectors pending, no job queued from an earlier run
+    print(f"search by meaning {args.search_by_meaning}; load average {os.getloadavg()[0]:.2f} at the start")
 
     catalog = scaled_catalog(args.datasets)
     Served.body = json.dumps(catalog).encode()
@@ -190,6 +249,31 @@ def run_benchmark(ckan: list[str], url: str, catalog: dict, args: argparse.Names
         for w in workers:
             w.terminate()
         log.close()
+    if args.search_by_meaning == "on":
+        vectors_after(tk, model, count)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
+
+
+def vectors_after(tk, model, count: int) -> None:
+    """The embedding job the index hook queued, run now in this process (one job worker): how long until
+    every dataset of the division has its vector."""
+    from ckanext.hhs.search import jobs
+    from ckanext.hhs.search.model import Vector
+
+    started = time.monotonic()
+    embedded = jobs.embed_pending()
+    spent = time.monotonic() - started
+    with_vector = (
+        model.Session.query(Vector)
+        .join(model.Package, model.Package.id == Vector.package_id)
+        .filter(model.Package.type == "dataset", model.Package.state == "active")
+        .count()
+    )
+    print(
+        f"vectors: the embedding job (one process, after the harvests) embedded {embedded} texts in {spent:.0f} s "
+        f"({embedded / max(spent, 1e-9):.1f}/s); {with_vector} of {count} datasets have a vector",
+        flush=True,
+    )
 
 
 def harvest_once(tk, model, context, source_id: str) -> tuple[float, dict]:

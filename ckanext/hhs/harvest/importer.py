@@ -210,11 +210,18 @@ def unique_name(title: str, taken: set[str]) -> str:
     if base in RESERVED_NAMES:
         base = f"{base}-dataset"
     name, n = base, 1
-    while name in taken or model.Package.get(name) is not None:
+    while name in taken or _in_use(name):
         n += 1
         name = f"{base}-{n}"
     taken.add(name)
     return name
+
+
+def _in_use(name: str) -> bool:
+    """Whether a dataset of any state has this name or id: what `model.Package.get(name)` finds, in one
+    query (it asks by id, then by name: two round trips per new dataset)."""
+    found = model.Session.query(model.Package.id).filter(sa.or_(model.Package.id == name, model.Package.name == name))
+    return found.first() is not None
 
 
 @dataclasses.dataclass
