@@ -46,4 +46,3 @@ def test_queued_expiry_job_revokes_access_and_records_it(world, cli):
     )
     assert shown["status"] == "expired"
     assert shown["events"][-1]["action"] == "revoke"
-
