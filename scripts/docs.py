@@ -99,7 +99,9 @@ def api() -> str:
         "by `/api/3/action/help_show?name=<name>`.\n",
     ]
     for folder in _plugin_dirs():
-        modules = sorted((folder / "logic").glob("action*.py")) + sorted((folder / "logic").glob("action/*.py"))
+        # A feature's parts (governance, marketplace) each have their own logic/; the core's are its own only.
+        pattern = "logic/action*.py" if folder == PACKAGE else "**/logic/action*.py"
+        modules = sorted(folder.glob(pattern)) + sorted((folder / "logic").glob("action/*.py"))
         actions = [a for m in modules for a in _actions(m)]
         if not actions:
             continue
