@@ -243,7 +243,8 @@ def hhs_glossary_term_list(context: Context, data_dict: DataDict) -> dict[str, A
     """
     tk.check_access("hhs_glossary_term_list", context, data_dict)
     viewer = permissions.user_of(context)
-    query = model.Session.query(gm.Term).filter(permissions.visible(viewer))
+    seen = permissions.visible(viewer)
+    query = model.Session.query(gm.Term).filter(seen)
     if data_dict.get("status"):
         query = query.filter(gm.Term.status == data_dict["status"])
     if data_dict.get("steward"):
@@ -267,7 +268,7 @@ def hhs_glossary_term_list(context: Context, data_dict: DataDict) -> dict[str, A
         .all()
     )
     names = _names(terms)
-    return {"count": count, "results": [_dictize(t, viewer=viewer, names=names) for t in terms]}
+    return {"count": count, "results": [_dictize(t, viewer=viewer, names=names, seen=seen) for t in terms]}
 
 
 @tk.side_effect_free
@@ -818,11 +819,19 @@ def _names(terms: list[gm.Term]) -> tuple[dict[str, dict[str, str]], dict[str, s
 
 
 def _dictize(
-    term: gm.Term, full: bool = False, viewer: Any = ANYONE, names: tuple[dict[str, Any], dict[str, str]] | None = None
+    term: gm.Term,
+    full: bool = False,
+    viewer: Any = ANYONE,
+    names: tuple[dict[str, Any], dict[str, str]] | None = None,
+    seen: sa.ColumnElement[bool] | None = None,
 ) -> dict[str, Any]:
-    """A term as the actions return it; linked terms the viewer may not see are left out. `names` are the
-    steward divisions and proposers already read (`_names`) for a list of terms."""
+    """A term as the actions return it; linked terms the viewer may not see are left out. For a list of
+    terms, `names` are the steward divisions and proposers already read (`_names`) and `seen` the viewer's
+    permissions.visible filter."""
     orgs, users = names or _names([term])
+    # What the viewer may see, worked out once for the term's links (queries of its own each time before).
+    if seen is None and viewer is not ANYONE and (full or term.parent_id or term.replaced_by_id):
+        seen = permissions.visible(viewer)
     out: dict[str, Any] = {f: getattr(term, f) for f in (*gm.TEXT_FIELDS, *gm.LIST_FIELDS)}
     out.update(
         id=term.id,
@@ -830,19 +839,19 @@ def _dictize(
         review_note=term.review_note,
         created=term.created.isoformat(),
         modified=term.modified.isoformat(),
-        parent=_brief(term.parent_id, viewer),
-        replaced_by=_brief(term.replaced_by_id, viewer),
+        parent=_brief(term.parent_id, seen),
+        replaced_by=_brief(term.replaced_by_id, seen),
         steward=orgs.get(term.steward_org_id),
         proposed_by=users.get(term.proposed_by),
     )
     if full:
         children = model.Session.query(gm.Term).filter(gm.Term.parent_id == term.id)
-        if viewer is not ANYONE:
-            children = children.filter(permissions.visible(viewer))
+        if seen is not None:
+            children = children.filter(seen)
         out["narrower"] = [
             {"slug": c.slug, "label": c.label, "status": c.status} for c in children.order_by(gm.Term.label)
         ]
-        related = [(_brief(r.related_id, viewer), r.relation_type) for r in gm.relations_of(term.id)]
+        related = [(_brief(r.related_id, seen), r.relation_type) for r in gm.relations_of(term.id)]
         out["related"] = [{**brief, "type": kind} for brief, kind in related if brief]
         out["pending_changes"] = [
             r.number
@@ -853,12 +862,13 @@ def _dictize(
     return out
 
 
-def _brief(term_id: str | None, viewer: Any = ANYONE) -> dict[str, str] | None:
+def _brief(term_id: str | None, seen: sa.ColumnElement[bool] | None = None) -> dict[str, str] | None:
+    """Slug, label and status of a linked term; `seen` (permissions.visible) leaves out one the viewer may not see."""
     if not term_id:
         return None
     query = model.Session.query(gm.Term.slug, gm.Term.label, gm.Term.status).filter(gm.Term.id == term_id)
-    if viewer is not ANYONE:
-        query = query.filter(permissions.visible(viewer))
+    if seen is not None:
+        query = query.filter(seen)
     row = query.first()
     return {"slug": row[0], "label": row[1], "status": row[2]} if row else None
 
