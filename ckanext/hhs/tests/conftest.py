@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import http.server
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -104,6 +106,37 @@ def clean_db(reset_db, migrate_loaded):
     """CKAN's clean_db plus the tables of the loaded plugins that bring migrations."""
     reset_db()
     migrate_loaded()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def yaml_parsed_once():
+    """Parses each YAML text once a session: the same text gives a fresh copy of the same data.
+
+    Every plugin load or unload (with_plugins, each app) runs CKAN's update_config, which parses the
+    config declarations and the scheming schemas again (pure-Python PyYAML): over half of its ~0.5-1.5 s.
+    Only the safe loaders are cached (their result is plain data); a text not seen before, or one that fails,
+    is parsed by PyYAML as given."""
+    import yaml
+
+    real = yaml.load
+    parsed: dict[tuple[type, str | bytes], Any] = {}
+
+    def load(stream, Loader):  # noqa: N803 (PyYAML's name)
+        if Loader not in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", None)):
+            return real(stream, Loader)
+        text = stream.read() if hasattr(stream, "read") else stream
+        if not isinstance(text, (str, bytes)):
+            return real(text, Loader)
+        key = (Loader, text)
+        if key not in parsed:
+            if hasattr(stream, "seek"):
+                stream.seek(0)
+            parsed[key] = real(stream if hasattr(stream, "seek") else text, Loader)
+        return copy.deepcopy(parsed[key])
+
+    yaml.load = load
+    yield
+    yaml.load = real
 
 
 @pytest.fixture
