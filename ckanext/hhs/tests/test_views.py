@@ -7,6 +7,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import division_with, logged_in
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -68,23 +69,6 @@ def test_a_request_failing_on_the_database_does_not_break_the_next_one(app):
     assert app.get("/api/3/action/package_search", headers=headers).status_code == 200
 
 
-def _logged_in(app, user: dict):
-    """A browser-like client logged in through the form: its session carries the CSRF token and flash
-    messages (one client keeps its cookies; `app.get` starts a new one each time)."""
-    import re
-
-    import ckan.model as model
-
-    obj = model.User.get(user["name"])
-    obj.password = "views-test-password-1"
-    model.Session.commit()
-    client = app.test_client()
-    login = client.get("/user/login").get_data(as_text=True)
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', login).group(1)
-    client.post("/user/login", data={"login": user["name"], "password": "views-test-password-1", "_csrf_token": token})
-    return client
-
-
 def _form_token(client, url: str) -> str:
     import re
 
@@ -93,9 +77,8 @@ def _form_token(client, url: str) -> str:
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 def test_saving_a_dataset_on_the_form_says_so(app):
-    editor = ckan_factories.User()
-    division = factories.Division(name="cms", users=[{"name": editor["name"], "capacity": "editor"}])
-    client = _logged_in(app, editor)
+    editor, division = division_with("editor")
+    client = logged_in(app, editor)
     fields = {
         "title": "Inpatient stays",
         "name": "inpatient-stays",

@@ -17,6 +17,7 @@ from ckanext.hhs import pod, vocab
 from ckanext.hhs.catalog import copies, export
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_redis")
@@ -74,11 +75,11 @@ def test_division_catalog_lists_that_division_only(app, listed):
 def test_inventory_needs_a_division_member(app, listed, divisions):
     assert app.get("/inventory/data.json").status_code == 403
     outsider = ckan_factories.User()
-    assert app.get("/inventory/data.json", headers=_auth(outsider)).status_code == 403
+    assert app.get("/inventory/data.json", headers=auth_headers(outsider["name"])).status_code == 403
 
     member = ckan_factories.User()
     helpers.call_action("organization_member_create", id="cdc", username=member["name"], role="member")
-    response = app.get("/inventory/data.json", headers=_auth(member))
+    response = app.get("/inventory/data.json", headers=auth_headers(member["name"]))
     assert response.status_code == 200
     assert pod.schema_errors("catalog.json", json.loads(response.get_data(as_text=True))) == []
     # Staff of one division find the non-public and restricted records of another, but not its
@@ -89,7 +90,7 @@ def test_inventory_needs_a_division_member(app, listed, divisions):
 
     cms_member = ckan_factories.User()
     helpers.call_action("organization_member_create", id="cms", username=cms_member["name"], role="member")
-    own = app.get("/inventory/data.json", headers=_auth(cms_member))
+    own = app.get("/inventory/data.json", headers=auth_headers(cms_member["name"]))
     assert _identifiers(own) == _ids(listed, "public", "restricted", "non_public", "private", "cdc")
     assert own.headers["ETag"] != response.headers["ETag"]
 
@@ -106,11 +107,6 @@ def test_public_listing_headers(app, listed):
     assert {"public", "no-cache"} <= set(response.headers["Cache-Control"].split(", "))
     assert "private" not in response.headers["Cache-Control"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-
-
-def _auth(user):
-    token = helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")
-    return {"Authorization": token["token"]}
 
 
 def test_conditional_requests_get_304_until_something_changes(app, listed):
@@ -223,17 +219,6 @@ def test_dataset_pages_carry_schema_org_json_ld(app, listed):
     graph = json.loads(block)
     nodes = graph.get("@graph", [graph])
     assert any(n.get("@type") == "schema:Dataset" and n.get("schema:name") == "Public claims" for n in nodes)
-
-
-@pytest.fixture
-def solr_down():
-    """Point CKAN at an address where no Solr answers (a closed port), then back."""
-    from ckan.lib.search.common import SolrSettings
-
-    url, user, password = SolrSettings.get()
-    SolrSettings.init("http://127.0.0.1:9/solr/ckan_test", user, password)
-    yield
-    SolrSettings.init(url, user, password)
 
 
 def test_search_index_down_gives_503_not_half_a_document(app, listed, solr_down):

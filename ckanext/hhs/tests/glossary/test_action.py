@@ -15,6 +15,7 @@ from ckanext.hhs.glossary import csv_io, skos
 from ckanext.hhs.glossary import model as gm
 from ckanext.hhs.glossary.cli import SEED
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import act, governance_board
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -31,19 +32,13 @@ BENEFICIARY = {
 @pytest.fixture
 def people():
     """A proposer, two board reviewers and an outsider."""
-    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
     users = {k: ckan_factories.User(name=k) for k in ("proposer", "reviewer", "reviewer2", "outsider")}
-    for name in ("reviewer", "reviewer2"):
-        helpers.call_action("organization_member_create", id=board["id"], username=name, role="editor")
+    governance_board("reviewer", "reviewer2")
     return users
 
 
 def _sysadmin():
     return {"user": ckan_factories.Sysadmin()["name"]}
-
-
-def act(action, user, **data):
-    return helpers.call_action(action, context={"user": user, "ignore_auth": False}, **data)
 
 
 def approved(slug="medicare-beneficiary", **fields):

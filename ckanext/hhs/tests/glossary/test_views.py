@@ -11,32 +11,26 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers, governance_board
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
-def _auth(user):
-    token = helpers.call_action("api_token_create", context={"user": user}, user=user, name="t")
-    return {"Authorization": token["token"]}
-
-
 @pytest.fixture
 def board():
-    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
     for name in ("proposer", "reviewer"):
         ckan_factories.User(name=name)
-    helpers.call_action("organization_member_create", id=board["id"], username="reviewer", role="editor")
-    return board
+    return governance_board("reviewer")
 
 
 def test_propose_on_the_form_then_approve_in_the_review_queue(app, board):
-    form = app.get("/glossary/new", headers=_auth("proposer"))
+    form = app.get("/glossary/new", headers=auth_headers("proposer"))
     assert form.status_code == 200
     assert 'name="label"' in form.get_data(as_text=True)
 
     response = app.post(
         "/glossary/new",
-        headers=_auth("proposer"),
+        headers=auth_headers("proposer"),
         follow_redirects=False,
         data={
             "label": "Encounter <b>visit</b>",
@@ -61,19 +55,19 @@ def test_propose_on_the_form_then_approve_in_the_review_queue(app, board):
     ]
     assert [(c["system"], c["code"]) for c in term["exact_matches"]] == [("LOINC", "8302-2")]
 
-    page = app.get("/glossary/encounter-b-visit-b", headers=_auth("proposer")).get_data(as_text=True)
+    page = app.get("/glossary/encounter-b-visit-b", headers=auth_headers("proposer")).get_data(as_text=True)
     assert "Encounter &lt;b&gt;visit&lt;/b&gt;" in page  # escaped
-    queue = app.get("/glossary/review", headers=_auth("reviewer")).get_data(as_text=True)
+    queue = app.get("/glossary/review", headers=auth_headers("reviewer")).get_data(as_text=True)
     assert "encounter-b-visit-b/approve" in queue
-    assert app.get("/glossary/review", headers=_auth("proposer")).status_code == 403
-    app.post("/glossary/encounter-b-visit-b/approve", headers=_auth("reviewer"), data={"message": "ok"})
+    assert app.get("/glossary/review", headers=auth_headers("proposer")).status_code == 403
+    app.post("/glossary/encounter-b-visit-b/approve", headers=auth_headers("reviewer"), data={"message": "ok"})
     assert helpers.call_action("hhs_glossary_term_show", id="encounter-b-visit-b")["status"] == "approved"
 
 
 def test_form_errors_name_the_field_all_at_once(app, board):
     response = app.post(
         "/glossary/new",
-        headers=_auth("proposer"),
+        headers=auth_headers("proposer"),
         data={"label": "X", "definition": "", "exact_matches__0__system": "LOINC", "intent": "propose"},
     )
     body = response.get_data(as_text=True)
@@ -89,7 +83,7 @@ def test_forms_carry_the_csrf_token(app, board):
         rows=[{"name": "npi", "displayName": "NPI", "description": "A provider's number.", "status": "in_review"}],
     )
     for url, user in (("/glossary/new", "proposer"), ("/glossary/npi", "reviewer"), ("/glossary/review", "reviewer")):
-        page = app.get(url, headers=_auth(user)).get_data(as_text=True)
+        page = app.get(url, headers=auth_headers(user)).get_data(as_text=True)
         forms = re.findall(r'<form method="post".*?</form>', page, flags=re.S)
         assert forms, url
         assert all('name="_csrf_token"' in f for f in forms), url
@@ -134,15 +128,15 @@ def test_edit_form_keeps_relation_types_and_takes_pickers_rows_and_lines(app, bo
     )
     app.post(
         "/glossary/new",
-        headers=_auth("proposer"),
+        headers=auth_headers("proposer"),
         data={"label": "Enrollee", "definition": "A person enrolled.", "intent": "draft"},
     )
     assert helpers.call_action("hhs_glossary_term_show", id="enrollee")["status"] == "draft"
-    form = app.get("/glossary/enrollee/edit", headers=_auth("proposer")).get_data(as_text=True)
+    form = app.get("/glossary/enrollee/edit", headers=auth_headers("proposer")).get_data(as_text=True)
     assert 'id="field-related_terms"' in form and 'name="exact_matches__0__system"' in form
     app.post(
         "/glossary/enrollee/edit",
-        headers=_auth("proposer"),
+        headers=auth_headers("proposer"),
         data={
             "label": "Enrollee",
             "definition": "A person enrolled in a plan.",

@@ -5,8 +5,6 @@ and hub-only edits that keep it. Sources are the CMS catalog converted to DCAT (
 from __future__ import annotations
 
 import copy
-import json
-import os
 
 import pytest
 from rdflib import Graph, URIRef
@@ -18,32 +16,24 @@ from ckan.tests import helpers
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from ckanext.harvest.tests.lib import run_harvest_job
-from ckanext.hhs import rdf, vocab
+from ckanext.hhs import rdf
 from ckanext.hhs.harvest.harvester import job_warnings
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers, cms_demo_catalog, harvest_source
 
 from . import dcat_source
 
-CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 pytestmark = [pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")]
 
 
 @pytest.fixture(scope="module")
 def cms():
-    with open(CMS, encoding="utf-8") as f:
-        return json.load(f)
+    return cms_demo_catalog()
 
 
 @pytest.fixture
-def catalog(cms):
-    out = copy.deepcopy(cms)
-    out["dataset"] = out["dataset"][:6]
-    return out
-
-
-@pytest.fixture
-def division():
-    return factories.Division(name="cms", bureau_code="009:38")
+def catalog():
+    return cms_demo_catalog(6)
 
 
 def test_every_cms_record_derives_back_from_its_triples(cms):
@@ -77,15 +67,7 @@ def test_look_alike_blank_nodes_cost_linear_time():
 
 
 def _source(url, division, config=None):
-    return helpers.call_action(
-        "harvest_source_create",
-        name="cms-rdf",
-        title="CMS DCAT",
-        url=url,
-        source_type="dcat_rdf",
-        owner_org=division["id"],
-        config=json.dumps(config) if config else None,
-    )
+    return harvest_source(url, division, "cms-rdf", "CMS DCAT", "dcat_rdf", config)
 
 
 def _harvest(source):
@@ -191,8 +173,7 @@ def test_shape_violations_are_stored_findings_and_the_record_is_kept(app, catalo
     facet = helpers.call_action("package_search", fq="organization:cms", **{"facet.field": ["vocab_hhs_finding"]})
     assert facet["facets"]["vocab_hhs_finding"].get(rdf.RULE_SHAPE) == 2
     editor = ckan_factories.Sysadmin()
-    token = helpers.call_action("api_token_create", context={"user": editor["name"]}, user=editor["name"], name="t")
-    page = app.get(f"/dataset/{pkg['name']}", headers={"Authorization": token["token"]}).get_data(as_text=True)
+    page = app.get(f"/dataset/{pkg['name']}", headers=auth_headers(editor["name"])).get_data(as_text=True)
     assert rdf.RULE_SHAPE in page and "$.dcat:distribution (dcat:mediaType)" in page
     assert rdf.RULE_SHAPE not in app.get(f"/dataset/{pkg['name']}").get_data(as_text=True)  # editors only
 
@@ -333,14 +314,7 @@ def test_a_source_cannot_rewrite_another_divisions_dataset(catalog_server, divis
         record["title"] = "Taken over"
     cdc = factories.Division(name="cdc", bureau_code="009:20")
     other = catalog_server.serve("/other.ttl", dcat_source.to_turtle(hostile), content_type="text/turtle")
-    source = helpers.call_action(
-        "harvest_source_create",
-        name="cdc-rdf",
-        title="CDC DCAT",
-        url=other,
-        source_type="dcat_rdf",
-        owner_org=cdc["id"],
-    )
+    source = harvest_source(other, cdc, "cdc-rdf", "CDC DCAT", "dcat_rdf")
     job = _harvest(source)
     after = _by_identifier()
     assert {k: (v["title"], v["owner_org"]) for k, v in after.items()} == {

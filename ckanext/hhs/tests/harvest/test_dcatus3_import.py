@@ -19,6 +19,7 @@ from ckanext.hhs import dcatus3, pod, vocab
 from ckanext.hhs.harvest import importer, jobs
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import harvest_source
 
 CMS = os.path.join(vocab.DATA, "demo", "cms-data.json")
 EXAMPLES = os.path.join(vocab.DATA, "dcat-us-3", "jsonschema", "examples")
@@ -253,14 +254,7 @@ class TestImport:
         minimal = _load("Dataset", "good", "minimal_example.json")
         typical = _load("Catalog", "good", "typical_example.json")
         url = catalog_server.serve("/catalog.json", json.dumps({**typical, "dataset": [*typical["dataset"], minimal]}))
-        source = helpers.call_action(
-            "harvest_source_create",
-            name="noaa-dcat-us-3",
-            title="NOAA DCAT-US 3.0",
-            url=url,
-            source_type="hhs_datajson",
-            owner_org=division["id"],
-        )
+        source = harvest_source(url, division, "noaa-dcat-us-3", "NOAA DCAT-US 3.0")
 
         def harvest():
             job = helpers.call_action("harvest_job_create", source_id=source["id"], run=False)

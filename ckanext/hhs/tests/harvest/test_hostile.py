@@ -17,7 +17,7 @@ from ckanext.harvest.tests.lib import run_harvest_job
 from ckanext.hhs import pod
 from ckanext.hhs.harvest import harvester, importer, jobs
 from ckanext.hhs.harvest.plugin import HhsHarvestPlugin
-from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers, harvest_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "data", "corpus")
@@ -59,11 +59,6 @@ SURROGATE = (
     .replace('"x-note"', '"x-\\udc00"')
 )
 GOOD = _record("good")
-
-
-@pytest.fixture
-def division():
-    return factories.Division(name="cms", bureau_code="009:38")
 
 
 @pytest.fixture
@@ -165,22 +160,21 @@ class TestJob:
         assert "Cannot read" in report["error"]
 
 
-def _auth(user):
-    token = helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")
-    return {"Authorization": token["token"]}
-
-
 class TestActionApi:
     def _import(self, app, sysadmin, source):
         ckan_jobs.get_queue().empty()
         response = app.post(
-            "/api/3/action/hhs_catalog_import", json={"source": source, "division": "cms"}, headers=_auth(sysadmin)
+            "/api/3/action/hhs_catalog_import",
+            json={"source": source, "division": "cms"},
+            headers=auth_headers(sysadmin["name"]),
         )
         assert response.status_code == 200, response.get_data(as_text=True)
         job_id = response.json["result"]["job_id"]
         ckan_jobs.Worker([ckan_jobs.DEFAULT_QUEUE_NAME]).work(burst=True)
         response = app.get(
-            "/api/3/action/hhs_catalog_import_status", query_string={"id": job_id}, headers=_auth(sysadmin)
+            "/api/3/action/hhs_catalog_import_status",
+            query_string={"id": job_id},
+            headers=auth_headers(sysadmin["name"]),
         )
         assert response.status_code == 200
         return response.json["result"]
@@ -200,7 +194,7 @@ class TestActionApi:
         response = app.post(
             "/api/3/action/hhs_catalog_import",
             json={"source": "/tmp/nul\x00.json", "division": "cms"},
-            headers=_auth(sysadmin),
+            headers=auth_headers(sysadmin["name"]),
             status=409,
         )
         assert "source" in response.json["error"]
@@ -208,15 +202,7 @@ class TestActionApi:
 
 class TestHarvest:
     def _harvest(self, url, division, config=None):
-        source = helpers.call_action(
-            "harvest_source_create",
-            name="cms-catalog",
-            title="CMS catalog",
-            url=url,
-            source_type="hhs_datajson",
-            owner_org=division["id"],
-            config=json.dumps(config) if config else None,
-        )
+        source = harvest_source(url, division, "cms-catalog", "CMS catalog", config=config)
         job = helpers.call_action("harvest_job_create", source_id=source["id"], run=False)
         run_harvest_job(HarvestJob.get(job["id"]), HhsHarvestPlugin())
         job = helpers.call_action("harvest_job_show", id=job["id"])
@@ -240,7 +226,9 @@ class TestHarvest:
         assert pod.to_pod(_show("nul"))["title"] == "Claims\ufffd 2024"
         # The job page lists them apart from the errors, for the source's editors.
         admin = ckan_factories.Sysadmin()
-        page = app.get(f"/harvest/cms-catalog/job/{job['id']}", headers=_auth(admin)).get_data(as_text=True)
+        page = app.get(f"/harvest/cms-catalog/job/{job['id']}", headers=auth_headers(admin["name"])).get_data(
+            as_text=True
+        )
         assert "No errors for this job" in page
         assert f"{warnings['count']} warnings" in page and "Rights missing on non-public data" in page
 

@@ -7,7 +7,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from .conftest import PLUGINS
+from .conftest import PLUGINS, confirm_join_keys
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -16,19 +16,7 @@ pytestmark = [
 
 
 def test_data_dictionary_join_keys_and_preview(app, people, linked):
-    from ckan.tests import helpers
-
-    for user, res, column in (
-        ("cms-steward", linked["cms"], "state_fips"),
-        ("cdc-steward", linked["cdc"], "StateFIPS"),
-    ):
-        helpers.call_action(
-            "hhs_lakehouse_column_confirm",
-            context={"user": user, "ignore_auth": False},
-            id=res["id"],
-            column=column,
-            term="state-fips-code",
-        )
+    confirm_join_keys(linked)
     url = f"/dataset/cms-enrollment/resource/{linked['cms']['id']}"
     page = app.get(url, extra_environ={"REMOTE_USER": "analyst"})
     assert page.status_code == 200

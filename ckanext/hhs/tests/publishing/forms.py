@@ -5,33 +5,15 @@ from __future__ import annotations
 import lxml.html
 from werkzeug.datastructures import MultiDict
 
-from ckan.tests import factories as ckan_factories
+from ckanext.hhs.tests.helpers import division_with, logged_in
 
-from ckanext.hhs.tests import factories
-
-
-def logged_in(app, user: dict):
-    """A client that keeps its cookies (session, CSRF token, flash messages), signed in through the form."""
-    import re
-
-    import ckan.model as model
-
-    obj = model.User.get(user["name"])
-    obj.password = "publishing-test-password-1"
-    model.Session.commit()
-    client = app.test_client()
-    login = client.get("/user/login").get_data(as_text=True)
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', login).group(1)
-    client.post(
-        "/user/login", data={"login": user["name"], "password": "publishing-test-password-1", "_csrf_token": token}
-    )
-    return client
+__all__ = ["editor_client", "form_fields", "logged_in", "submit"]
 
 
-def editor_client(app, division: str = "cms"):
-    """A client signed in as an editor of a new division; returns (client, division)."""
-    editor = ckan_factories.User()
-    org = factories.Division(name=division, users=[{"name": editor["name"], "capacity": "editor"}])
+def editor_client(app, division: str = "cms", **fields):
+    """A client signed in as the editor of a new division (`fields` for the Division factory); returns
+    (client, division)."""
+    editor, org = division_with("editor", division, **fields)
     return logged_in(app, editor), org
 
 

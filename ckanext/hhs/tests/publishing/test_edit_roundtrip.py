@@ -17,7 +17,8 @@ from ckan.tests import helpers
 from ckanext.hhs import vocab
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
-from ckanext.hhs.tests.publishing.forms import logged_in, submit
+from ckanext.hhs.tests.helpers import import_pod_records, pod_record
+from ckanext.hhs.tests.publishing.forms import editor_client, logged_in, submit
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -70,6 +71,10 @@ def _summary(changes: dict[str, list[str]]) -> str:
 def _import(sysadmin, division, path):
     report = jobs.import_catalog(sysadmin["name"], path, division, "delete")
     assert not report.get("error"), report
+    return _names(division)
+
+
+def _names(division):
     results = helpers.call_action("package_search", fq=f"organization:{division}", rows=1000, include_private=True)
     return [d["name"] for d in results["results"]]
 
@@ -127,10 +132,9 @@ HUB_AUTHORED = [
 
 
 def test_hub_authored_datasets_survive_the_edit_form_unchanged(app):
-    editor = ckan_factories.User()
-    division = factories.Division(name="cms", users=[{"name": editor["name"], "capacity": "editor"}])
+    client, division = editor_client(app)
     names = [factories.HhsDataset(owner_org=division["id"], **fields)["name"] for fields in HUB_AUTHORED]
-    changes = _round_trip(logged_in(app, editor), names)
+    changes = _round_trip(client, names)
     assert not changes, _summary(changes)
 
 
@@ -139,27 +143,14 @@ SPACED = [" ", "  padded-id  ", "tab-id\t", "\u00a0"]
 
 
 def _pod_record(identifier: str, n: int) -> dict:
-    return {
-        "@type": "dcat:Dataset",
-        "identifier": identifier,
-        "title": f"Spaced identifier {n}",
-        "description": "A record whose identifier the hub's forms would strip.",
-        "keyword": ["claims"],
-        "modified": "2024-01-01",
-        "publisher": {"@type": "org:Organization", "name": "Centers for Medicare & Medicaid Services"},
-        "contactPoint": {"@type": "vcard:Contact", "fn": "Data Team", "hasEmail": "mailto:data@cms.hhs.gov"},
-        "bureauCode": ["009:38"],
-        "programCode": ["009:000"],
-        "accessLevel": "public",
-        "distribution": [
-            {
-                "@type": "dcat:Distribution",
-                "title": " ",
-                "downloadURL": "https://data.cms.gov/a.csv",
-                "mediaType": "text/csv",
-            }
-        ],
+    distribution = {
+        "@type": "dcat:Distribution",
+        "title": " ",
+        "downloadURL": "https://data.cms.gov/a.csv",
+        "mediaType": "text/csv",
     }
+    title, description = f"Spaced identifier {n}", "A record whose identifier the hub's forms would strip."
+    return pod_record(identifier, title, description, distribution=[distribution])
 
 
 def test_a_harvested_identifier_of_spaces_survives_the_edit_form(app, tmp_path):
@@ -169,22 +160,12 @@ def test_a_harvested_identifier_of_spaces_survives_the_edit_form(app, tmp_path):
     import ckan.model as model
 
     sysadmin = ckan_factories.Sysadmin()
-    editor = ckan_factories.User()
-    factories.Division(name="cms", bureau_code="009:38", users=[{"name": editor["name"], "capacity": "editor"}])
+    client, _ = editor_client(app, bureau_code="009:38")
     catalog = tmp_path / "spaced.json"
-    catalog.write_text(
-        json.dumps(
-            {
-                "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
-                "@type": "dcat:Catalog",
-                "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
-                "dataset": [_pod_record(identifier, n) for n, identifier in enumerate(SPACED)],
-            }
-        )
-    )
-    names = _import(sysadmin, "cms", str(catalog))
+    records = [_pod_record(identifier, n) for n, identifier in enumerate(SPACED)]
+    assert not import_pod_records(sysadmin["name"], catalog, records, "cms").get("error")
+    names = _names("cms")
     assert sorted(model.Package.get(n).extras["identifier"] for n in names) == sorted(SPACED)
-    client = logged_in(app, editor)
 
     assert not (changes := _round_trip(client, names)), _summary(changes)
     for name in names:
@@ -204,10 +185,8 @@ def test_a_harvested_identifier_of_spaces_survives_the_edit_form(app, tmp_path):
 
 def test_spaces_typed_into_the_form_are_still_blank(app):
     """What people type as spaces alone is not stored (only a value the dataset already holds is sent back)."""
-    editor = ckan_factories.User()
-    division = factories.Division(name="cms", users=[{"name": editor["name"], "capacity": "editor"}])
+    client, division = editor_client(app)
     name = factories.HhsDataset(owner_org=division["id"], identifier="cms-1")["name"]
-    client = logged_in(app, editor)
     submit(client, f"/dataset/edit/{name}", "dataset-edit", {"identifier": "  ", "spatial": " "})
     stored = _stored(name)
     assert "identifier" not in stored and "spatial" not in stored, stored

@@ -5,15 +5,13 @@ imported distribution keeps what its source published."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import import_pod_records, pod_record
 from ckanext.hhs.tests.publishing.forms import editor_client, submit
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -119,35 +117,17 @@ def test_the_resource_form_posted_without_a_format_gets_it(app):
 def test_an_imported_distribution_keeps_what_its_source_gave(tmp_path):
     sysadmin = ckan_factories.Sysadmin()
     factories.Division(name="cms", bureau_code="009:38")
-    record = {
-        "@type": "dcat:Dataset",
-        "identifier": "cms-guess-1",
-        "title": "Imported distribution",
-        "description": "A distribution with a media type and no format.",
-        "keyword": ["claims"],
-        "modified": "2024-01-01",
-        "publisher": {"@type": "org:Organization", "name": "CMS"},
-        "contactPoint": {"@type": "vcard:Contact", "fn": "Data Team", "hasEmail": "mailto:data@cms.hhs.gov"},
-        "bureauCode": ["009:38"],
-        "programCode": ["009:000"],
-        "accessLevel": "public",
-        "distribution": [
+    record = pod_record(
+        "cms-guess-1",
+        "Imported distribution",
+        "A distribution with a media type and no format.",
+        publisher={"@type": "org:Organization", "name": "CMS"},
+        distribution=[
             {"@type": "dcat:Distribution", "downloadURL": "https://data.cms.gov/a.csv", "mediaType": "text/plain"},
             {"@type": "dcat:Distribution", "accessURL": "https://data.cms.gov/b.json"},
         ],
-    }
-    path = tmp_path / "catalog.json"
-    path.write_text(
-        json.dumps(
-            {
-                "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
-                "@type": "dcat:Catalog",
-                "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
-                "dataset": [record],
-            }
-        )
     )
-    report = jobs.import_catalog(sysadmin["name"], str(path), "cms", "delete")
+    report = import_pod_records(sysadmin["name"], tmp_path / "catalog.json", [record], "cms")
     assert report["summary"]["created"] == 1, report
     (dataset,) = helpers.call_action("package_search", fq="organization:cms")["results"]
     first, second = helpers.call_action("package_show", id=dataset["id"])["resources"]

@@ -14,25 +14,14 @@ import ckan.model as model
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.hhs.harvest import jobs
-from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import division_with, import_pod_records, pod_record
 from ckanext.hhs.tests.publishing.forms import logged_in, submit
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
-RECORD = {
-    "@type": "dcat:Dataset",
-    "identifier": "cms-zebrafinch-1",
-    "title": "Zebrafinch claims",
-    "description": "Claims of a made-up program, to be found by its title word only.",
-    "keyword": ["claims"],
-    "modified": "2024-01-01",
-    "publisher": {"@type": "org:Organization", "name": "Centers for Medicare & Medicaid Services"},
-    "contactPoint": {"@type": "vcard:Contact", "fn": "Data Team", "hasEmail": "mailto:data@cms.hhs.gov"},
-    "bureauCode": ["009:38"],
-    "programCode": ["009:000"],
-    "accessLevel": "public",
-}
+RECORD = pod_record(
+    "cms-zebrafinch-1", "Zebrafinch claims", "Claims of a made-up program, to be found by its title word only."
+)
 # Words of the server path only (the file's own name is what others are shown).
 PROBES = [
     "fq=extras_source_catalog:*var*",
@@ -51,23 +40,11 @@ PROBES = [
 @pytest.fixture
 def imported(tmp_path):
     sysadmin = ckan_factories.Sysadmin()
-    cms_editor = ckan_factories.User()
-    factories.Division(name="cms", bureau_code="009:38", users=[{"name": cms_editor["name"], "capacity": "editor"}])
-    fda_editor = ckan_factories.User()
-    factories.Division(name="fda", bureau_code="009:10", users=[{"name": fda_editor["name"], "capacity": "editor"}])
+    cms_editor, _ = division_with("editor", "cms", bureau_code="009:38")
+    fda_editor, _ = division_with("editor", "fda", bureau_code="009:10")
     path = tmp_path / "var" / "quokkadir" / "cms-catalog.json"
     path.parent.mkdir(parents=True)
-    path.write_text(
-        json.dumps(
-            {
-                "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
-                "@type": "dcat:Catalog",
-                "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
-                "dataset": [RECORD],
-            }
-        )
-    )
-    report = jobs.import_catalog(sysadmin["name"], str(path), "cms", "delete")
+    report = import_pod_records(sysadmin["name"], path, [RECORD], "cms")
     assert report["summary"]["created"] == 1, report
     (dataset,) = helpers.call_action("package_search", fq="organization:cms")["results"]
     return {"path": str(path), "dataset": dataset, "sysadmin": sysadmin, "cms": cms_editor, "fda": fda_editor}

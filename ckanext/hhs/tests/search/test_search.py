@@ -19,6 +19,7 @@ from ckan.tests import helpers
 
 from ckanext.hhs.search import jobs, query, solr, vectors
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import act, governance_board
 
 PLUGINS = (
     "hhs hhs_catalog hhs_harvest hhs_glossary hhs_marketplace hhs_lakehouse hhs_governance hhs_search "
@@ -272,13 +273,9 @@ def suggest(user: str | None = None, **params):
 @pytest.fixture
 def glossary_term():
     """An approved term "Medicare beneficiary" (synonym "enrollee")."""
-    board = factories.Division(name="data-governance-board", kind="governance", bureau_code="009:90")
     for name in ("proposer", "reviewer"):
         ckan_factories.User(name=name)
-    helpers.call_action("organization_member_create", id=board["id"], username="reviewer", role="editor")
-    act = lambda action, user, **data: helpers.call_action(  # noqa: E731
-        action, context={"user": user, "ignore_auth": False}, **data
-    )
+    governance_board("reviewer")
     act(
         "hhs_glossary_term_create",
         "proposer",
