@@ -13,6 +13,7 @@ from ckan.tests import helpers
 from ckanext.hhs import completeness, pod
 from ckanext.hhs.harvest import jobs
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers
 
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "data", "corpus")
 SHAPES = sorted(f for f in os.listdir(CORPUS) if f.endswith(".json"))
@@ -43,11 +44,6 @@ def _by_identifier(**search):
     return {d["identifier"]: d for d in results["results"]}
 
 
-def _auth(user):
-    token = helpers.call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")
-    return {"Authorization": token["token"]}
-
-
 def test_the_corpus_is_pod_valid():
     assert SHAPES
     for name in SHAPES:
@@ -69,12 +65,14 @@ def test_every_record_is_kept_and_exported_as_it_came(app, sysadmin, division, n
         shown = helpers.call_action("package_show", id=datasets[record["identifier"]]["id"])
         assert pod.to_pod(shown) == record
         # Its page shows whatever the hub's fields could hold (R/P1W as a date, a 40 kB spatial, ...).
-        assert app.get(f"/dataset/{shown['name']}", headers=_auth(sysadmin)).status_code == 200
+        assert app.get(f"/dataset/{shown['name']}", headers=auth_headers(sysadmin["name"])).status_code == 200
     # What other portals read: the division's data.json (public records) and the inventory (all of them).
     listing = json.loads(app.get("/organization/cdc/data.json").get_data(as_text=True))["dataset"]
     public = [r for r in catalog["dataset"] if r["accessLevel"] != "non-public"]
     assert sorted(listing, key=lambda r: r["identifier"]) == sorted(public, key=lambda r: r["identifier"])
-    inventory = json.loads(app.get("/inventory/data.json", headers=_auth(sysadmin)).get_data(as_text=True))
+    inventory = json.loads(
+        app.get("/inventory/data.json", headers=auth_headers(sysadmin["name"])).get_data(as_text=True)
+    )
     assert sorted(inventory["dataset"], key=lambda r: r["identifier"]) == sorted(
         catalog["dataset"], key=lambda r: r["identifier"]
     )
@@ -114,7 +112,7 @@ def test_hhs_only_rules_are_findings_not_refusals(app, sysadmin, division):
     assert {d["identifier"] for d in found["results"]} == {"IHS-NPIRS-2022", "SAMHSA-TEDS-A-RESTRICTED"}
     assert found["search_facets"]["vocab_hhs_finding"]["items"]
     # The dataset page shows the findings to the division's editors, not to the public.
-    page = app.get(f"/dataset/{shown['name']}", headers=_auth(sysadmin)).get_data(as_text=True)
+    page = app.get(f"/dataset/{shown['name']}", headers=auth_headers(sysadmin["name"])).get_data(as_text=True)
     assert "Rights missing on non-public data" in page and "$.rights" in page
     assert "Rights missing on non-public data" not in app.get(f"/dataset/{shown['name']}").get_data(as_text=True)
 
