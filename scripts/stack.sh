@@ -40,8 +40,10 @@ HHS_TEST_WORKERS=${HHS_TEST_WORKERS:-2}  # pytest-xdist workers of `test` and `c
 SOLR_CORES="ckan ckan_test ckan_bench"
 WEB_PORT=5000                # the portal's public address: nginx
 WEB_SOCKET=$RUN/web.sock     # CKAN's gunicorn, reached only through nginx
-# How long nginx serves its copy of an anonymous page, API read or catalog export (seconds).
-CACHE_SECONDS=30
+# How long nginx serves its copy of an anonymous page, API read or catalog export (seconds; HHS_CACHE_SECONDS
+# overrides). A minute: with 30 s, refilling the copies kept the 2 cores busy enough that the anonymous
+# load test's p95 was 556 ms; with 60 s, 22 ms (benchmarks/results/load-2026-12-08.txt).
+CACHE_SECONDS=${HHS_CACHE_SECONDS:-60}
 SMTP_PORT=8025
 PG_VERSION=15
 PG_ROLE=ckan_default

@@ -482,7 +482,7 @@ def hhs_structured_data(pkg: dict[str, Any]) -> Markup:
     the script element it sits in."""
     names = tuple(tk.config.get("ckanext.dcat.structured_data.profiles") or ["schemaorg"])
     # The graph depends on the dataset as shown and the site's settings only: a page read again (nginx's
-    # cache refills a popular page every 30 s) takes it from this process's copy.
+    # cache refills a popular page every minute) takes it from this process's copy.
     shown = json.dumps([names, tk.config.get("ckan.site_url"), pkg], sort_keys=True, default=str)
     key = hashlib.sha256(shown.encode()).digest()
     output = _STRUCTURED_DATA.get(key)
