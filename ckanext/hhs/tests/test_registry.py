@@ -14,7 +14,15 @@ from ckanext.hhs.catalog import copies
 # Core (or ckanext-harvest) actions and auth functions a plugin wraps with tk.chained_action /
 # tk.chained_auth_function, on purpose. Anything else not named hhs_* is a leak.
 CHAINED_ACTIONS = {
-    "hhs": {"package_create", "package_update", "resource_view_list", "tag_autocomplete", "tag_list", "tag_search", "tag_show"},
+    "hhs": {
+        "package_create",
+        "package_update",
+        "resource_view_list",
+        "tag_autocomplete",
+        "tag_list",
+        "tag_search",
+        "tag_show",
+    },
     "hhs_harvest": {
         "harvest_job_create",
         "harvest_jobs_run",
