@@ -466,8 +466,6 @@ cmd_demo() {
   # demo's mail goes to a loopback SMTP sink that keeps each message as a file under var/mail/new/.
   "$CKAN" config-tool "$DEMO_INI" "ckan.auth.allow_dataset_collaborators=true" \
     "smtp.server=127.0.0.1:$SMTP_PORT" "smtp.mail_from=hub@hhs-demo.localhost" >/dev/null
-  # TODO(h6, through the lead): the licence register's list, once its file exists in ckanext/hhs/data/:
-  #   "$CKAN" config-tool "$DEMO_INI" "licenses_group_url=file://$ROOT/ckanext/hhs/data/<the file>" >/dev/null
   # Staff sign in with their HHS identity (the Keycloak started by `services`); local passwords only for
   # the break-glass sysadmin.
   if keycloak_up; then
