@@ -107,8 +107,8 @@ def bench_ini(allowed_hosts: str = "", search_by_meaning: bool = False, name: st
     services = BENCH_SERVICES
     if name:
         services = [
-            f"sqlalchemy.url={_own_database(f'ckan_bench_{name}')}",
-            f"solr_url={_own_core(f'ckan_bench_{name}')}",
+            f"sqlalchemy.url={own_database(f'ckan_bench_{name}')}",
+            f"solr_url={own_core(f'ckan_bench_{name}')}",
             f"ckan.redis.url=redis://127.0.0.1:6379/{redis_db}",
             f"ckan.site_id=hhs_bench_{name}",
             *[s for s in BENCH_SERVICES if s.startswith("ckanext.hhs.max_fetch_bytes=")],
@@ -130,7 +130,7 @@ def bench_ini(allowed_hosts: str = "", search_by_meaning: bool = False, name: st
     return path
 
 
-def _own_database(name: str) -> str:
+def own_database(name: str) -> str:
     import sqlalchemy as sa
 
     engine = sa.create_engine("postgresql://ckan_default:pass@127.0.0.1/postgres", isolation_level="AUTOCOMMIT")
@@ -141,7 +141,7 @@ def _own_database(name: str) -> str:
     return f"postgresql://ckan_default:pass@127.0.0.1/{name}"
 
 
-def _own_core(name: str) -> str:
+def own_core(name: str) -> str:
     """A Solr core beside ckan_bench, made from a copy of its conf/ (which has the vector field)."""
     import pathlib
     import shutil

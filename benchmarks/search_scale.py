@@ -35,7 +35,6 @@ import http.server
 import json
 import logging
 import os
-import pathlib
 import platform
 import shutil
 import statistics
@@ -47,7 +46,6 @@ import uuid
 
 import numpy as np
 import requests
-import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,29 +62,13 @@ def percentile(values: list[float], p: float) -> float:
     return search_bench.percentile(values, p)
 
 
-def own_database(name: str) -> str:
-    engine = sa.create_engine("postgresql://ckan_default:pass@127.0.0.1/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'utf-8' TEMPLATE template0"))
-    engine.dispose()
-    return f"postgresql://ckan_default:pass@127.0.0.1/{name}"
-
-
 def own_core(name: str) -> str:
-    status = requests.get(f"{SOLR}/admin/cores", params={"action": "STATUS"}, timeout=30).json()["status"]
-    if name not in status:
-        source = pathlib.Path(status["ckan_bench"]["instanceDir"])
-        target = source.parent / name
-        if not (target / "conf").exists():
-            shutil.copytree(source / "conf", target / "conf")
-        requests.get(
-            f"{SOLR}/admin/cores", params={"action": "CREATE", "name": name, "instanceDir": str(target)}, timeout=120
-        ).raise_for_status()
+    """harvest.py's own core, which must have the vector field."""
+    url = harvest_bench.own_core(name)
     fields = requests.get(f"{SOLR}/{name}/schema/fields/hhs_vector", timeout=30)
     if fields.status_code != 200:
         sys.exit(f"Solr core {name} has no hhs_vector field: run `ckan hhs search solr-schema` on its schema.xml")
-    return f"{SOLR}/{name}"
+    return url
 
 
 def write_ini(name: str, search_on: bool, allowed_hosts: str = "") -> str:
@@ -94,7 +76,7 @@ def write_ini(name: str, search_on: bool, allowed_hosts: str = "") -> str:
     if not os.path.exists(path):
         shutil.copy(os.path.join(ROOT, "test.ini"), path)
     settings = [
-        f"sqlalchemy.url={own_database(f'ckan_bench_{name}')}",
+        f"sqlalchemy.url={harvest_bench.own_database(f'ckan_bench_{name}')}",
         f"solr_url={own_core(f'ckan_bench_{name}')}",
         f"ckan.redis.url=redis://127.0.0.1:6379/{REDIS_DB}",
         f"ckan.site_id=hhs_bench_scale_{name}",
