@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from ckanext.hhs import values
-from ckanext.hhs.governance import metrics
+from ckanext.hhs.governance.metrics.health import is_stale
 from ckanext.hhs.lakehouse import config as lakehouse_config
 from ckanext.hhs.lakehouse import jobs
 
@@ -21,16 +21,16 @@ def test_the_dashboard_and_the_lakehouse_agree_on_staleness(frequency):
     assert every is not None, frequency
     late = LAST + every * (1 + lakehouse_config.stale_grace()) + dt.timedelta(hours=1)
     early = LAST + every * 0.9
-    assert metrics.is_stale(frequency, LAST.isoformat(), late) is True
+    assert is_stale(frequency, LAST.isoformat(), late) is True
     assert jobs.freshness(frequency, LAST, late)["stale"] is True
-    assert metrics.is_stale(frequency, LAST.isoformat(), early) is False
+    assert is_stale(frequency, LAST.isoformat(), early) is False
     assert jobs.freshness(frequency, LAST, early)["stale"] is False
 
 
 @pytest.mark.parametrize("frequency", ["irregular", "", None, "R/P", "weekly", "R/P0D", 7, "P" + "9" * 200])
 def test_no_period_means_never_stale_in_either(frequency):
     assert values.period(frequency) is None
-    assert metrics.is_stale(frequency, "2000-01-01") is False
+    assert is_stale(frequency, "2000-01-01") is False
     assert jobs.freshness(frequency, LAST, dt.datetime(2099, 1, 1))["stale"] is False
 
 
