@@ -17,6 +17,7 @@ from ckan.tests import helpers
 
 from ckanext.hhs.helpers import hhs_structured_data
 from ckanext.hhs.tests import factories
+from ckanext.hhs.tests.helpers import auth_headers
 
 RESOURCES = 30  # a CMS dataset publishes about 29 distributions
 
@@ -126,8 +127,8 @@ def test_the_glossary_page_reads_stewards_and_proposers_once_per_page(app):
 ACTIVITY = "activity hhs hhs_catalog scheming_datasets scheming_organizations dcat structured_data"
 
 
-def _badge(app, token: str) -> int:
-    page = app.get("/dataset/", headers={"Authorization": token}, status=200).body
+def _badge(app, headers: dict[str, str]) -> int:
+    page = app.get("/dataset/", headers=headers, status=200).body
     return int(page.split('<span class="badge">', 1)[1].split("<", 1)[0])
 
 
@@ -136,22 +137,22 @@ def _badge(app, token: str) -> int:
 def test_the_dashboard_count_is_kept_a_minute_and_forgotten_once_read(app):
     """CKAN's header counts the user's new dashboard items on every page by building the whole stream."""
     reader, editor = ckan_factories.User(), ckan_factories.Sysadmin()
-    token = ckan_factories.APIToken(user=reader["name"])["token"]
+    reader_headers = auth_headers(reader["name"])
     dataset, _ = _dataset()
     helpers.call_action("follow_dataset", {"user": reader["name"]}, id=dataset["id"])
-    assert _badge(app, token) == 0
+    assert _badge(app, reader_headers) == 0
 
     helpers.call_action("package_patch", {"user": editor["name"]}, id=dataset["id"], title="Changed once")
-    assert _badge(app, token) == 0  # the count read a moment ago is kept for a minute
+    assert _badge(app, reader_headers) == 0  # the count read a moment ago is kept for a minute
     from ckan.lib.redis import connect_to_redis
 
     from ckanext.hhs import dashboard
 
     connect_to_redis().delete(dashboard._key(reader["name"]))  # as when the minute is over
-    assert _badge(app, token) == 1
+    assert _badge(app, reader_headers) == 1
 
-    app.get("/dashboard/", headers={"Authorization": token}, status=200)  # the user reads them
-    assert _badge(app, token) == 0  # at once, not a minute later
+    app.get("/dashboard/", headers=reader_headers, status=200)  # the user reads them
+    assert _badge(app, reader_headers) == 0  # at once, not a minute later
 
 
 @pytest.mark.usefixtures("with_plugins")
